@@ -1,0 +1,34 @@
+// Command qms keeps quality records in Git: see the README.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/qms-tool/qms/internal/cli"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	dir, err := os.Getwd()
+	if err != nil {
+		os.Stderr.WriteString("qms: cannot read the working directory: " + err.Error() + "\n")
+		return cli.ExitFailure
+	}
+	st, _ := os.Stdout.Stat()
+	env := &cli.Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Dir:        dir,
+		Now:        time.Now,
+		Getenv:     os.Getenv,
+		IsTerminal: st != nil && st.Mode()&os.ModeCharDevice != 0,
+	}
+	return cli.Run(ctx, env, os.Args)
+}

@@ -1,0 +1,242 @@
+package check
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/record"
+	"github.com/qms-tool/qms/internal/schema"
+)
+
+// Kind names the cross-record rules know by their fields: plans carry
+// objectives and tests, the matrix carries roles.
+const (
+	planKind   = "plan"
+	testKind   = "test"
+	matrixKind = "matrix"
+)
+
+type index struct {
+	set    *schema.Set
+	src    Source
+	byID   map[string]*Entry
+	plans  []*Entry // by effective date, then revision
+	matrix *Entry
+	out    []qms.Finding
+}
+
+func (x *index) add(e *Entry, ptr []string, rule, msg, hint string) {
+	pos := record.Pos{Line: 1, Col: 1}
+	if e.Record != nil {
+		pos = e.Record.Locate(ptr)
+	}
+	x.out = append(x.out, qms.Finding{Path: e.Record.Path, Line: pos.Line, Column: pos.Col, Rule: rule,
+		Severity: qms.Error, Message: msg, Hint: hint})
+}
+
+func cross(set *schema.Set, src Source, entries []*Entry) []qms.Finding {
+	x := &index{set: set, src: src, byID: make(map[string]*Entry, len(entries))}
+	for _, e := range entries {
+		if e.ID == "" {
+			continue
+		}
+		if first, dup := x.byID[e.ID]; dup {
+			x.add(e, []string{"id"}, "duplicate-id", fmt.Sprintf("id %q is also used by %s", e.ID, first.Record.Path), "give each record its own id")
+			continue
+		}
+		x.byID[e.ID] = e
+		switch e.Kind.Name {
+		case planKind:
+			x.plans = append(x.plans, e)
+		case matrixKind:
+			if x.matrix == nil {
+				x.matrix = e
+			}
+		}
+	}
+	sort.SliceStable(x.plans, func(i, j int) bool {
+		a, b := x.plans[i].Record.Data, x.plans[j].Record.Data
+		if c, ok := compare(a["effective"], b["effective"]); ok && c != 0 {
+			return c < 0
+		}
+		c, _ := compare(a["revision"], b["revision"])
+		return c < 0
+	})
+	for _, e := range entries {
+		for i := range e.sites {
+			x.site(e, &e.sites[i])
+		}
+		if e.Kind.Name == testKind {
+			x.objectivesClaim(e)
+		}
+	}
+	return x.out
+}
+
+// InForce returns the plan in force on the date of v (a date or time), or nil.
+func (x *index) inForce(v any) *Entry {
+	d := dateOf(v)
+	if d == "" {
+		return nil
+	}
+	var found *Entry
+	for _, p := range x.plans {
+		eff, _ := p.Record.Data["effective"].(string)
+		if eff != "" && eff <= d {
+			found = p
+		}
+	}
+	return found
+}
+
+func (x *index) site(e *Entry, o *occurrence) {
+	s := o.site
+	data := e.Record.Data
+	name := field(o.ptr)
+	val, isStr := o.value.(string)
+	if !isStr || val == "" {
+		return // the schema reports wrong types
+	}
+	if s.Ref != "" {
+		t, ok := x.byID[val]
+		switch {
+		case !ok && s.Ref == "*":
+			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no record has id %q", name, val), "")
+			return
+		case !ok:
+			hint := ""
+			if s.Ref == "staff" {
+				hint = fmt.Sprintf("run 'qms new staff --id %s' to register them, or fix the id", val)
+			}
+			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no %s record has id %q", name, s.Ref, val), hint)
+			return
+		case s.Ref != "*" && t.Kind.Name != s.Ref:
+			x.add(e, o.ptr, "ref-kind", fmt.Sprintf("%s: %s is a %s, not a %s", name, val, t.Kind.Name, s.Ref), "")
+			return
+		}
+	}
+	if p := s.Previous; p != nil {
+		t := x.byID[val]
+		if t == nil {
+			return
+		}
+		for _, f := range p.Same {
+			if schema.Scalar(t.Record.Data[f]) != schema.Scalar(data[f]) {
+				x.add(e, o.ptr, "previous", fmt.Sprintf("%s: %s has %s %s, this record has %s", name, val, f,
+					record.String(t.Record.Data[f]), record.String(data[f])), "")
+				return
+			}
+		}
+		for _, f := range p.Before {
+			if c, ok := compare(t.Record.Data[f], data[f]); ok && c >= 0 {
+				x.add(e, o.ptr, "previous", fmt.Sprintf("%s: %s has %s %s, not before this record's %s", name, val, f,
+					record.String(t.Record.Data[f]), record.String(data[f])), "")
+				return
+			}
+		}
+	}
+	if sv := s.Service; sv != nil {
+		var plan *Entry
+		var why string
+		if sv.Plan != "" {
+			id, _ := data[sv.Plan].(string)
+			plan = x.byID[id]
+			if plan == nil || plan.Kind.Name != planKind {
+				return // reported as a reference
+			}
+			why = "in " + id
+		} else {
+			plan = x.inForce(data[sv.At])
+			if plan == nil {
+				if _, ok := when(data[sv.At]); ok {
+					x.add(e, []string{sv.At}, "no-plan", fmt.Sprintf("no plan was in force on %s", dateOf(data[sv.At])),
+						"add the plan revision that was in force, or correct the date")
+				}
+				return
+			}
+			why = fmt.Sprintf("in %s, the plan in force on %s", plan.ID, dateOf(data[sv.At]))
+		}
+		obj, _ := plan.Record.Data["objectives"].(map[string]any)
+		if _, ok := obj[val]; !ok {
+			x.add(e, o.ptr, "service-unknown", fmt.Sprintf("%s: service %q has no objectives %s", name, val, why),
+				"services there: "+strings.Join(sortedKeys(obj), ", "))
+		}
+	}
+	if pt := s.PlanTest; pt != nil {
+		id, _ := data[pt.Plan].(string)
+		plan := x.byID[id]
+		if plan == nil || plan.Kind.Name != planKind {
+			return
+		}
+		tests, _ := plan.Record.Data["tests"].([]any)
+		var ids []string
+		for _, t := range tests {
+			m, _ := t.(map[string]any)
+			tid, _ := m["id"].(string)
+			if tid == val {
+				return
+			}
+			ids = append(ids, tid)
+		}
+		x.add(e, o.ptr, "test-undeclared", fmt.Sprintf("%s: %s declares no test %q", name, id, val), "tests there: "+strings.Join(ids, ", "))
+	}
+	if s.Role {
+		if x.matrix == nil {
+			if _, ok := x.set.Kinds[matrixKind]; ok {
+				x.add(e, o.ptr, "matrix-missing", fmt.Sprintf("%s: role %q cannot be checked: there is no responsibility matrix", name, val),
+					"create "+x.set.Kinds[matrixKind].File)
+			}
+			return
+		}
+		roles, _ := x.matrix.Record.Data["roles"].(map[string]any)
+		if _, ok := roles[val]; !ok {
+			x.add(e, o.ptr, "role-unknown", fmt.Sprintf("%s: role %q is not declared in the responsibility matrix", name, val),
+				"roles there: "+strings.Join(sortedKeys(roles), ", "))
+		}
+	}
+	if s.KindName {
+		if _, ok := x.set.Kinds[val]; !ok {
+			x.add(e, o.ptr, "kind-unknown", fmt.Sprintf("%s: there is no record kind %q", name, val), "kinds: "+strings.Join(x.set.Names, ", "))
+		}
+	}
+	if s.File != "" {
+		p := path.Join(s.File, val)
+		if strings.Contains(val, "/") || !x.src.Exists(p) {
+			x.add(e, o.ptr, "file-missing", fmt.Sprintf("%s: %s does not exist", name, p), "add the file or fix the name")
+		}
+	}
+}
+
+// objectivesClaim refuses a test report whose review says the objectives
+// were met while a measured time exceeds its plan's objective.
+func (x *index) objectivesClaim(e *Entry) {
+	data := e.Record.Data
+	review, _ := data["review"].(map[string]any)
+	if met, _ := review["objectives_met"].(bool); !met {
+		return
+	}
+	id, _ := data["plan"].(string)
+	plan := x.byID[id]
+	if plan == nil || plan.Kind.Name != planKind {
+		return
+	}
+	obj, _ := plan.Record.Data["objectives"].(map[string]any)
+	results, _ := data["results"].(map[string]any)
+	for _, svc := range sortedKeys(results) {
+		got, _ := results[svc].(map[string]any)
+		want, _ := obj[svc].(map[string]any)
+		for _, m := range []string{"rto_minutes", "rpo_minutes"} {
+			g, ok1 := number(got[m])
+			w, ok2 := number(want[m])
+			if ok1 && ok2 && g > w {
+				x.add(e, []string{"review", "objectives_met"}, "objectives-claim",
+					fmt.Sprintf("review.objectives_met is true, but %s %s was %v min against the objective of %v min in %s", svc, strings.ToUpper(strings.TrimSuffix(m, "_minutes")), g, w, id),
+					"set objectives_met: false and explain the deviation")
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package check
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"path"
+
+	"github.com/qms-tool/qms/internal/record"
+)
+
+// FS serves a directory tree (the working tree: os.DirFS(root)) as a Source.
+type FS struct {
+	FS fs.FS
+}
+
+var _ Source = FS{}
+
+// Paths lists the regular files under dir; a missing dir has none.
+func (f FS) Paths(dir string) ([]string, error) {
+	var out []string
+	err := fs.WalkDir(f.FS, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == dir {
+				return fs.SkipDir
+			}
+			return err
+		}
+		if d.IsDir() {
+			if p != dir && path.Base(p)[0] == '.' {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Read returns a file's content, but never more than one byte past
+// record.MaxSize, so that a huge file is refused without being loaded.
+func (f FS) Read(p string) ([]byte, error) {
+	file, err := f.FS.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	return io.ReadAll(io.LimitReader(file, record.MaxSize+1))
+}
+
+// Exists reports whether p exists.
+func (f FS) Exists(p string) bool {
+	_, err := fs.Stat(f.FS, p)
+	return err == nil
+}
+
+// Overlay serves Files over Base: for checking content that is not written
+// yet, such as a record 'qms new' is about to create.
+type Overlay struct {
+	Base  Source
+	Files map[string][]byte
+}
+
+var _ Source = Overlay{}
+
+// Paths lists Base's paths under dir plus the overlaid ones.
+func (o Overlay) Paths(dir string) ([]string, error) {
+	ps, err := o.Base.Paths(dir)
+	if err != nil {
+		return nil, err
+	}
+	for p := range o.Files {
+		if len(p) > len(dir) && p[:len(dir)+1] == dir+"/" {
+			ps = append(ps, p)
+		}
+	}
+	return ps, nil
+}
+
+// Read prefers the overlaid content.
+func (o Overlay) Read(p string) ([]byte, error) {
+	if b, ok := o.Files[p]; ok {
+		return b, nil
+	}
+	return o.Base.Read(p)
+}
+
+// Exists reports whether p is overlaid or in Base.
+func (o Overlay) Exists(p string) bool {
+	_, ok := o.Files[p]
+	return ok || o.Base.Exists(p)
+}

@@ -1,0 +1,229 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit statuses, the contract with scripts.
+const (
+	ExitOK       = 0
+	ExitFindings = 1
+	ExitUsage    = 2
+	ExitFailure  = 3
+)
+
+// Version is set at build time with -ldflags.
+var Version = "dev"
+
+// Env is everything a command takes from the outside world.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Dir is the working directory.
+	Dir string
+	// Now is the clock, read once per command.
+	Now func() time.Time
+	// Getenv reads an environment variable.
+	Getenv func(string) string
+	// IsTerminal says whether Stdout is a terminal.
+	IsTerminal bool
+}
+
+// errFindings is returned when a check found problems (exit 1); the
+// findings have been printed.
+var errFindings = errors.New("problems found")
+
+// usageError is a mistake in how qms was called (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// hinted is an error with a next step for the user.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h hinted) Error() string { return h.err.Error() }
+func (h hinted) Unwrap() error { return h.err }
+
+func withHint(err error, format string, a ...any) error {
+	return hinted{err, fmt.Sprintf(format, a...)}
+}
+
+// Run runs qms with args (args[0] is the program name) and returns the exit
+// status.
+func Run(ctx context.Context, env *Env, args []string) int {
+	app := newApp(env)
+	err := app.RunContext(ctx, interspersed(app, args))
+	return exitCode(env, err)
+}
+
+func exitCode(env *Env, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, errFindings) {
+		return ExitFindings
+	}
+	var h hinted
+	hint := ""
+	if errors.As(err, &h) {
+		hint = h.hint
+	}
+	code := ExitFailure
+	var u usageError
+	if errors.As(err, &u) {
+		code = ExitUsage
+	}
+	msg := err.Error()
+	fmt.Fprintf(env.Stderr, "qms: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(env.Stderr, "qms: hint: %s\n", hint)
+	}
+	return code
+}
+
+func newApp(env *Env) *cli.App {
+	app := &cli.App{
+		Name:  "qms",
+		Usage: "quality records in Git: validated, approved by signed commits, backed up and archived",
+		Description: "Exit status: 0 ok, 1 the check found problems, 2 usage error, 3 operational failure.\n" +
+			"Run 'qms COMMAND --help' for a command's options.",
+		Version:              Version,
+		Writer:               env.Stdout,
+		ErrWriter:            env.Stderr,
+		Reader:               env.Stdin,
+		EnableBashCompletion: false,
+		HideHelpCommand:      true,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err.Error()}
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(env.Stderr, "qms: unknown command %q\nqms: hint: run 'qms --help' for the list\n", name)
+		},
+		Commands: []*cli.Command{
+			initCommand(env),
+			newCommand(env),
+			validateCommand(env),
+			hookCommand(env),
+		},
+	}
+	for _, c := range app.Commands {
+		setUsageErrors(c)
+	}
+	return app
+}
+
+func setUsageErrors(c *cli.Command) {
+	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err.Error()} }
+	for _, s := range c.Subcommands {
+		setUsageErrors(s)
+	}
+}
+
+// formatFlag is the --format flag of checking commands.
+func formatFlag(github bool) *cli.StringFlag {
+	usage := "output format: text or json"
+	if github {
+		usage = "output format: text, json or github (Actions annotations)"
+	}
+	return &cli.StringFlag{Name: "format", Value: "text", Usage: usage}
+}
+
+func checkFormat(f string, github bool) error {
+	switch f {
+	case "text", "json":
+		return nil
+	case "github":
+		if github {
+			return nil
+		}
+	}
+	allowed := "text, json"
+	if github {
+		allowed += ", github"
+	}
+	return usagef("unknown format %q (use %s)", f, allowed)
+}
+
+// noArgs refuses stray arguments.
+func noArgs(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("%s takes no arguments, got %q", c.Command.FullName(), strings.Join(c.Args().Slice(), " "))
+	}
+	return nil
+}
+
+// interspersed moves a command's flags in front of its arguments, so that
+// 'qms new incident --level major' works: urfave/cli stops reading flags at
+// the first argument. Everything after "--" stays an argument.
+func interspersed(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	i := 1
+	cmds := app.Commands
+	var cmd *cli.Command
+	for i < len(args) {
+		var found *cli.Command
+		for _, c := range cmds {
+			if c.HasName(args[i]) {
+				found = c
+			}
+		}
+		if found == nil {
+			break
+		}
+		cmd, cmds = found, found.Subcommands
+		i++
+	}
+	if cmd == nil {
+		return args
+	}
+	var flags, pos []string
+	rest := args[i:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		if a == "--" {
+			if j+1 < len(rest) {
+				pos = append(pos, "--")
+				pos = append(pos, rest[j+1:]...)
+			}
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if hasValue || j+1 >= len(rest) {
+			continue
+		}
+		for _, f := range cmd.Flags {
+			for _, n := range f.Names() {
+				if n != name {
+					continue
+				}
+				if _, isBool := f.(*cli.BoolFlag); !isBool {
+					flags = append(flags, rest[j+1])
+					j++
+				}
+			}
+		}
+	}
+	out := append([]string{}, args[:i]...)
+	out = append(out, flags...)
+	return append(out, pos...)
+}

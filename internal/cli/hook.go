@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/qms-tool/qms/internal/config"
+	"github.com/qms-tool/qms/internal/vcs"
+)
+
+// hookMarker identifies hooks qms wrote, so that reinstalling may replace
+// them but a user's own hook is never overwritten silently.
+const hookMarker = "installed by 'qms hook install'"
+
+type hookOptions struct {
+	force bool
+}
+
+func hookCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:  "hook",
+		Usage: "install Git hooks that run qms",
+		Subcommands: []*cli.Command{{
+			Name:  "install",
+			Usage: "install a pre-commit hook running 'qms validate --staged'",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "force", Usage: "replace an existing pre-commit hook that qms did not install"},
+			},
+			Action: func(c *cli.Context) error {
+				if err := noArgs(c); err != nil {
+					return err
+				}
+				return runHookInstall(c.Context, hookOptions{force: c.Bool("force")}, env)
+			},
+		}},
+	}
+}
+
+func runHookInstall(_ context.Context, opts hookOptions, env *Env) error {
+	root, err := config.FindRoot(env.Dir)
+	if err != nil {
+		return withHint(usageError{err.Error()}, "run 'qms init' first")
+	}
+	repo, err := vcs.Open(root)
+	if err != nil {
+		return err
+	}
+	dir := repo.HooksDir()
+	p := filepath.Join(dir, "pre-commit")
+	if old, err := os.ReadFile(p); err == nil && !strings.Contains(string(old), hookMarker) && !opts.force {
+		return withHint(usagef("%s exists and was not installed by qms", p),
+			"add 'qms validate --staged' to it yourself, or rerun with --force to replace it")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	exe := "qms"
+	if _, err := exec.LookPath("qms"); err != nil {
+		if self, err := os.Executable(); err == nil {
+			exe = self
+		}
+	}
+	script := fmt.Sprintf("#!/bin/sh\n# qms pre-commit hook, %s.\n# Refuses a commit whose records do not validate.\nexec %s validate --staged\n", hookMarker, shellQuote(exe))
+	tmp := p + ".qms-tmp"
+	if err := os.WriteFile(tmp, []byte(script), 0o755); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "installed %s\n", p)
+	return nil
+}
+
+func shellQuote(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

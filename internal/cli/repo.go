@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing/fstest"
+
+	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/config"
+	"github.com/qms-tool/qms/internal/schema"
+	"github.com/qms-tool/qms/internal/vcs"
+)
+
+// workspace is an opened QMS repository: its root, settings, record kinds,
+// and the source its files are read from (working tree or index).
+type workspace struct {
+	root  string
+	cfg   *config.Config
+	kinds *schema.Set
+	src   check.Source
+	// findings about qms.yaml and schema files.
+	setup []qms.Finding
+}
+
+// openWorkspace finds the QMS root above env.Dir. With staged, files come
+// from the Git index rather than the working tree.
+func openWorkspace(env *Env, staged bool) (*workspace, error) {
+	root, err := config.FindRoot(env.Dir)
+	if errors.Is(err, config.ErrNoRoot) {
+		return nil, withHint(usageError{err.Error()}, "run 'qms init' to make one, or cd into one")
+	}
+	if err != nil {
+		return nil, err
+	}
+	w := &workspace{root: root}
+	var src check.Source = check.FS{FS: os.DirFS(root)}
+	if staged {
+		repo, err := vcs.Open(root)
+		if err != nil {
+			return nil, err
+		}
+		if filepath.Clean(repo.Root) != filepath.Clean(root) {
+			return nil, fmt.Errorf("--staged needs qms.yaml at the top of the git working tree (%s), not in %s", repo.Root, root)
+		}
+		st, err := repo.Staged()
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range st.Unmerged {
+			w.setup = append(w.setup, qms.Finding{Path: p, Line: 1, Column: 1, Rule: "unmerged", Severity: qms.Error,
+				Message: "file has unresolved merge conflicts", Hint: "resolve the conflict and 'git add' the file"})
+		}
+		src = st
+	}
+	w.src = src
+	cfgFS := subFS(src, config.File)
+	cfg, fs_, err := config.Load(cfgFS)
+	if err != nil {
+		if staged {
+			return nil, withHint(err, "'git add qms.yaml' first")
+		}
+		return nil, err
+	}
+	w.cfg = cfg
+	w.setup = append(w.setup, fs_...)
+	kinds, fs_ := schema.Load(qms.Defaults, subFS(src, schema.Dir))
+	w.kinds = kinds
+	w.setup = append(w.setup, fs_...)
+	return w, nil
+}
+
+// subFS copies the files at or under p from src into a small in-memory
+// file system, so that packages taking an fs.FS can read them whatever
+// the source.
+func subFS(src check.Source, p string) fs.FS {
+	m := fstest.MapFS{}
+	if src.Exists(p) {
+		if b, err := src.Read(p); err == nil {
+			m[p] = &fstest.MapFile{Data: b}
+			return m
+		}
+	}
+	ps, _ := src.Paths(p)
+	for _, q := range ps {
+		if b, err := src.Read(q); err == nil {
+			m[q] = &fstest.MapFile{Data: b}
+		}
+	}
+	return m
+}
+
+// rel turns a command-line path into a slash path relative to the root.
+func (w *workspace) rel(env *Env, p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(env.Dir, p)
+	}
+	r, err := filepath.Rel(w.root, p)
+	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return "", usagef("%s is outside the QMS repository %s", p, w.root)
+	}
+	return filepath.ToSlash(r), nil
+}
+
+// display turns a root-relative path into one relative to env.Dir, as
+// people typed it.
+func (w *workspace) display(env *Env, p string) string {
+	full := filepath.Join(w.root, filepath.FromSlash(p))
+	if r, err := filepath.Rel(env.Dir, full); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return full
+}

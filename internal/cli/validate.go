@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/check"
+)
+
+type validateOptions struct {
+	paths  []string
+	staged bool
+	format string
+}
+
+func validateCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "check records: schema, body sections and rules across records",
+		ArgsUsage: "[PATH...]",
+		Description: "Checks every record of the repository, or reports only on the given files and folders\n" +
+			"(rules across records still see the whole repository). With --staged, checks the Git\n" +
+			"index as it will be committed instead of the working tree.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "staged", Usage: "check the index (what the next commit will hold), not the working tree"},
+			formatFlag(true),
+		},
+		Action: func(c *cli.Context) error {
+			return runValidate(c.Context, validateOptions{
+				paths:  c.Args().Slice(),
+				staged: c.Bool("staged"),
+				format: c.String("format"),
+			}, env)
+		},
+	}
+}
+
+func runValidate(_ context.Context, opts validateOptions, env *Env) error {
+	if err := checkFormat(opts.format, true); err != nil {
+		return err
+	}
+	w, err := openWorkspace(env, opts.staged)
+	if err != nil {
+		return err
+	}
+	var only []string
+	for _, p := range opts.paths {
+		r, err := w.rel(env, p)
+		if err != nil {
+			return err
+		}
+		if r != "." && !w.src.Exists(r) {
+			if _, err := os.Stat(filepath.Join(w.root, r)); err != nil {
+				return usagef("%s: no such file or directory", p)
+			}
+			if opts.staged {
+				return withHint(usagef("%s is not staged", p), "'git add %s' first", p)
+			}
+		}
+		only = append(only, r)
+	}
+	paths, fs_, err := check.List(w.kinds, w.src)
+	if err != nil {
+		return err
+	}
+	findings := append(w.setup, fs_...)
+	chk := &check.Checker{Kinds: w.kinds}
+	res, err := chk.Check(w.src, paths)
+	if err != nil {
+		return err
+	}
+	findings = append(findings, res.Findings...)
+	checked := len(paths)
+	if len(only) > 0 {
+		findings = filterPaths(findings, only)
+		checked = len(filterStrings(paths, only))
+	}
+	qms.SortFindings(findings)
+	for i := range findings {
+		if opts.format == "text" {
+			findings[i].Path = w.display(env, findings[i].Path)
+		}
+	}
+	if err := printFindings(env.Stdout, opts.format, findings, map[string]any{"checked": checked}); err != nil {
+		return err
+	}
+	errs, warns := count(findings)
+	if opts.format == "text" {
+		what := "records"
+		if opts.staged {
+			what = "staged records"
+		}
+		if errs+warns == 0 {
+			fmt.Fprintf(env.Stderr, "qms: %d %s valid\n", checked, what)
+		} else {
+			fmt.Fprintf(env.Stderr, "qms: %d %s checked: %s, %s\n", checked, what, plural(errs, "error"), plural(warns, "warning"))
+		}
+	}
+	if errs > 0 {
+		return errFindings
+	}
+	return nil
+}
+
+func under(p string, only []string) bool {
+	for _, o := range only {
+		if o == "." || p == o || strings.HasPrefix(p, o+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func filterPaths(fs []qms.Finding, only []string) []qms.Finding {
+	var out []qms.Finding
+	for _, f := range fs {
+		if under(f.Path, only) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func filterStrings(ps []string, only []string) []string {
+	var out []string
+	for _, p := range ps {
+		if under(p, only) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/record"
+)
+
+// File is the configuration file's name; its presence marks the root.
+const File = "qms.yaml"
+
+// ErrNoRoot is returned by FindRoot outside any QMS repository.
+var ErrNoRoot = errors.New("not in a QMS repository (no qms.yaml here or in any parent directory)")
+
+// Config is qms.yaml.
+type Config struct {
+	// Version is the configuration format version (1).
+	Version int `yaml:"version"`
+	// Company is the name shown in rendered records and notices.
+	Company string `yaml:"company"`
+}
+
+// FindRoot walks up from dir to the directory holding qms.yaml.
+func FindRoot(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if st, err := os.Stat(filepath.Join(dir, File)); err == nil && st.Mode().IsRegular() {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", ErrNoRoot
+		}
+		dir = parent
+	}
+}
+
+// Parse reads qms.yaml; problems come back as findings and leave defaults.
+func Parse(b []byte) (*Config, []qms.Finding) {
+	cfg := &Config{Version: 1}
+	if len(b) > record.MaxSize {
+		return cfg, []qms.Finding{{Path: File, Line: 1, Column: 1, Rule: "config", Severity: qms.Error, Message: "qms.yaml is too large"}}
+	}
+	if err := yaml.UnmarshalWithOptions(b, cfg, yaml.Strict()); err != nil {
+		f := qms.Finding{Path: File, Line: 1, Column: 1, Rule: "config", Severity: qms.Error, Message: err.Error()}
+		var ye yaml.Error
+		if errors.As(err, &ye) {
+			f.Message = ye.GetMessage()
+			if t := ye.GetToken(); t != nil && t.Position != nil {
+				f.Line, f.Column = t.Position.Line, t.Position.Column
+			}
+		}
+		return &Config{Version: 1}, []qms.Finding{f}
+	}
+	if cfg.Version != 1 {
+		return cfg, []qms.Finding{{Path: File, Line: 1, Column: 1, Rule: "config", Severity: qms.Error,
+			Message: fmt.Sprintf("unsupported version %d (this qms reads version 1)", cfg.Version), Hint: "upgrade qms"}}
+	}
+	return cfg, nil
+}
+
+// Load reads qms.yaml from fsys.
+func Load(fsys fs.FS) (*Config, []qms.Finding, error) {
+	b, err := fs.ReadFile(fsys, File)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", File, err)
+	}
+	cfg, fs_ := Parse(b)
+	return cfg, fs_, nil
+}

@@ -1,0 +1,188 @@
+package vcs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+)
+
+// ErrNotRepository is returned when a directory is in no Git repository.
+var ErrNotRepository = errors.New("not in a git repository")
+
+// Repo is an opened Git repository with a working tree.
+type Repo struct {
+	// Root is the working tree's top directory.
+	Root string
+	r    *git.Repository
+}
+
+// Open finds the repository containing dir.
+func Open(dir string) (*Repo, error) {
+	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		return nil, fmt.Errorf("%s: %w", dir, ErrNotRepository)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return &Repo{Root: wt.Filesystem.Root(), r: r}, nil
+}
+
+// Init makes dir a Git repository (branch main) unless it already is in one,
+// and reports whether it made one.
+func Init(dir string) (bool, error) {
+	if _, err := Open(dir); err == nil {
+		return false, nil
+	}
+	_, err := git.PlainInitWithOptions(dir, &git.PlainInitOptions{
+		InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName("main")},
+	})
+	if err != nil {
+		return false, fmt.Errorf("git init %s: %w", dir, err)
+	}
+	return true, nil
+}
+
+// GitDir returns the repository's .git directory.
+func (r *Repo) GitDir() string {
+	if st, ok := r.r.Storer.(*filesystem.Storage); ok {
+		return st.Filesystem().Root()
+	}
+	return filepath.Join(r.Root, ".git")
+}
+
+// Identity returns user.name and user.email as git would use them (local,
+// then global and system configuration).
+func (r *Repo) Identity() (name, email string) {
+	cfg, err := r.r.ConfigScoped(config.SystemScope)
+	if err != nil {
+		return "", ""
+	}
+	return cfg.User.Name, cfg.User.Email
+}
+
+// HooksDir returns where git runs hooks from: core.hooksPath (relative to
+// the working tree) or .git/hooks.
+func (r *Repo) HooksDir() string {
+	cfg, err := r.r.ConfigScoped(config.SystemScope)
+	if err == nil {
+		if p := cfg.Raw.Section("core").Option("hooksPath"); p != "" {
+			if strings.HasPrefix(p, "~/") {
+				if home, err := os.UserHomeDir(); err == nil {
+					p = filepath.Join(home, p[2:])
+				}
+			}
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(r.Root, p)
+			}
+			return p
+		}
+	}
+	return filepath.Join(r.GitDir(), "hooks")
+}
+
+// Staged serves the files of the index, the content the next commit will
+// have. Unmerged paths are reported by Unmerged.
+type Staged struct {
+	repo    *Repo
+	entries map[string]*index.Entry
+	sorted  []string
+	// Unmerged lists paths with merge conflicts in the index.
+	Unmerged []string
+	// indexTime is the index file's modification time: worktree files
+	// changed at or after it may differ from their entries (racy git).
+	indexTime time.Time
+}
+
+// Staged reads the index.
+func (r *Repo) Staged() (*Staged, error) {
+	idx, err := r.r.Storer.Index()
+	if err != nil {
+		return nil, fmt.Errorf("read git index: %w", err)
+	}
+	s := &Staged{repo: r, entries: make(map[string]*index.Entry, len(idx.Entries))}
+	if st, err := os.Stat(filepath.Join(r.GitDir(), "index")); err == nil {
+		s.indexTime = st.ModTime()
+	}
+	for _, e := range idx.Entries {
+		if e.Stage != index.Merged {
+			s.Unmerged = append(s.Unmerged, e.Name)
+			continue
+		}
+		if e.IntentToAdd || !e.Mode.IsFile() {
+			continue
+		}
+		s.entries[e.Name] = e
+		s.sorted = append(s.sorted, e.Name)
+	}
+	sort.Strings(s.sorted)
+	return s, nil
+}
+
+// Paths lists staged files under dir.
+func (s *Staged) Paths(dir string) ([]string, error) {
+	prefix := dir + "/"
+	i := sort.SearchStrings(s.sorted, prefix)
+	var out []string
+	for ; i < len(s.sorted) && strings.HasPrefix(s.sorted[i], prefix); i++ {
+		out = append(out, s.sorted[i])
+	}
+	return out, nil
+}
+
+// Exists reports whether p is staged.
+func (s *Staged) Exists(p string) bool {
+	_, ok := s.entries[path.Clean(p)]
+	return ok
+}
+
+// Read returns the staged content of p. When the working-tree file provably
+// has the same content (same size and modification time as recorded in the
+// index, and not modified after the index was written) it is read from the
+// working tree, which is much faster than inflating the object.
+func (s *Staged) Read(p string) ([]byte, error) {
+	e, ok := s.entries[p]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", p, os.ErrNotExist)
+	}
+	full := filepath.Join(s.repo.Root, filepath.FromSlash(p))
+	if st, err := os.Lstat(full); err == nil && st.Mode().IsRegular() &&
+		uint32(st.Size()) == e.Size && st.ModTime().Equal(e.ModifiedAt) && st.ModTime().Before(s.indexTime) {
+		if b, err := os.ReadFile(full); err == nil && uint32(len(b)) == e.Size {
+			return b, nil
+		}
+	}
+	return s.repo.blob(e.Hash, int64(e.Size))
+}
+
+func (r *Repo) blob(h plumbing.Hash, size int64) ([]byte, error) {
+	b, err := r.r.BlobObject(h)
+	if err != nil {
+		return nil, fmt.Errorf("read object %s: %w", h, err)
+	}
+	rd, err := b.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("read object %s: %w", h, err)
+	}
+	defer rd.Close()
+	// Read one byte past the record size cap's worth so that callers can
+	// see an oversized file without it being held whole in memory.
+	const limit = 4<<20 + 1
+	return io.ReadAll(io.LimitReader(rd, limit))
+}
