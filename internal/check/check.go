@@ -486,7 +486,6 @@ func (fc *fileCheck) description(kw string) string {
 	return fc.kind.Descriptions[best]
 }
 
-
 func plural(n int, word string) string {
 	if n == 1 {
 		return fmt.Sprintf("%d %s", n, word)

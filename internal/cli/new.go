@@ -546,4 +546,3 @@ func editRecord(ctx context.Context, env *Env, w *workspace, rel, full string) e
 	}
 	return nil
 }
-
