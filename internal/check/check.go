@@ -460,6 +460,8 @@ func (fc *fileCheck) describe(u jsonschema.OutputUnit) []qms.Finding {
 		emit(ptr, "empty", fmt.Sprintf("%sneeds at least %s, has %d", prefix, plural(e.Want, "item"), e.Got), "")
 	case *kind.MinProperties:
 		emit(ptr, "empty", fmt.Sprintf("%sneeds at least %s, has %d", prefix, plural(e.Want, "entry"), e.Got), "")
+	case *kind.Pattern:
+		emit(ptr, "pattern", fmt.Sprintf("%s%s does not have the expected form (%s)", prefix, record.String(e.Got), e.Want), "")
 	case *kind.Format:
 		w := formatWords[e.Want]
 		if w == "" {

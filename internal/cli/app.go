@@ -105,7 +105,9 @@ func newApp(env *Env) *cli.App {
 		Reader:               env.Stdin,
 		EnableBashCompletion: false,
 		HideHelpCommand:      true,
-		ExitErrHandler:       func(*cli.Context, error) {},
+		// --set values hold commas ('services=[a, b]'); never split them.
+		DisableSliceFlagSeparator: true,
+		ExitErrHandler:            func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err.Error()}
 		},

@@ -97,6 +97,9 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 	default:
 		return usagef("unknown level %q (use minimal, moderate, major or catastrophic)", opts.level)
 	}
+	if opts.title != "" && !hasProperty(k, "title") {
+		return withHint(usagef("%s records have no title", k.Name), "use --set FIELD=VALUE; fields: %s", strings.Join(k.Properties, ", "))
+	}
 	var sets []assignment
 	if opts.title != "" {
 		sets = append(sets, assignment{[]string{"title"}, opts.title})
@@ -150,7 +153,7 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 		seq = nextSeq(paths, k, seqRe)
 	}
 	for attempt := 0; ; attempt++ {
-		id, err := chooseID(k, opts.id, seqRe != nil, now.Year(), seq, sets)
+		id, err := chooseID(w, k, base, data, opts.id, seqRe != nil, now.Year(), seq, sets)
 		if err != nil {
 			return err
 		}
@@ -181,6 +184,15 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 		}
 		return nil
 	}
+}
+
+func hasProperty(k *schema.Kind, name string) bool {
+	for _, p := range k.Properties {
+		if p == name {
+			return true
+		}
+	}
+	return false
 }
 
 func creatable(set *schema.Set) []string {
@@ -289,7 +301,7 @@ func derive(w *workspace, k *schema.Kind, c *repoContext, sets []assignment, now
 			}
 		}
 		if prev == nil {
-			return nil, nil, nil
+			return nil, []assignment{{[]string{"next_review"}, now.AddDate(1, 0, 0).Format(time.DateOnly)}}, nil
 		}
 		b, err := w.src.Read(prev.Path)
 		if err != nil {
@@ -325,7 +337,7 @@ func nextSeq(paths []string, k *schema.Kind, re *regexp.Regexp) int {
 	return max + 1
 }
 
-func chooseID(k *schema.Kind, given string, hasSeq bool, year, seq int, sets []assignment) (string, error) {
+func chooseID(w *workspace, k *schema.Kind, base []byte, data templateData, given string, hasSeq bool, year, seq int, sets []assignment) (string, error) {
 	switch {
 	case given != "":
 		if !fs.ValidPath(given+".md") || strings.Contains(given, "/") {
@@ -335,19 +347,22 @@ func chooseID(k *schema.Kind, given string, hasSeq bool, year, seq int, sets []a
 	case hasSeq:
 		return k.FormatID(nil, year, seq), nil
 	case k.IDTemplate != "":
-		data := map[string]any{}
-		for _, s := range sets {
-			if len(s.key) == 1 {
-				data[s.key[0]] = s.value
-			}
+		// Named by fields ({document}-r{revision}): fill them from the
+		// template and the sets, then name the record.
+		content, err := render(w, k, base, data, sets)
+		if err != nil {
+			return "", err
 		}
-		id := k.FormatID(data, year, 0)
+		r, _ := record.Parse("", content)
+		if r == nil {
+			return "", fmt.Errorf("template for %s does not render a record", k.Name)
+		}
 		for _, f := range placeholderFields(k.IDTemplate) {
-			if schema.Scalar(data[f]) == "" {
+			if schema.Scalar(r.Data[f]) == "" {
 				return "", withHint(usagef("a %s is named %s: %s is missing", k.Name, k.IDTemplate, f), "pass --set %s=VALUE", f)
 			}
 		}
-		return id, nil
+		return k.FormatID(r.Data, year, 0), nil
 	}
 	return "", withHint(usagef("%s records are named by people: pass --id", k.Name), "e.g. 'qms new %s --id jdoe'", k.Name)
 }

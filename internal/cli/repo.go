@@ -47,7 +47,7 @@ func openWorkspace(env *Env, staged bool) (*workspace, error) {
 		if filepath.Clean(repo.Root) != filepath.Clean(root) {
 			return nil, fmt.Errorf("--staged needs qms.yaml at the top of the git working tree (%s), not in %s", repo.Root, root)
 		}
-		st, err := repo.Staged()
+		st, err := repo.Staged(env.Getenv("GIT_INDEX_FILE"))
 		if err != nil {
 			return nil, err
 		}

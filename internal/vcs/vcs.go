@@ -110,18 +110,37 @@ type Staged struct {
 	indexTime time.Time
 }
 
-// Staged reads the index.
-func (r *Repo) Staged() (*Staged, error) {
-	idx, err := r.r.Storer.Index()
-	if err != nil {
+// Staged reads the index. indexFile, when not empty, is the index git
+// told a hook to use (GIT_INDEX_FILE: 'git commit -a' and 'git commit PATH'
+// commit from a temporary index); a relative path is taken from the root.
+func (r *Repo) Staged(indexFile string) (*Staged, error) {
+	if indexFile == "" {
+		indexFile = filepath.Join(r.GitDir(), "index")
+	} else if !filepath.IsAbs(indexFile) {
+		indexFile = filepath.Join(r.Root, indexFile)
+	}
+	idx := &index.Index{}
+	f, err := os.Open(indexFile)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		// A new repository before the first 'git add': nothing staged.
+	case err != nil:
 		return nil, fmt.Errorf("read git index: %w", err)
+	default:
+		err = index.NewDecoder(f).Decode(idx)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read git index %s: %w", indexFile, err)
+		}
 	}
 	s := &Staged{repo: r, entries: make(map[string]*index.Entry, len(idx.Entries))}
-	if st, err := os.Stat(filepath.Join(r.GitDir(), "index")); err == nil {
+	if st, err := os.Stat(indexFile); err == nil {
 		s.indexTime = st.ModTime()
 	}
 	for _, e := range idx.Entries {
-		if e.Stage != index.Merged {
+		// Stage 0 is a merged entry (go-git's index.Merged constant is 1, the
+		// ancestor stage of a conflict).
+		if e.Stage != 0 {
 			s.Unmerged = append(s.Unmerged, e.Name)
 			continue
 		}

@@ -1,0 +1,45 @@
+# qms: see README.md. 'make test' is what CI runs.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/qms-tool/qms/internal/cli.Version=$(VERSION)
+GO      ?= go
+BIN     := bin/qms
+FUZZTIME ?= 10s
+
+.PHONY: build test unit fuzz lint demo bench deps clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/qms
+
+# Everything CI runs: lint, every unit and scenario test, the project's own
+# records validated by the tool, and a short run of every fuzz target.
+test: lint build
+	$(GO) test -count=1 ./...
+	./$(BIN) validate
+	$(MAKE) fuzz FUZZTIME=5s
+
+unit:
+	$(GO) test ./...
+
+# Each fuzz target for FUZZTIME (go test runs one -fuzz target at a time).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$t"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
+	  done; \
+	done
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# The main job on the embedded example: make a QMS, add an incident,
+# validate, break a record and see it caught, fix it.
+demo: build
+	@sh .ci/demo ./$(BIN)
+
+bench: build
+	bash .ci/bench
+
+clean:
+	rm -rf bin .bench
