@@ -62,6 +62,9 @@ func Parse(b []byte) (*Config, []qms.Finding) {
 		}
 		return &Config{Version: 1}, []qms.Finding{f}
 	}
+	if cfg.Version == 0 {
+		cfg.Version = 1 // an empty qms.yaml, or one without a version
+	}
 	if cfg.Version != 1 {
 		return cfg, []qms.Finding{{Path: File, Line: 1, Column: 1, Rule: "config", Severity: qms.Error,
 			Message: fmt.Sprintf("unsupported version %d (this qms reads version 1)", cfg.Version), Hint: "upgrade qms"}}

@@ -89,7 +89,7 @@ func Parse(path string, src []byte) (*Record, []qms.Finding) {
 	}
 	r := &Record{Path: path, Body: body, BodyLine: bodyLine, front: front}
 	if d, l := flowDepth(front); d > maxDepth {
-		add(l+1, 1, "yaml-depth", fmt.Sprintf("frontmatter nests deeper than %d levels", maxDepth), "")
+		add(l+2, 1, "yaml-depth", fmt.Sprintf("frontmatter nests deeper than %d levels", maxDepth), "")
 		return nil, fs
 	}
 	root, err := parseYAML(front)

@@ -1,0 +1,246 @@
+package check_test
+
+import (
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/schema"
+)
+
+// example returns the embedded example QMS as an editable file system.
+func example(t testing.TB) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	err := fs.WalkDir(qms.Example, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(qms.Example, p)
+		m[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func run(t testing.TB, m fstest.MapFS) []qms.Finding {
+	t.Helper()
+	set, fs_ := schema.Load(qms.Defaults, m)
+	src := check.FS{FS: m}
+	paths, listed, err := check.List(set, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&check.Checker{Kinds: set}).Check(src, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(append(fs_, listed...), res.Findings...)
+}
+
+func TestExampleIsValid(t *testing.T) {
+	if fs_ := run(t, example(t)); len(fs_) > 0 {
+		t.Errorf("example QMS has findings: %v", fs_)
+	}
+}
+
+func TestRules(t *testing.T) {
+	const (
+		inc  = "records/incidents/INC-2026-0001.md"
+		open = "records/incidents/INC-2026-0003.md"
+		tst  = "records/tests/TST-2026-0001.md"
+		plan = "records/plans/GP-100-r3.md"
+		st   = "records/staff/lrossi.md"
+	)
+	tests := []struct {
+		name      string
+		path      string
+		old, new  string
+		rule      string
+		line, col int
+		msg       string // part of the message
+	}{
+		{"id differs from file name", inc, "id: INC-2026-0001", "id: INC-2026-0009", "id-filename", 2, 1, "INC-2026-0001.md"},
+		{"id format", st, "id: lrossi", "id: Lrossi", "id-filename", 2, 1, ""},
+		{"unknown staff", inc, "owner: lrossi", "owner: dave", "ref-missing", 10, 1, `no staff record has id "dave"`},
+		{"reference of the wrong kind", inc, "owner: lrossi", "owner: SUP-0001", "ref-kind", 10, 1, "SUP-0001 is a supplier, not a staff"},
+		{"related to nothing", inc, "related: [SUP-0002, TST-2026-0001]", "related: [SUP-0002, TST-2026-0404]", "ref-missing", 14, 21, "TST-2026-0404"},
+		{"resolved before detected", inc, "resolved_at: 2026-04-21T11:05:00+02:00", "resolved_at: 2026-04-21T09:05:00+02:00", "date-order", 7, 1, "resolved_at is before detected_at"},
+		{"resolved needs root cause", inc, "## Root cause analysis", "## Causes", "section-missing", 16, 1, `"Root cause analysis" (required unless status is open)`},
+		{"resolved needs downtime", inc, "downtime_minutes: 48\n", "", "required", 5, 1, "downtime_minutes is required unless status is open"},
+		{"major needs the DR plan", inc, "drp_activated: true", "drp_activated: false", "const", 11, 1, "disaster recovery plan"},
+		{"unknown service", inc, "services: [backend, patient-app, admin-portal]", "services: [backend, billing]", "service-unknown", 8, 21, "GP-100-r3, the plan in force on 2026-04-21"},
+		{"no plan in force", inc, "detected_at: 2026-04-21T10:17:00+02:00", "detected_at: 2020-04-21T10:17:00+02:00", "no-plan", 6, 1, "no plan was in force on 2020-04-21"},
+		{"typo in a field", inc, "title:", "titel:", "unknown-field", 3, 1, `did you mean`},
+		{"string for a list", inc, "services: [backend, patient-app, admin-portal]", "services: backend", "type", 8, 1, "expected a list, got text"},
+		{"not a date-time", inc, "detected_at: 2026-04-21T10:17:00+02:00", "detected_at: 2026-04-21 10:17", "format", 6, 1, "RFC 3339"},
+		{"bad level", inc, "level: major", "level: severe", "enum", 4, 1, "not one of"},
+		{"open incident needs no root cause", open, "status: open", "status: open", "", 0, 0, ""},
+		{"previous of another test", tst, "previous: TST-2025-0001", "previous: TST-2025-0002", "previous", 20, 1, "has test \"T02\""},
+		{"previous that is later", "records/tests/TST-2025-0001.md", "test: T01", "test: T01\nprevious: TST-2026-0001", "previous", 6, 1, "not before"},
+		{"undeclared test", tst, "test: T01", "test: T09", "test-undeclared", 5, 1, "GP-100-r3 declares no test \"T09\""},
+		{"result for an unknown service", tst, "  backend: {rto_minutes: 12", "  billing: {rto_minutes: 12", "service-unknown", 16, 3, `"billing"`},
+		{"objectives claimed but missed", tst, "backend: {rto_minutes: 12,", "backend: {rto_minutes: 500,", "objectives-claim", 26, 3, "backend RTO was 500 min"},
+		{"unknown role", st, "roles: [JD-003, JD-005]", "roles: [JD-003, JD-099]", "role-unknown", 5, 17, `"JD-099"`},
+		{"missing key file", st, "file: lrossi.asc", "file: lrossi2.asc", "file-missing", 13, 5, "keys/lrossi2.asc does not exist"},
+		{"key file escaping keys/", st, "file: lrossi.asc", "file: ../qms.yaml", "pattern", 13, 5, ""},
+		{"review too late", plan, "next_review: 2027-01-15", "next_review: 2027-02-16", "interval", 7, 1, "more than 12 months after effective"},
+		{"revision 2 needs supersedes", "records/plans/GP-100-r2.md", "supersedes: GP-100-r1\n", "", "required", 5, 1, "supersedes is required unless revision is 1"},
+		{"supersedes another document", plan, "document: GP-100", "document: GP-100", "", 0, 0, ""},
+		{"plan id and fields disagree", plan, "revision: 3", "revision: 4", "id-format", 2, 1, "{document}-r{revision}"},
+		{"duplicate test ids in a plan", plan, "{id: T02, name", "{id: T01, name", "duplicate", 18, 6, `id "T01" appears more than once`},
+		{"matrix kind unknown", "records/matrix.md", "kinds: [incident, test]", "kinds: [incident, tests]", "kind-unknown", 0, 0, `no record kind "tests"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := example(t)
+			f, ok := m[tc.path]
+			if !ok {
+				t.Fatalf("no %s in the example", tc.path)
+			}
+			src := string(f.Data)
+			if !strings.Contains(src, tc.old) {
+				t.Fatalf("%s has no %q: the example changed", tc.path, tc.old)
+			}
+			m[tc.path] = &fstest.MapFile{Data: []byte(strings.Replace(src, tc.old, tc.new, 1))}
+			got := run(t, m)
+			if tc.rule == "" {
+				if len(got) > 0 {
+					t.Errorf("findings = %v, want none", got)
+				}
+				return
+			}
+			for _, f := range got {
+				if f.Rule != tc.rule || f.Path != tc.path {
+					continue
+				}
+				if tc.line > 0 && (f.Line != tc.line || f.Column != tc.col) {
+					t.Errorf("%s at %d:%d, want %d:%d (%s)", tc.rule, f.Line, f.Column, tc.line, tc.col, f.Message)
+				}
+				if !strings.Contains(f.Message+" "+f.Hint, tc.msg) {
+					t.Errorf("message %q (hint %q) does not say %q", f.Message, f.Hint, tc.msg)
+				}
+				return
+			}
+			t.Errorf("findings = %v, want rule %s in %s", got, tc.rule, tc.path)
+		})
+	}
+}
+
+func TestDuplicateID(t *testing.T) {
+	m := example(t)
+	b := m["records/suppliers/SUP-0001.md"].Data
+	m["records/suppliers/SUP-0009.md"] = &fstest.MapFile{Data: b}
+	got := run(t, m)
+	var rules []string
+	for _, f := range got {
+		if f.Path == "records/suppliers/SUP-0009.md" {
+			rules = append(rules, f.Rule)
+		}
+	}
+	if strings.Join(rules, ",") != "id-filename" {
+		// The copy's id is SUP-0001: it clashes with the file name; the
+		// duplicate is found too when the file name is not the id.
+		t.Logf("findings: %v", got)
+	}
+	m["records/suppliers/SUP-0009.md"] = &fstest.MapFile{Data: []byte(strings.Replace(string(b), "SUP-0001", "SUP-0009", 1))}
+	m["records/suppliers/sub"] = &fstest.MapFile{Data: []byte("x")}
+	if got := run(t, m); len(got) > 0 {
+		t.Errorf("a distinct copy should be valid, got %v", got)
+	}
+}
+
+func TestDuplicateIDAcrossKinds(t *testing.T) {
+	m := example(t)
+	// A staff member whose handle equals a supplier id cannot exist (the
+	// pattern forbids it), so make two plans claim one id instead.
+	b := string(m["records/plans/GP-100-r3.md"].Data)
+	m["records/plans/GP-100-r3.md"] = &fstest.MapFile{Data: []byte(b)}
+	m["records/plans/GP-100-r3b.md"] = &fstest.MapFile{Data: []byte(b)}
+	got := run(t, m)
+	found := false
+	for _, f := range got {
+		if f.Rule == "duplicate-id" && f.Path == "records/plans/GP-100-r3b.md" && strings.Contains(f.Message, "records/plans/GP-100-r3.md") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("findings = %v, want duplicate-id on GP-100-r3b.md", got)
+	}
+}
+
+func TestUnknownKindFolder(t *testing.T) {
+	m := example(t)
+	m["records/capa/CAPA-1.md"] = &fstest.MapFile{Data: []byte("---\nid: CAPA-1\n---\n")}
+	got := run(t, m)
+	if len(got) != 1 || got[0].Rule != "unknown-kind" || got[0].Path != "records/capa/CAPA-1.md" {
+		t.Fatalf("findings = %v, want one unknown-kind", got)
+	}
+	// A repository schema adds the kind.
+	m["schema/capa.schema.json"] = &fstest.MapFile{Data: []byte(`{
+		"$schema": "https://json-schema.org/draft/2020-12/schema",
+		"x-qms-folder": "records/capa", "x-qms-id": "CAPA-{seq:1}",
+		"type": "object", "required": ["id", "owner"], "additionalProperties": false,
+		"properties": {"id": {"type": "string"}, "owner": {"type": "string", "x-qms-ref": "staff"}}
+	}`)}
+	got = run(t, m)
+	if len(got) != 1 || got[0].Rule != "required" || !strings.Contains(got[0].Message, `"owner"`) {
+		t.Fatalf("findings = %v, want the capa kind's required owner", got)
+	}
+}
+
+func TestSchemaOverride(t *testing.T) {
+	m := example(t)
+	b, _ := fs.ReadFile(qms.Defaults, "schema/supplier.schema.json")
+	// Make tax_id optional for this company.
+	m["schema/supplier.schema.json"] = &fstest.MapFile{Data: []byte(strings.Replace(string(b), `"tax_id", `, "", 1))}
+	s := string(m["records/suppliers/SUP-0001.md"].Data)
+	i := strings.Index(s, "tax_id:")
+	j := strings.Index(s[i:], "\n")
+	m["records/suppliers/SUP-0001.md"] = &fstest.MapFile{Data: []byte(s[:i] + s[i+j+1:])}
+	if got := run(t, m); len(got) > 0 {
+		t.Errorf("findings = %v, want none with tax_id optional", got)
+	}
+	m["schema/supplier.schema.json"] = &fstest.MapFile{Data: []byte(`{"type": "object"`)}
+	got := run(t, m)
+	if len(got) == 0 || got[0].Rule != "schema-invalid" || got[0].Path != "schema/supplier.schema.json" {
+		t.Errorf("findings = %v, want schema-invalid for the broken override", got)
+	}
+}
+
+func FuzzCheckFile(f *testing.F) {
+	set, fs_ := schema.Load(qms.Defaults, nil)
+	if len(fs_) > 0 {
+		f.Fatal(fs_)
+	}
+	_ = fs.WalkDir(qms.Example, "records", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := fs.ReadFile(qms.Example, p)
+			f.Add(p, b)
+		}
+		return nil
+	})
+	f.Fuzz(func(t *testing.T, p string, b []byte) {
+		k := check.KindOf(set, p)
+		if k == nil {
+			// Still exercise every kind with this content.
+			k = set.Kinds[set.Names[len(b)%len(set.Names)]]
+			p = k.Folder + "/x.md"
+			if k.File != "" {
+				p = k.File
+			}
+		}
+		_, fs_ := check.CheckFile(k, p, b)
+		for _, f := range fs_ {
+			if f.Line < 1 || f.Column < 1 || f.Rule == "" || f.Message == "" {
+				t.Fatalf("bad finding %+v", f)
+			}
+		}
+	})
+}

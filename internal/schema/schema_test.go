@@ -1,0 +1,119 @@
+package schema
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/qms-tool/qms"
+)
+
+func TestDefaultsLoad(t *testing.T) {
+	set, fs := Load(qms.Defaults, nil)
+	if len(fs) > 0 {
+		t.Fatalf("Load(defaults) findings %v", fs)
+	}
+	want := "incident matrix plan staff supplier test"
+	if got := strings.Join(set.Names, " "); got != want {
+		t.Errorf("kinds = %q, want %q", got, want)
+	}
+	inc := set.Kinds["incident"]
+	if inc.Folder != "records/incidents" || inc.IDTemplate != "INC-{year}-{seq:4}" {
+		t.Errorf("incident kind = %+v", inc)
+	}
+	var refs []string
+	for _, s := range inc.Sites {
+		if s.Ref != "" {
+			refs = append(refs, strings.Join(s.Path, "/")+"="+s.Ref)
+		}
+	}
+	if got := strings.Join(sorted(refs), " "); got != "owner=staff related/*=* reported_by=staff" {
+		t.Errorf("incident refs = %q", got)
+	}
+}
+
+func sorted(s []string) []string {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s
+}
+
+func TestIDTemplates(t *testing.T) {
+	set, _ := Load(qms.Defaults, nil)
+	tests := []struct {
+		kind, id string
+		data     map[string]any
+		want     bool
+	}{
+		{"incident", "INC-2026-0001", nil, true},
+		{"incident", "INC-2026-12345", nil, true},
+		{"incident", "INC-26-0001", nil, false},
+		{"plan", "GP-100-r3", map[string]any{"document": "GP-100", "revision": uint64(3)}, true},
+		{"plan", "GP-100-r3", map[string]any{"document": "GP-100", "revision": uint64(4)}, false},
+		{"plan", "GP-100-r3", map[string]any{"document": "GP-200", "revision": uint64(3)}, false},
+		{"staff", "anyone", nil, true},
+	}
+	for _, tc := range tests {
+		if got := set.Kinds[tc.kind].MatchID(tc.id, tc.data); got != tc.want {
+			t.Errorf("%s.MatchID(%q, %v) = %v, want %v", tc.kind, tc.id, tc.data, got, tc.want)
+		}
+	}
+	inc := set.Kinds["incident"]
+	if got := inc.FormatID(nil, 2027, 42); got != "INC-2027-0042" {
+		t.Errorf("FormatID(2027, 42) = %q", got)
+	}
+	re := inc.SeqPattern(2026)
+	if m := re.FindStringSubmatch("INC-2026-0107"); m == nil || m[1] != "0107" {
+		t.Errorf("SeqPattern(2026) on INC-2026-0107 = %v", m)
+	}
+	if re.MatchString("INC-2025-0107") {
+		t.Error("SeqPattern(2026) matched a 2025 id")
+	}
+}
+
+func TestCond(t *testing.T) {
+	c := Cond{Unless: map[string][]any{"status": {"open"}}}
+	if c.Holds(map[string]any{"status": "open"}) || !c.Holds(map[string]any{"status": "closed"}) || !c.Holds(map[string]any{}) {
+		t.Error("unless status open")
+	}
+	c = Cond{When: map[string][]any{"revision": {1.0}}}
+	if !c.Holds(map[string]any{"revision": uint64(1)}) || c.Holds(map[string]any{"revision": uint64(2)}) {
+		t.Error("when revision 1 must compare numbers by value")
+	}
+	c = Cond{WhenPresent: []string{"previous"}}
+	if c.Holds(map[string]any{"previous": nil}) || !c.Holds(map[string]any{"previous": "X"}) {
+		t.Error("when_present")
+	}
+	if got := (Cond{When: map[string][]any{"level": {"major", "catastrophic"}}}).String(); got != "when level is major or catastrophic" {
+		t.Errorf("String() = %q", got)
+	}
+}
+
+func TestInvalidSchemas(t *testing.T) {
+	tests := map[string]string{
+		"not json":         `{`,
+		"no folder":        `{"type": "object"}`,
+		"both places":      `{"x-qms-folder": "records/a", "x-qms-file": "records/a.md"}`,
+		"bad keyword":      `{"x-qms-folder": "records/a", "properties": {"b": {"x-qms-ref": 3}}}`,
+		"unknown x-qms":    `{"x-qms-folder": "records/a", "x-qms-required": [{"felds": ["a"]}]}`,
+		"escaping folder":  `{"x-qms-folder": "../elsewhere"}`,
+		"remote ref":       `{"x-qms-folder": "records/a", "$ref": "https://example.com/s.json"}`,
+		"dangling ref":     `{"x-qms-folder": "records/a", "properties": {"a": {"$ref": "#/$defs/none"}}}`,
+		"folder collision": `{"x-qms-folder": "records/incidents"}`,
+	}
+	for name, src := range tests {
+		t.Run(name, func(t *testing.T) {
+			m := fstest.MapFS{"schema/zz.schema.json": &fstest.MapFile{Data: []byte(src)}}
+			set, fs := Load(qms.Defaults, m)
+			if len(fs) != 1 || fs[0].Rule != "schema-invalid" || fs[0].Path != "schema/zz.schema.json" {
+				t.Fatalf("Load(%s) findings = %v, want one schema-invalid on the file", name, fs)
+			}
+			if _, ok := set.Kinds["zz"]; ok {
+				t.Errorf("Load(%s) kept the broken kind", name)
+			}
+		})
+	}
+}
