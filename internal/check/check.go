@@ -1,6 +1,7 @@
 package check
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"path"
@@ -37,6 +38,8 @@ type Checker struct {
 	Kinds *schema.Set
 	// Workers is how many records are parsed at once (default: GOMAXPROCS).
 	Workers int
+	// Cache, when set, spares parsing records whose content it has seen.
+	Cache *Cache
 }
 
 // Entry is a record after its own checks, as the cross-record rules see it.
@@ -147,7 +150,7 @@ func (c *Checker) Check(src Source, paths []string) (*Result, error) {
 			defer wg.Done()
 			for i := range next {
 				p := paths[i]
-				b, err := src.Read(p)
+				e, fs_, err := c.checkOne(src, p)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -156,7 +159,6 @@ func (c *Checker) Check(src Source, paths []string) (*Result, error) {
 					mu.Unlock()
 					continue
 				}
-				e, fs_ := CheckFile(KindOf(c.Kinds, p), p, b)
 				outs[i] = out{e, fs_}
 			}
 		}()
@@ -183,6 +185,59 @@ func (c *Checker) Check(src Source, paths []string) (*Result, error) {
 	return res, nil
 }
 
+// checkOne runs CheckFile on one record, or takes its outcome from the
+// cache when the content is the same.
+func (c *Checker) checkOne(src Source, p string) (*Entry, []qms.Finding, error) {
+	blob := ""
+	if bi, ok := src.(blobIdentifier); ok {
+		blob = bi.BlobID(p)
+	}
+	if c.Cache != nil && blob != "" {
+		if ce := c.Cache.lookup(p, nil, blob); ce != nil {
+			c.Cache.keep(p, ce)
+			e, fs_ := ce.toEntry(c.Kinds, p)
+			return e, fs_, nil
+		}
+	}
+	var st fileStat
+	hasStat := false
+	if sr, ok := src.(statter); ok && c.Cache != nil {
+		if st, hasStat = sr.stat(p); hasStat {
+			if ce := c.Cache.lookupStat(p, st); ce != nil {
+				c.Cache.keep(p, ce)
+				e, fs_ := ce.toEntry(c.Kinds, p)
+				return e, fs_, nil
+			}
+		}
+	}
+	b, err := src.Read(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Cache == nil {
+		e, fs_ := CheckFile(KindOf(c.Kinds, p), p, b)
+		return e, fs_, nil
+	}
+	sum := sha256.Sum256(b)
+	ce := c.Cache.lookup(p, &sum, "")
+	if ce == nil {
+		e, fs_ := CheckFile(KindOf(c.Kinds, p), p, b)
+		ce = fromEntry(e, fs_, sum, blob)
+	} else if blob != "" && ce.blob != blob || hasStat && ce.stat != st {
+		updated := *ce
+		if blob != "" {
+			updated.blob = blob
+		}
+		ce = &updated
+	}
+	if hasStat && ce.stat != st {
+		ce.stat, ce.statAt = st, c.Cache.started
+	}
+	c.Cache.keep(p, ce)
+	e, fs_ := ce.toEntry(c.Kinds, p)
+	return e, fs_, nil
+}
+
 // CheckFile runs the checks that need only the file itself. The entry is
 // nil when the file could not be read as a record.
 func CheckFile(k *schema.Kind, p string, src []byte) (*Entry, []qms.Finding) {
@@ -200,8 +255,8 @@ func CheckFile(k *schema.Kind, p string, src []byte) (*Entry, []qms.Finding) {
 	if e.ID == "" && r.Data["id"] == nil {
 		e.ID = strings.TrimSuffix(path.Base(p), ".md")
 	}
-	// The body is not needed past this point; drop it to keep memory flat.
-	r.Body = nil
+	// The tree and the body are not needed past this point.
+	r.Compact()
 	return e, fc.findings
 }
 

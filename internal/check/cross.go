@@ -29,10 +29,16 @@ type index struct {
 }
 
 func (x *index) add(e *Entry, ptr []string, rule, msg, hint string) {
-	pos := record.Pos{Line: 1, Col: 1}
-	if e.Record != nil {
-		pos = e.Record.Locate(ptr)
+	r := e.Record
+	if r.Front() == nil {
+		// From the cache: read the file again to place the finding.
+		if b, err := x.src.Read(r.Path); err == nil {
+			if fresh, _ := record.Parse(r.Path, b); fresh != nil {
+				r = fresh
+			}
+		}
 	}
+	pos := r.Locate(ptr)
 	x.out = append(x.out, qms.Finding{Path: e.Record.Path, Line: pos.Line, Column: pos.Col, Rule: rule,
 		Severity: qms.Error, Message: msg, Hint: hint})
 }

@@ -48,7 +48,30 @@ func (f FS) Read(p string) ([]byte, error) {
 		return nil, err
 	}
 	defer file.Close()
+	if st, err := file.Stat(); err == nil && st.Size() >= 0 && st.Size() <= record.MaxSize {
+		// The usual case: one allocation of the right size.
+		b := make([]byte, st.Size()+1)
+		n, err := io.ReadFull(file, b)
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			return b[:n], nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		// The file grew since Stat: read the rest, within the limit.
+		rest, err := io.ReadAll(io.LimitReader(file, record.MaxSize+1-int64(n)))
+		return append(b[:n], rest...), err
+	}
 	return io.ReadAll(io.LimitReader(file, record.MaxSize+1))
+}
+
+// stat identifies p's content by its metadata, where the platform allows.
+func (f FS) stat(p string) (fileStat, bool) {
+	fi, err := fs.Stat(f.FS, p)
+	if err != nil {
+		return fileStat{}, false
+	}
+	return statOf(fi)
 }
 
 // Exists reports whether p exists.

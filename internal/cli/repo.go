@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing/fstest"
+	"time"
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
@@ -73,6 +77,33 @@ func openWorkspace(env *Env, staged bool) (*workspace, error) {
 	w.setup = append(w.setup, fs_...)
 	return w, nil
 }
+
+// cache opens the check cache under .git/qms, or returns nil outside Git.
+func (w *workspace) cache(env *Env) *check.Cache {
+	repo, err := vcs.Open(w.root)
+	if err != nil {
+		return nil
+	}
+	return check.OpenCache(filepath.Join(repo.GitDir(), "qms", "check-cache"), w.kinds, toolIdentity(), env.Now())
+}
+
+// toolIdentity identifies this qms binary exactly, so that a cache written
+// by another build (whose rules may differ) is never trusted.
+var toolIdentity = sync.OnceValue(func() []byte {
+	h := sha256.New()
+	io.WriteString(h, Version)
+	if exe, err := os.Executable(); err == nil {
+		if f, err := os.Open(exe); err == nil {
+			io.Copy(h, f)
+			f.Close()
+			return h.Sum(nil)
+		}
+	}
+	// Without the executable to hash, nothing identifies this build:
+	// make the key unique so that no cache is ever reused.
+	fmt.Fprintf(h, "%d", time.Now().UnixNano())
+	return h.Sum(nil)
+})
 
 // subFS copies the files at or under p from src into a small in-memory
 // file system, so that packages taking an fs.FS can read them whatever

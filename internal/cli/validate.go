@@ -14,9 +14,10 @@ import (
 )
 
 type validateOptions struct {
-	paths  []string
-	staged bool
-	format string
+	paths   []string
+	staged  bool
+	noCache bool
+	format  string
 }
 
 func validateCommand(env *Env) *cli.Command {
@@ -29,13 +30,15 @@ func validateCommand(env *Env) *cli.Command {
 			"index as it will be committed instead of the working tree.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "staged", Usage: "check the index (what the next commit will hold), not the working tree"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "parse every record again instead of reusing results for unchanged content (.git/qms/check-cache)"},
 			formatFlag(true),
 		},
 		Action: func(c *cli.Context) error {
 			return runValidate(c.Context, validateOptions{
-				paths:  c.Args().Slice(),
-				staged: c.Bool("staged"),
-				format: c.String("format"),
+				paths:   c.Args().Slice(),
+				staged:  c.Bool("staged"),
+				noCache: c.Bool("no-cache"),
+				format:  c.String("format"),
 			}, env)
 		},
 	}
@@ -71,9 +74,15 @@ func runValidate(_ context.Context, opts validateOptions, env *Env) error {
 	}
 	findings := append(w.setup, fs_...)
 	chk := &check.Checker{Kinds: w.kinds}
+	if !opts.noCache {
+		chk.Cache = w.cache(env)
+	}
 	res, err := chk.Check(w.src, paths)
 	if err != nil {
 		return err
+	}
+	if err := chk.Cache.Save(); err != nil {
+		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the check cache: %v\n", err)
 	}
 	findings = append(findings, res.Findings...)
 	checked := len(paths)

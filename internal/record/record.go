@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
@@ -30,7 +29,7 @@ type Pos struct {
 	Line, Col int
 }
 
-// Record is a parsed record file.
+// Record is a parsed record file. It is not safe for concurrent use.
 type Record struct {
 	// Path is the slash-separated path relative to the repository root.
 	Path string
@@ -42,9 +41,9 @@ type Record struct {
 	// BodyLine is the file line on which Body starts.
 	BodyLine int
 
-	front []byte // frontmatter text, LF line endings, for Locate
-	once  sync.Once
-	root  ast.Node
+	front  []byte   // frontmatter text, LF line endings, for Locate
+	root   ast.Node // parsed front, or nil once compacted
+	parsed bool     // root is current (it may be nil for empty frontmatter)
 }
 
 // Parse reads one record. It returns a nil Record when the file cannot be
@@ -110,8 +109,7 @@ func Parse(path string, src []byte) (*Record, []qms.Finding) {
 		add(l, c, "yaml-syntax", "frontmatter is not valid YAML: "+msg, "")
 		return nil, fs
 	}
-	r.once.Do(func() {})
-	r.root = root
+	r.root, r.parsed = root, true
 	if root == nil {
 		r.Data = map[string]any{}
 		return r, fs
@@ -136,7 +134,10 @@ func Parse(path string, src []byte) (*Record, []qms.Finding) {
 // the value does not exist it returns the position of its nearest existing
 // ancestor, and for the root the opening fence.
 func (r *Record) Locate(ptr []string) Pos {
-	r.once.Do(func() { r.root, _ = parseYAML(r.front) })
+	if !r.parsed {
+		r.root, _ = parseYAML(r.front)
+		r.parsed = true
+	}
 	best := Pos{1, 1}
 	n := r.root
 	for _, tok := range ptr {
@@ -173,6 +174,13 @@ func (r *Record) Locate(ptr []string) Pos {
 		}
 	}
 	return best
+}
+
+// Compact drops the syntax tree and the body, keeping what Locate needs,
+// for records held in memory by the thousand. Locate parses again when
+// asked, which only happens when there is a finding to place.
+func (r *Record) Compact() {
+	r.root, r.parsed, r.Body = nil, false, nil
 }
 
 // Front returns the frontmatter text (LF line endings), which starts on line 2.

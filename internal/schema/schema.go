@@ -341,8 +341,15 @@ func (w *walker) walk(n any, ptr []string, kw string, depth int) error {
 		}
 	}
 	if props, ok := m["properties"].(map[string]any); ok {
-		for name, sub := range props {
-			if err := w.walk(sub, append(ptr, name), kw+"/properties/"+name, depth+1); err != nil {
+		// Sorted, so that Sites come in the same order every time: the
+		// check cache refers to them by index.
+		names := make([]string, 0, len(props))
+		for name := range props {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			if err := w.walk(props[name], append(ptr, name), kw+"/properties/"+name, depth+1); err != nil {
 				return err
 			}
 		}

@@ -165,6 +165,14 @@ func (s *Staged) Paths(dir string) ([]string, error) {
 	return out, nil
 }
 
+// BlobID returns the staged blob id of p, or "".
+func (s *Staged) BlobID(p string) string {
+	if e, ok := s.entries[p]; ok {
+		return e.Hash.String()
+	}
+	return ""
+}
+
 // Exists reports whether p is staged.
 func (s *Staged) Exists(p string) bool {
 	_, ok := s.entries[path.Clean(p)]
