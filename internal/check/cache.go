@@ -42,8 +42,8 @@ type cached struct {
 	sum  [32]byte
 	blob string
 	// stat is the file's metadata when sum was taken, at statAt.
-	stat   fileStat
-	statAt int64
+	stat     fileStat
+	statAt   int64
 	findings []qms.Finding
 	entry    bool // false: the file could not be read as a record
 	kind, id string
