@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 	"unsafe"
@@ -80,7 +81,7 @@ type blobIdentifier interface {
 	BlobID(path string) string
 }
 
-const cacheMagic = "qms-check-cache 2\n"
+const cacheMagic = "qms-check-cache 3\n"
 
 // OpenCache loads the cache at path for the given schemas and tool
 // identity (e.g. a hash of the qms executable). A missing, stale or damaged
@@ -207,44 +208,52 @@ func encodeCache(w io.Writer, key [32]byte, entries map[string]*cached) error {
 	enc.raw([]byte(cacheMagic))
 	enc.raw(key[:])
 	enc.uint(uint64(len(entries)))
+	var buf bytes.Buffer
 	for p, e := range entries {
-		enc.str(p)
-		enc.raw(e.sum[:])
-		enc.str(e.blob)
-		enc.uint(uint64(e.stat.size))
-		enc.uint(uint64(e.stat.mtime))
-		enc.uint(uint64(e.stat.ctime))
-		enc.uint(e.stat.ino)
-		enc.uint(e.stat.dev)
-		enc.uint(uint64(e.statAt))
-		enc.uint(uint64(len(e.findings)))
-		for _, f := range e.findings {
-			enc.str(f.Path)
-			enc.uint(uint64(f.Line))
-			enc.uint(uint64(f.Column))
-			enc.str(f.Rule)
-			enc.str(string(f.Severity))
-			enc.str(f.Message)
-			enc.str(f.Hint)
-		}
-		enc.bool(e.entry)
-		if e.entry {
-			enc.str(e.kind)
-			enc.str(e.id)
-			enc.value(e.data)
-			enc.uint(uint64(len(e.sites)))
-			for _, s := range e.sites {
-				enc.uint(uint64(s.index + 1))
-				enc.strs(s.ptr)
-				enc.value(s.value)
-			}
-		}
+		buf.Reset()
+		encodeEntry(&encoder{w: &buf}, p, e)
+		enc.uint(uint64(buf.Len()))
+		enc.raw(buf.Bytes())
 	}
 	if enc.err != nil {
 		return enc.err
 	}
 	_, err := w.Write(h.Sum(nil))
 	return err
+}
+
+func encodeEntry(enc *encoder, p string, e *cached) {
+	enc.str(p)
+	enc.raw(e.sum[:])
+	enc.str(e.blob)
+	enc.uint(uint64(e.stat.size))
+	enc.uint(uint64(e.stat.mtime))
+	enc.uint(uint64(e.stat.ctime))
+	enc.uint(e.stat.ino)
+	enc.uint(e.stat.dev)
+	enc.uint(uint64(e.statAt))
+	enc.uint(uint64(len(e.findings)))
+	for _, f := range e.findings {
+		enc.str(f.Path)
+		enc.uint(uint64(f.Line))
+		enc.uint(uint64(f.Column))
+		enc.str(f.Rule)
+		enc.str(string(f.Severity))
+		enc.str(f.Message)
+		enc.str(f.Hint)
+	}
+	enc.bool(e.entry)
+	if e.entry {
+		enc.str(e.kind)
+		enc.str(e.id)
+		enc.value(e.data)
+		enc.uint(uint64(len(e.sites)))
+		for _, s := range e.sites {
+			enc.uint(uint64(s.index + 1))
+			enc.strs(s.ptr)
+			enc.value(s.value)
+		}
+	}
 }
 
 var errCache = errors.New("damaged cache")
@@ -262,37 +271,71 @@ func decodeCache(b []byte, key [32]byte) (m map[string]*cached, err error) {
 		return nil, errCache // other schemas or another qms
 	}
 	n := d.count()
-	m = make(map[string]*cached, n)
+	chunks := make([][]byte, 0, n)
 	for i := 0; i < n && d.err == nil; i++ {
-		p := d.str()
-		e := &cached{}
-		copy(e.sum[:], d.raw(32))
-		e.blob = d.str()
-		e.stat = fileStat{size: int64(d.uint()), mtime: int64(d.uint()), ctime: int64(d.uint()), ino: d.uint(), dev: d.uint()}
-		e.statAt = int64(d.uint())
-		nf := d.count()
-		if nf > 0 {
-			e.findings = make([]qms.Finding, nf)
-		}
-		for j := 0; j < nf && d.err == nil; j++ {
-			e.findings[j] = qms.Finding{Path: d.str(), Line: int(d.uint()), Column: int(d.uint()), Rule: d.str(),
-				Severity: qms.Severity(d.str()), Message: d.str(), Hint: d.str()}
-		}
-		e.entry = d.bool()
-		if e.entry {
-			e.kind, e.id = d.str(), d.str()
-			e.data, _ = d.value(0).(map[string]any)
-			ns := d.count()
-			for j := 0; j < ns && d.err == nil; j++ {
-				e.sites = append(e.sites, cachedSite{int(d.uint()) - 1, d.strs(), d.value(0)})
-			}
-		}
-		m[p] = e
+		chunks = append(chunks, d.raw(d.count()))
 	}
 	if d.err != nil || len(d.b) != 0 {
 		return nil, errCache
 	}
+	// Decoding is most of the cost of a warm run: use every core.
+	workers := runtime.GOMAXPROCS(0)
+	paths := make([]string, len(chunks))
+	entries := make([]*cached, len(chunks))
+	failed := make([]bool, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(chunks); i += workers {
+				d := &decoder{b: chunks[i]}
+				paths[i], entries[i] = decodeEntry(d)
+				if d.err != nil || len(d.b) != 0 {
+					failed[w] = true
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	for _, f := range failed {
+		if f {
+			return nil, errCache
+		}
+	}
+	m = make(map[string]*cached, len(chunks))
+	for i, p := range paths {
+		m[p] = entries[i]
+	}
 	return m, nil
+}
+
+func decodeEntry(d *decoder) (string, *cached) {
+	p := d.str()
+	e := &cached{}
+	copy(e.sum[:], d.raw(32))
+	e.blob = d.str()
+	e.stat = fileStat{size: int64(d.uint()), mtime: int64(d.uint()), ctime: int64(d.uint()), ino: d.uint(), dev: d.uint()}
+	e.statAt = int64(d.uint())
+	nf := d.count()
+	if nf > 0 {
+		e.findings = make([]qms.Finding, nf)
+	}
+	for j := 0; j < nf && d.err == nil; j++ {
+		e.findings[j] = qms.Finding{Path: d.str(), Line: int(d.uint()), Column: int(d.uint()), Rule: d.str(),
+			Severity: qms.Severity(d.str()), Message: d.str(), Hint: d.str()}
+	}
+	e.entry = d.bool()
+	if e.entry {
+		e.kind, e.id = d.str(), d.str()
+		e.data, _ = d.value(0).(map[string]any)
+		ns := d.count()
+		for j := 0; j < ns && d.err == nil; j++ {
+			e.sites = append(e.sites, cachedSite{int(d.uint()) - 1, d.strs(), d.value(0)})
+		}
+	}
+	return p, e
 }
 
 type encoder struct {

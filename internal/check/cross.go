@@ -101,7 +101,6 @@ func (x *index) inForce(v any) *Entry {
 func (x *index) site(e *Entry, o *occurrence) {
 	s := o.site
 	data := e.Record.Data
-	name := field(o.ptr)
 	val, isStr := o.value.(string)
 	if !isStr || val == "" {
 		return // the schema reports wrong types
@@ -110,17 +109,17 @@ func (x *index) site(e *Entry, o *occurrence) {
 		t, ok := x.byID[val]
 		switch {
 		case !ok && s.Ref == "*":
-			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no record has id %q", name, val), "")
+			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no record has id %q", field(o.ptr), val), "")
 			return
 		case !ok:
 			hint := ""
 			if s.Ref == "staff" {
 				hint = fmt.Sprintf("run 'qms new staff --id %s' to register them, or fix the id", val)
 			}
-			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no %s record has id %q", name, s.Ref, val), hint)
+			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no %s record has id %q", field(o.ptr), s.Ref, val), hint)
 			return
 		case s.Ref != "*" && t.Kind.Name != s.Ref:
-			x.add(e, o.ptr, "ref-kind", fmt.Sprintf("%s: %s is a %s, not a %s", name, val, t.Kind.Name, s.Ref), "")
+			x.add(e, o.ptr, "ref-kind", fmt.Sprintf("%s: %s is a %s, not a %s", field(o.ptr), val, t.Kind.Name, s.Ref), "")
 			return
 		}
 	}
@@ -131,14 +130,14 @@ func (x *index) site(e *Entry, o *occurrence) {
 		}
 		for _, f := range p.Same {
 			if schema.Scalar(t.Record.Data[f]) != schema.Scalar(data[f]) {
-				x.add(e, o.ptr, "previous", fmt.Sprintf("%s: %s has %s %s, this record has %s", name, val, f,
+				x.add(e, o.ptr, "previous", fmt.Sprintf("%s: %s has %s %s, this record has %s", field(o.ptr), val, f,
 					record.String(t.Record.Data[f]), record.String(data[f])), "")
 				return
 			}
 		}
 		for _, f := range p.Before {
 			if c, ok := compare(t.Record.Data[f], data[f]); ok && c >= 0 {
-				x.add(e, o.ptr, "previous", fmt.Sprintf("%s: %s has %s %s, not before this record's %s", name, val, f,
+				x.add(e, o.ptr, "previous", fmt.Sprintf("%s: %s has %s %s, not before this record's %s", field(o.ptr), val, f,
 					record.String(t.Record.Data[f]), record.String(data[f])), "")
 				return
 			}
@@ -167,7 +166,7 @@ func (x *index) site(e *Entry, o *occurrence) {
 		}
 		obj, _ := plan.Record.Data["objectives"].(map[string]any)
 		if _, ok := obj[val]; !ok {
-			x.add(e, o.ptr, "service-unknown", fmt.Sprintf("%s: service %q has no objectives %s", name, val, why),
+			x.add(e, o.ptr, "service-unknown", fmt.Sprintf("%s: service %q has no objectives %s", field(o.ptr), val, why),
 				"services there: "+strings.Join(sortedKeys(obj), ", "))
 		}
 	}
@@ -187,31 +186,31 @@ func (x *index) site(e *Entry, o *occurrence) {
 			}
 			ids = append(ids, tid)
 		}
-		x.add(e, o.ptr, "test-undeclared", fmt.Sprintf("%s: %s declares no test %q", name, id, val), "tests there: "+strings.Join(ids, ", "))
+		x.add(e, o.ptr, "test-undeclared", fmt.Sprintf("%s: %s declares no test %q", field(o.ptr), id, val), "tests there: "+strings.Join(ids, ", "))
 	}
 	if s.Role {
 		if x.matrix == nil {
 			if _, ok := x.set.Kinds[matrixKind]; ok {
-				x.add(e, o.ptr, "matrix-missing", fmt.Sprintf("%s: role %q cannot be checked: there is no responsibility matrix", name, val),
+				x.add(e, o.ptr, "matrix-missing", fmt.Sprintf("%s: role %q cannot be checked: there is no responsibility matrix", field(o.ptr), val),
 					"create "+x.set.Kinds[matrixKind].File)
 			}
 			return
 		}
 		roles, _ := x.matrix.Record.Data["roles"].(map[string]any)
 		if _, ok := roles[val]; !ok {
-			x.add(e, o.ptr, "role-unknown", fmt.Sprintf("%s: role %q is not declared in the responsibility matrix", name, val),
+			x.add(e, o.ptr, "role-unknown", fmt.Sprintf("%s: role %q is not declared in the responsibility matrix", field(o.ptr), val),
 				"roles there: "+strings.Join(sortedKeys(roles), ", "))
 		}
 	}
 	if s.KindName {
 		if _, ok := x.set.Kinds[val]; !ok {
-			x.add(e, o.ptr, "kind-unknown", fmt.Sprintf("%s: there is no record kind %q", name, val), "kinds: "+strings.Join(x.set.Names, ", "))
+			x.add(e, o.ptr, "kind-unknown", fmt.Sprintf("%s: there is no record kind %q", field(o.ptr), val), "kinds: "+strings.Join(x.set.Names, ", "))
 		}
 	}
 	if s.File != "" {
 		p := path.Join(s.File, val)
 		if strings.Contains(val, "/") || !x.src.Exists(p) {
-			x.add(e, o.ptr, "file-missing", fmt.Sprintf("%s: %s does not exist", name, p), "add the file or fix the name")
+			x.add(e, o.ptr, "file-missing", fmt.Sprintf("%s: %s does not exist", field(o.ptr), p), "add the file or fix the name")
 		}
 	}
 }

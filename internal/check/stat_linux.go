@@ -1,6 +1,7 @@
 package check
 
 import (
+	"fmt"
 	"io/fs"
 	"syscall"
 )
@@ -18,4 +19,14 @@ func statOf(fi fs.FileInfo) (fileStat, bool) {
 		ino:   st.Ino,
 		dev:   uint64(st.Dev),
 	}, true
+}
+
+// FileIdentity describes a file by metadata that changes whenever it is
+// written or replaced (size, modification and change times, inode).
+func FileIdentity(fi fs.FileInfo) string {
+	st, ok := statOf(fi)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d/%d/%d/%d", st.size, st.mtime, st.ctime, st.ino, st.dev)
 }

@@ -87,20 +87,25 @@ func (w *workspace) cache(env *Env) *check.Cache {
 	return check.OpenCache(filepath.Join(repo.GitDir(), "qms", "check-cache"), w.kinds, toolIdentity(), env.Now())
 }
 
-// toolIdentity identifies this qms binary exactly, so that a cache written
-// by another build (whose rules may differ) is never trusted.
+// toolIdentity identifies this qms binary, so that a cache written by
+// another build (whose rules may differ) is never trusted: its version and
+// the executable's path, size, times and inode. Replacing or rebuilding the
+// binary changes its change time, which no one can set.
 var toolIdentity = sync.OnceValue(func() []byte {
 	h := sha256.New()
 	io.WriteString(h, Version)
-	if exe, err := os.Executable(); err == nil {
-		if f, err := os.Open(exe); err == nil {
-			io.Copy(h, f)
-			f.Close()
-			return h.Sum(nil)
+	exe, err := os.Executable()
+	if err == nil {
+		var st os.FileInfo
+		if st, err = os.Stat(exe); err == nil {
+			if id := check.FileIdentity(st); id != "" {
+				fmt.Fprintf(h, "\x00%s\x00%s", exe, id)
+				return h.Sum(nil)
+			}
 		}
 	}
-	// Without the executable to hash, nothing identifies this build:
-	// make the key unique so that no cache is ever reused.
+	// Nothing identifies this build: make the key unique so that no cache
+	// is ever reused.
 	fmt.Fprintf(h, "%d", time.Now().UnixNano())
 	return h.Sum(nil)
 })
