@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -164,7 +165,7 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 		}
 		rel := path.Join(k.Folder, id+".md")
 		if fs_ := newFindings(w, paths, rel, content); len(fs_) > 0 && !opts.edit {
-			return missingValues(env, k, id, content, fs_)
+			return missingValues(env, k, id, content, fs_, ctxs, data.Author)
 		}
 		full := filepath.Join(w.root, filepath.FromSlash(rel))
 		err = createExclusive(full, content)
@@ -454,13 +455,14 @@ func newFindings(w *workspace, paths []string, rel string, content []byte) []qms
 
 // missingValues explains, field by field, which flag supplies what the
 // new record lacks.
-func missingValues(env *Env, k *schema.Kind, id string, content []byte, fs_ []qms.Finding) error {
+func missingValues(env *Env, k *schema.Kind, id string, content []byte, fs_ []qms.Finding, c *repoContext, author string) error {
 	fmt.Fprintf(env.Stderr, "qms: %s %s is not complete; nothing was written:\n", k.Name, id)
 	lines := strings.Split(string(content), "\n")
+	r, _ := record.Parse("", content)
 	seen := map[string]bool{}
 	for _, f := range fs_ {
 		key := keyAt(lines, f.Line)
-		flag := "--set " + key + "=VALUE"
+		flag := "--set " + key + "=" + placeholderFor(r, key, k, c)
 		switch key {
 		case "title":
 			flag = "--title TEXT"
@@ -478,7 +480,50 @@ func missingValues(env *Env, k *schema.Kind, id string, content []byte, fs_ []qm
 			seen[flag] = true
 		}
 	}
+	if author == "" {
+		fmt.Fprintf(env.Stderr, "qms: note: no staff record has your git user.email, so author fields are empty\n")
+	}
 	return usageError{fmt.Sprintf("%s needs the values above (or --edit to create it and fill them in)", k.Name)}
+}
+
+// placeholderFor shows the shape of a value, with the choices the plan in
+// force offers where it names them.
+func placeholderFor(r *record.Record, key string, k *schema.Kind, c *repoContext) string {
+	var cur any
+	if r != nil {
+		cur = r.Data[key]
+	}
+	plan := c.records[c.planInForce]
+	var services, tests []string
+	if plan != nil {
+		obj, _ := plan.Data["objectives"].(map[string]any)
+		for s := range obj {
+			services = append(services, s)
+		}
+		sort.Strings(services)
+		ts, _ := plan.Data["tests"].([]any)
+		for _, t := range ts {
+			m, _ := t.(map[string]any)
+			if id, ok := m["id"].(string); ok {
+				tests = append(tests, id)
+			}
+		}
+	}
+	switch {
+	case key == "services" && len(services) > 0:
+		return fmt.Sprintf("[SERVICE, ...] (services of %s: %s)", c.planInForce, strings.Join(services, ", "))
+	case key == "results" && len(services) > 0:
+		return fmt.Sprintf("'{SERVICE: {rto_minutes: N, rpo_minutes: N}, ...}' (services of %s: %s)", c.planInForce, strings.Join(services, ", "))
+	case key == "test" && len(tests) > 0:
+		return fmt.Sprintf("ID (tests of %s: %s)", c.planInForce, strings.Join(tests, ", "))
+	}
+	switch cur.(type) {
+	case []any:
+		return "[VALUE, ...]"
+	case map[string]any:
+		return "'{KEY: VALUE, ...}'"
+	}
+	return "VALUE"
 }
 
 var keyLine = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_-]*):`)
