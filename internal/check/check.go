@@ -79,6 +79,11 @@ func KindOf(set *schema.Set, p string) *schema.Kind {
 	return nil
 }
 
+// linker is implemented by sources that can tell symbolic links.
+type linker interface {
+	isSymlink(path string) bool
+}
+
 // List returns the paths of every record in src, and findings for markdown
 // files under records/ that belong to no kind.
 func List(set *schema.Set, src Source) ([]string, []qms.Finding, error) {
@@ -101,10 +106,23 @@ func List(set *schema.Set, src Source) ([]string, []qms.Finding, error) {
 			return nil, nil, err
 		}
 		for _, p := range ps {
-			if seen[p] || !strings.HasSuffix(p, ".md") || strings.HasPrefix(path.Base(p), ".") {
+			if seen[p] || strings.HasPrefix(path.Base(p), ".") {
+				continue
+			}
+			if !strings.HasSuffix(p, ".md") {
+				if ext := strings.ToLower(path.Ext(p)); ext == ".md" || ext == ".markdown" {
+					// A record that would silently go unchecked.
+					fs_ = append(fs_, qms.Finding{Path: p, Line: 1, Column: 1, Rule: "extension", Severity: qms.Error,
+						Message: "records are checked only when their name ends in .md", Hint: "rename it to " + strings.TrimSuffix(p, path.Ext(p)) + ".md"})
+				}
 				continue
 			}
 			seen[p] = true
+			if l, ok := src.(linker); ok && l.isSymlink(p) {
+				fs_ = append(fs_, qms.Finding{Path: p, Line: 1, Column: 1, Rule: "symlink", Severity: qms.Error,
+					Message: "records must be files, not symbolic links", Hint: "replace the link with the record itself"})
+				continue
+			}
 			if KindOf(set, p) != nil {
 				out = append(out, p)
 			} else if strings.HasPrefix(p, RecordsDir+"/") {

@@ -2,9 +2,12 @@ package check_test
 
 import (
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
@@ -243,4 +246,26 @@ func FuzzCheckFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestFilesThatWouldGoUnchecked(t *testing.T) {
+	m := example(t)
+	m["records/suppliers/SUP-0005.MD"] = m["records/suppliers/SUP-0001.md"]
+	m["records/suppliers/evidence.pdf"] = &fstest.MapFile{Data: []byte("%PDF")}
+	got := run(t, m)
+	if len(got) != 1 || got[0].Rule != "extension" || got[0].Path != "records/suppliers/SUP-0005.MD" {
+		t.Errorf("findings = %v, want one extension finding", got)
+	}
+}
+
+func TestSymlinkedRecord(t *testing.T) {
+	dir := writeExample(t)
+	link := filepath.Join(dir, "records/incidents/INC-2026-0099.md")
+	if err := os.Symlink("INC-2026-0003.md", link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	got := checkDir(t, dir, filepath.Join(t.TempDir(), "cache"), "v1", time.Now())
+	if !hasRule(got, "symlink") {
+		t.Errorf("findings = %v, want symlink", got)
+	}
 }

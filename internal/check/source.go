@@ -32,12 +32,18 @@ func (f FS) Paths(dir string) ([]string, error) {
 			}
 			return nil
 		}
-		if d.Type().IsRegular() {
+		if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {
 			out = append(out, p)
 		}
 		return nil
 	})
 	return out, err
+}
+
+// isSymlink reports whether p is a symbolic link.
+func (f FS) isSymlink(p string) bool {
+	fi, err := fs.Lstat(f.FS, p)
+	return err == nil && fi.Mode()&fs.ModeSymlink != 0
 }
 
 // Read returns a file's content, but never more than one byte past
