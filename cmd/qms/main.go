@@ -14,7 +14,11 @@ func main() {
 	os.Exit(run())
 }
 
-func run() int {
+func run() int { return runWith(nil) }
+
+// runWith runs qms in this process's environment; adjust, when not nil,
+// changes that environment first (the scenario tests pin the clock).
+func runWith(adjust func(*cli.Env)) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	dir, err := os.Getwd()
@@ -29,6 +33,9 @@ func run() int {
 		Now:        time.Now,
 		Getenv:     os.Getenv,
 		IsTerminal: st != nil && st.Mode()&os.ModeCharDevice != 0,
+	}
+	if adjust != nil {
+		adjust(env)
 	}
 	return cli.Run(ctx, env, os.Args)
 }

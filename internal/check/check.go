@@ -48,6 +48,10 @@ type Entry struct {
 	Record *record.Record
 	ID     string
 	sites  []occurrence
+	// broken is set for a file that could not be read as a record: its
+	// id (from the file name) still exists, so that references to it are
+	// not reported as missing too, but nothing is known of its content.
+	broken bool
 }
 
 // occurrence is a value on which a cross-record keyword applies.
@@ -196,6 +200,10 @@ func (c *Checker) Check(src Source, paths []string) (*Result, error) {
 		if o.e != nil {
 			res.Entries[paths[i]] = o.e
 			entries = append(entries, o.e)
+		} else if k := KindOf(c.Kinds, paths[i]); k != nil {
+			stem := strings.TrimSuffix(path.Base(paths[i]), ".md")
+			entries = append(entries, &Entry{Kind: k, ID: stem, broken: true,
+				Record: &record.Record{Path: paths[i], Data: map[string]any{}}})
 		}
 	}
 	res.Findings = append(res.Findings, cross(c.Kinds, src, entries)...)
@@ -375,6 +383,9 @@ func (fc *fileCheck) sections() {
 				msg += " (required " + c + ")"
 			}
 			line := fc.rec.BodyLine
+			if len(fc.rec.Body) == 0 {
+				line-- // no body: point at the closing fence
+			}
 			fc.addAt(record.Pos{Line: line, Col: 1}, "section-missing", msg, fmt.Sprintf("add a '## %s' heading with its text", h))
 		}
 	}
@@ -529,6 +540,8 @@ func (fc *fileCheck) describe(u jsonschema.OutputUnit) []qms.Finding {
 		} else {
 			emit(ptr, "schema", fmt.Sprintf("%sat least %d characters needed, got %d", prefix, e.Want, e.Got), "")
 		}
+	case *kind.MaxLength:
+		emit(ptr, "too-long", fmt.Sprintf("%sat most %d characters, got %d", prefix, e.Want, e.Got), "")
 	case *kind.MinItems:
 		emit(ptr, "empty", fmt.Sprintf("%sneeds at least %s, has %d", prefix, plural(e.Want, "item"), e.Got), "")
 	case *kind.MinProperties:

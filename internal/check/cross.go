@@ -49,6 +49,12 @@ func cross(set *schema.Set, src Source, entries []*Entry) []qms.Finding {
 		if e.ID == "" {
 			continue
 		}
+		if e.broken {
+			if _, taken := x.byID[e.ID]; !taken {
+				x.byID[e.ID] = e
+			}
+			continue
+		}
 		if first, dup := x.byID[e.ID]; dup {
 			x.add(e, []string{"id"}, "duplicate-id", fmt.Sprintf("id %q is also used by %s", e.ID, first.Record.Path), "give each record its own id")
 			continue
@@ -72,6 +78,9 @@ func cross(set *schema.Set, src Source, entries []*Entry) []qms.Finding {
 		return c < 0
 	})
 	for _, e := range entries {
+		if e.broken {
+			continue
+		}
 		for i := range e.sites {
 			x.site(e, &e.sites[i])
 		}
@@ -80,6 +89,13 @@ func cross(set *schema.Set, src Source, entries []*Entry) []qms.Finding {
 		}
 	}
 	return x.out
+}
+
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an " + word
+	}
+	return "a " + word
 }
 
 // InForce returns the plan in force on the date of v (a date or time), or nil.
@@ -102,8 +118,18 @@ func (x *index) site(e *Entry, o *occurrence) {
 	s := o.site
 	data := e.Record.Data
 	val, isStr := o.value.(string)
-	if !isStr || val == "" {
+	if !isStr {
 		return // the schema reports wrong types
+	}
+	if val == "" {
+		if s.Ref != "" {
+			what := "record"
+			if s.Ref != "*" {
+				what = s.Ref + " record"
+			}
+			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: is empty; it must name a %s", field(o.ptr), what), "")
+		}
+		return
 	}
 	if s.Ref != "" {
 		t, ok := x.byID[val]
@@ -119,13 +145,20 @@ func (x *index) site(e *Entry, o *occurrence) {
 			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no %s record has id %q", field(o.ptr), s.Ref, val), hint)
 			return
 		case s.Ref != "*" && t.Kind.Name != s.Ref:
-			x.add(e, o.ptr, "ref-kind", fmt.Sprintf("%s: %s is a %s, not a %s", field(o.ptr), val, t.Kind.Name, s.Ref), "")
+			x.add(e, o.ptr, "ref-kind", fmt.Sprintf("%s: %s is %s, not %s", field(o.ptr), val, article(t.Kind.Name), article(s.Ref)), "")
 			return
+		}
+		if t.broken {
+			return // the target's own findings say what is wrong with it
 		}
 	}
 	if p := s.Previous; p != nil {
 		t := x.byID[val]
-		if t == nil {
+		if t == nil || t.broken {
+			return
+		}
+		if t == e {
+			x.add(e, o.ptr, "previous", fmt.Sprintf("%s: a record cannot follow itself", field(o.ptr)), "")
 			return
 		}
 		for _, f := range p.Same {
@@ -149,7 +182,7 @@ func (x *index) site(e *Entry, o *occurrence) {
 		if sv.Plan != "" {
 			id, _ := data[sv.Plan].(string)
 			plan = x.byID[id]
-			if plan == nil || plan.Kind.Name != planKind {
+			if plan == nil || plan.broken || plan.Kind.Name != planKind {
 				return // reported as a reference
 			}
 			why = "in " + id
@@ -173,7 +206,7 @@ func (x *index) site(e *Entry, o *occurrence) {
 	if pt := s.PlanTest; pt != nil {
 		id, _ := data[pt.Plan].(string)
 		plan := x.byID[id]
-		if plan == nil || plan.Kind.Name != planKind {
+		if plan == nil || plan.broken || plan.Kind.Name != planKind {
 			return
 		}
 		tests, _ := plan.Record.Data["tests"].([]any)
@@ -208,9 +241,11 @@ func (x *index) site(e *Entry, o *occurrence) {
 		}
 	}
 	if s.File != "" {
-		p := path.Join(s.File, val)
-		if strings.Contains(val, "/") || !x.src.Exists(p) {
-			x.add(e, o.ptr, "file-missing", fmt.Sprintf("%s: %s does not exist", field(o.ptr), p), "add the file or fix the name")
+		switch {
+		case strings.ContainsAny(val, `/\`) || val == "." || val == "..":
+			x.add(e, o.ptr, "file-missing", fmt.Sprintf("%s: %q is not a file name in %s/", field(o.ptr), val, s.File), "name a file directly in "+s.File+"/")
+		case !x.src.Exists(path.Join(s.File, val)):
+			x.add(e, o.ptr, "file-missing", fmt.Sprintf("%s: %s/%s does not exist", field(o.ptr), s.File, val), "add the file or fix the name")
 		}
 	}
 }
@@ -225,7 +260,7 @@ func (x *index) objectivesClaim(e *Entry) {
 	}
 	id, _ := data["plan"].(string)
 	plan := x.byID[id]
-	if plan == nil || plan.Kind.Name != planKind {
+	if plan == nil || plan.broken || plan.Kind.Name != planKind {
 		return
 	}
 	obj, _ := plan.Record.Data["objectives"].(map[string]any)

@@ -64,7 +64,10 @@ func withHint(err error, format string, a ...any) error {
 // status.
 func Run(ctx context.Context, env *Env, args []string) int {
 	app := newApp(env)
-	err := app.RunContext(ctx, interspersed(app, args))
+	args, err := interspersed(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
 	return exitCode(env, err)
 }
 
@@ -111,8 +114,11 @@ func newApp(env *Env) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err.Error()}
 		},
-		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(env.Stderr, "qms: unknown command %q\nqms: hint: run 'qms --help' for the list\n", name)
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return withHint(usagef("unknown command %q", c.Args().First()), "run 'qms --help' for the list")
+			}
+			return cli.ShowAppHelp(c)
 		},
 		Commands: []*cli.Command{
 			initCommand(env),
@@ -129,6 +135,14 @@ func newApp(env *Env) *cli.App {
 
 func setUsageErrors(c *cli.Command) {
 	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err.Error()} }
+	if len(c.Subcommands) > 0 && c.Action == nil {
+		c.Action = func(ctx *cli.Context) error {
+			if ctx.NArg() > 0 {
+				return withHint(usagef("unknown command %q", c.Name+" "+ctx.Args().First()), "run 'qms %s --help' for the list", c.Name)
+			}
+			return cli.ShowSubcommandHelp(ctx)
+		}
+	}
 	for _, s := range c.Subcommands {
 		setUsageErrors(s)
 	}
@@ -170,9 +184,9 @@ func noArgs(c *cli.Context) error {
 // interspersed moves a command's flags in front of its arguments, so that
 // 'qms new incident --level major' works: urfave/cli stops reading flags at
 // the first argument. Everything after "--" stays an argument.
-func interspersed(app *cli.App, args []string) []string {
+func interspersed(app *cli.App, args []string) ([]string, error) {
 	if len(args) < 2 {
-		return args
+		return args, nil
 	}
 	i := 1
 	cmds := app.Commands
@@ -191,7 +205,7 @@ func interspersed(app *cli.App, args []string) []string {
 		i++
 	}
 	if cmd == nil {
-		return args
+		return args, nil
 	}
 	var flags, pos []string
 	rest := args[i:]
@@ -210,7 +224,7 @@ func interspersed(app *cli.App, args []string) []string {
 		}
 		flags = append(flags, a)
 		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if hasValue || j+1 >= len(rest) {
+		if hasValue {
 			continue
 		}
 		for _, f := range cmd.Flags {
@@ -218,14 +232,18 @@ func interspersed(app *cli.App, args []string) []string {
 				if n != name {
 					continue
 				}
-				if _, isBool := f.(*cli.BoolFlag); !isBool {
-					flags = append(flags, rest[j+1])
-					j++
+				if _, isBool := f.(*cli.BoolFlag); isBool {
+					continue
 				}
+				if j+1 >= len(rest) {
+					return nil, usagef("flag needs an argument: %s", a)
+				}
+				flags = append(flags, rest[j+1])
+				j++
 			}
 		}
 	}
 	out := append([]string{}, args[:i]...)
 	out = append(out, flags...)
-	return append(out, pos...)
+	return append(out, pos...), nil
 }

@@ -61,11 +61,13 @@ func runInit(_ context.Context, opts initOptions, env *Env) error {
 	names := make([]string, 0, len(files))
 	for p := range files {
 		names = append(names, p)
+	}
+	sort.Strings(names)
+	for _, p := range names {
 		if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p))); err == nil {
 			return usagef("%s already exists; qms init never overwrites files", filepath.Join(dir, filepath.FromSlash(p)))
 		}
 	}
-	sort.Strings(names)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

@@ -137,7 +137,7 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 		Plan: ctxs.planInForce,
 	}
 	if repo, err := vcs.Open(w.root); err == nil {
-		_, email := repo.Identity()
+		_, email := repo.Identity(env.Getenv("GIT_CONFIG_NOSYSTEM") != "")
 		data.Author = ctxs.staffByEmail[strings.ToLower(email)]
 	}
 
@@ -164,6 +164,13 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 			return err
 		}
 		rel := path.Join(k.Folder, id+".md")
+		if w.src.Exists(rel) {
+			if opts.id == "" && seqRe != nil && attempt < 1000 {
+				seq++
+				continue
+			}
+			return withHint(usagef("%s already exists", w.display(env, rel)), "choose another --id")
+		}
 		if fs_ := newFindings(w, paths, rel, content); len(fs_) > 0 && !opts.edit {
 			return missingValues(env, k, id, content, fs_, ctxs, data.Author)
 		}
@@ -431,7 +438,7 @@ func findTemplate(w *workspace, kind, level string) ([]byte, string, error) {
 			return b, "(built-in) " + p, nil
 		}
 	}
-	return nil, "", withHint(fmt.Errorf("no template for %s", kind), "add templates/%s.md", kind)
+	return nil, "", withHint(usagef("no template for %s", kind), "add templates/%s.md", kind)
 }
 
 // newFindings checks the record about to be created, with the rest of the
@@ -456,26 +463,30 @@ func newFindings(w *workspace, paths []string, rel string, content []byte) []qms
 // missingValues explains, field by field, which flag supplies what the
 // new record lacks.
 func missingValues(env *Env, k *schema.Kind, id string, content []byte, fs_ []qms.Finding, c *repoContext, author string) error {
-	fmt.Fprintf(env.Stderr, "qms: %s %s is not complete; nothing was written:\n", k.Name, id)
+	fmt.Fprintf(env.Stderr, "qms: %s %s cannot be created as given; nothing was written:\n", k.Name, id)
 	lines := strings.Split(string(content), "\n")
 	r, _ := record.Parse("", content)
 	seen := map[string]bool{}
 	for _, f := range fs_ {
 		key := keyAt(lines, f.Line)
 		flag := "--set " + key + "=" + placeholderFor(r, key, k, c)
-		switch key {
-		case "title":
+		switch {
+		case f.Rule == "unknown-field":
+			flag = "" // the hint says what to do instead
+		case key == "title":
 			flag = "--title TEXT"
-		case "level":
+		case key == "level":
 			flag = "--level minimal|moderate|major|catastrophic"
-		case "":
+		case key == "":
 			flag = "--edit to write it yourself"
 		}
 		fmt.Fprintf(env.Stderr, "qms:   %s [%s]\n", f.Message, f.Rule)
-		if f.Hint != "" && f.Rule != "required" {
+		if f.Rule == "unknown-field" {
+			fmt.Fprintf(env.Stderr, "qms:     %s has no field %q: leave out --set %s (%s)\n", k.Name, key, key, f.Hint)
+		} else if f.Hint != "" && f.Rule != "required" {
 			fmt.Fprintf(env.Stderr, "qms:     %s\n", f.Hint)
 		}
-		if !seen[flag] {
+		if flag != "" && !seen[flag] {
 			fmt.Fprintf(env.Stderr, "qms:     pass %s\n", flag)
 			seen[flag] = true
 		}
@@ -510,11 +521,11 @@ func placeholderFor(r *record.Record, key string, k *schema.Kind, c *repoContext
 		}
 	}
 	switch {
-	case key == "services" && len(services) > 0:
+	case k.Name == "incident" && key == "services" && len(services) > 0:
 		return fmt.Sprintf("[SERVICE, ...] (services of %s: %s)", c.planInForce, strings.Join(services, ", "))
-	case key == "results" && len(services) > 0:
+	case k.Name == "test" && key == "results" && len(services) > 0:
 		return fmt.Sprintf("'{SERVICE: {rto_minutes: N, rpo_minutes: N}, ...}' (services of %s: %s)", c.planInForce, strings.Join(services, ", "))
-	case key == "test" && len(tests) > 0:
+	case k.Name == "test" && key == "test" && len(tests) > 0:
 		return fmt.Sprintf("ID (tests of %s: %s)", c.planInForce, strings.Join(tests, ", "))
 	}
 	switch cur.(type) {

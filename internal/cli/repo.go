@@ -45,6 +45,9 @@ func openWorkspace(env *Env, staged bool) (*workspace, error) {
 	var src check.Source = check.FS{FS: os.DirFS(root)}
 	if staged {
 		repo, err := vcs.Open(root)
+		if errors.Is(err, vcs.ErrNotRepository) {
+			return nil, withHint(usagef("--staged checks the Git index, and %s is not in a Git repository", root), "run 'git init' or check the working tree without --staged")
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +149,7 @@ func (w *workspace) rel(env *Env, p string) (string, error) {
 // people typed it.
 func (w *workspace) display(env *Env, p string) string {
 	full := filepath.Join(w.root, filepath.FromSlash(p))
-	if r, err := filepath.Rel(env.Dir, full); err == nil && !strings.HasPrefix(r, "..") {
+	if r, err := filepath.Rel(env.Dir, full); err == nil {
 		return r
 	}
 	return full

@@ -62,7 +62,7 @@ func runValidate(_ context.Context, opts validateOptions, env *Env) error {
 			if _, err := os.Stat(filepath.Join(w.root, r)); err != nil {
 				return usagef("%s: no such file or directory", p)
 			}
-			if opts.staged {
+			if staged, _ := w.src.Paths(r); opts.staged && len(staged) == 0 {
 				return withHint(usagef("%s is not staged", p), "'git add %s' first", p)
 			}
 		}
@@ -104,6 +104,9 @@ func runValidate(_ context.Context, opts validateOptions, env *Env) error {
 		what := "records"
 		if opts.staged {
 			what = "staged records"
+		}
+		if checked == 1 {
+			what = strings.TrimSuffix(what, "s")
 		}
 		if errs+warns == 0 {
 			fmt.Fprintf(env.Stderr, "qms: %d %s valid\n", checked, what)

@@ -495,11 +495,10 @@ func (g *generator) team(t time.Time, n int, roles ...string) []*person {
 
 func (g *generator) buildSuppliers(n int) {
 	for i := 0; i < n; i++ {
-		c := &categories[0]
+		// The first suppliers cover every category, the others are random.
+		c := &categories[i%len(categories)]
 		if i >= len(categories) || g.chance(30) {
 			c = &categories[g.intn(len(categories))]
-		} else {
-			c = &categories[i] // the first suppliers cover every category
 		}
 		ctry := pick(g, countries)
 		name := pick(g, supplierWords) + " " + pick(g, c.nouns) + " " + pick(g, ctry.forms)

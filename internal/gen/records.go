@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -363,7 +364,7 @@ func (g *generator) staffFile(p *person) []byte {
 	role := p.roles[0]
 	intro := fmt.Sprintf("%s joined %s on %s as %s (%s).", p.name(), g.co.name, p.from, p.position, strings.Join(p.roles, ", "))
 	ds := duties[role]
-	intro += " In this role " + pronoun(p) + " " + joinAnd(ds[:min(len(ds), g.between(1, 2))]) + "."
+	intro += " In this role " + p.first + " " + joinAnd(ds[:min(len(ds), g.between(1, 2))]) + "."
 	var standIn string
 	if len(p.backup) > 0 {
 		var names []string
@@ -387,17 +388,12 @@ func (g *generator) staffFile(p *person) []byte {
 		}},
 	}
 	if p.until != "" {
-		secs = append(secs, section{heading: "Leaving", extra: []string{wrap(fmt.Sprintf("%s left the company on %s. Access was revoked on the last working day; records %s authored stay valid and keep their signatures.", p.first, p.until, pronoun(p)))}})
+		secs = append(secs, section{heading: "Leaving", extra: []string{wrap(fmt.Sprintf("%s left the company on %s. Access was revoked on the last working day; records %s authored stay valid and keep their signatures.", p.first, p.until, p.first))}})
 	}
 	if len(p.roles) > 1 || role != "JD-005" {
 		secs = append(secs, section{heading: "Signing", extra: []string{wrap(fmt.Sprintf("As holder of %s, %s signs records through signed commits in the QMS repository, as the responsibility matrix requires. A signing key will be added to this record once it has been issued.", strings.Join(p.roles, " and "), p.first))}})
 	}
 	return compose(f.String(), "", secs, g.between(minSize, 2600))
-}
-
-func pronoun(p *person) string {
-	// The generator does not know anyone's pronouns; records use the name.
-	return p.first
 }
 
 func (g *generator) byID(id string) *person {
@@ -421,6 +417,7 @@ func (g *generator) supplierFile(s *supplier) []byte {
 	f.kv("critical", fmt.Sprint(s.critical))
 	f.kv("last_evaluated", s.evaluated)
 
+	year, _ := strconv.Atoi(s.evaluated[:4])
 	crit := "Not a critical supplier: an outage does not stop the production services."
 	if s.critical {
 		crit = "Critical supplier: an outage affects the production services directly, so it is evaluated every year and its emergency contacts are tested in the continuity tests."
@@ -434,7 +431,7 @@ func (g *generator) supplierFile(s *supplier) []byte {
 	secs := []section{
 		{base: []string{wrap(fmt.Sprintf("%s %s. %s", s.name, s.cat.about, crit))}},
 		{heading: "Evaluation", base: []string{bullets(ev[:g.between(2, 4)])}, extra: []string{
-			wrap(fmt.Sprintf("The evaluation follows the supplier procedure SOP-007: quality and security certificates, contract terms, support performance over the year, and incidents in which the supplier was involved. The next evaluation is due by %d-%s.", atoi(s.evaluated[:4])+1, s.evaluated[5:7])),
+			wrap(fmt.Sprintf("The evaluation follows the supplier procedure SOP-007: quality and security certificates, contract terms, support performance over the year, and incidents in which the supplier was involved. The next evaluation is due by %d-%s.", year+1, s.evaluated[5:7])),
 		}},
 		{heading: "Contacts", extra: []string{bullets([]string{
 			fmt.Sprintf("Support: %s, %s", s.email, s.phone),
@@ -442,19 +439,11 @@ func (g *generator) supplierFile(s *supplier) []byte {
 			"Escalation: through the support portal, severity 1, with the contract number",
 		})}},
 		{heading: "Contract", extra: []string{
-			wrap(fmt.Sprintf("Framework agreement since %d, renewed yearly; notice period three months. The agreement names %s as place of jurisdiction.", atoi(s.evaluated[:4])-g.between(1, 6), s.city)),
+			wrap(fmt.Sprintf("Framework agreement since %d, renewed yearly; notice period three months. The agreement names %s as place of jurisdiction.", year-g.between(1, 6), s.city)),
 			wrap("Service levels, maintenance windows and the notice period for planned maintenance are part of the agreement; deviations are raised in the quarterly service review."),
 		}},
 	}
 	return compose(f.String(), "", secs, g.between(minSize, 3200))
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, c := range s {
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 func (g *generator) testFile(t *testRun) []byte {

@@ -67,7 +67,12 @@ func (r *Record) Headings() []Heading {
 // cleanHeading drops emphasis markers and surrounding space, so that
 // "## **Root cause analysis**" still names the section.
 func cleanHeading(b []byte) string {
-	s := strings.TrimSpace(string(util.TrimRightSpace(b)))
-	s = strings.Trim(s, "*_` ")
+	s := strings.Map(func(r rune) rune {
+		switch r {
+		case '*', '_', '`':
+			return -1 // emphasis and code marks are not part of the name
+		}
+		return r
+	}, string(util.TrimRightSpace(b)))
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -55,7 +55,8 @@ func Parse(path string, src []byte) (*Record, []qms.Finding) {
 		fs = append(fs, qms.Finding{Path: path, Line: line, Column: col, Rule: rule, Severity: qms.Error, Message: msg, Hint: hint})
 	}
 	if len(src) > MaxSize {
-		add(1, 1, "too-large", fmt.Sprintf("file is %d bytes, more than the %d-byte limit for a record", len(src), MaxSize), "split the record or move attachments out of records/")
+		// Sources stop reading one byte past the limit.
+		add(1, 1, "too-large", fmt.Sprintf("file is larger than %d bytes (4 MiB), the limit for a record", MaxSize), "split the record or move attachments out of records/")
 		return nil, fs
 	}
 	if i := bytes.IndexByte(src, 0); i >= 0 {

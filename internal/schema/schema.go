@@ -191,9 +191,20 @@ func Load(defaults, repo fs.FS) (*Set, []qms.Finding) {
 		set.Names = append(set.Names, n)
 	}
 	copy(set.Digest[:], h.Sum(nil))
-	// Two kinds may not claim the same place.
+	// Two kinds may not claim the same place. The built-in kinds (or the
+	// repository's overrides of them) keep theirs; a kind the repository
+	// adds is the one refused.
+	builtin := map[string]bool{}
+	if defaults != nil {
+		ents, _ := fs.ReadDir(defaults, Dir)
+		for _, e := range ents {
+			builtin[strings.TrimSuffix(e.Name(), suffix)] = true
+		}
+	}
+	order := append([]string(nil), set.Names...)
+	sort.SliceStable(order, func(i, j int) bool { return builtin[order[i]] && !builtin[order[j]] })
 	seen := map[string]string{}
-	for _, n := range set.Names {
+	for _, n := range order {
 		k := set.Kinds[n]
 		where := k.Folder + k.File
 		if other, dup := seen[where]; dup {

@@ -68,9 +68,14 @@ func (r *Repo) GitDir() string {
 }
 
 // Identity returns user.name and user.email as git would use them (local,
-// then global and system configuration).
-func (r *Repo) Identity() (name, email string) {
-	cfg, err := r.r.ConfigScoped(config.SystemScope)
+// then global and, unless noSystem (GIT_CONFIG_NOSYSTEM), system
+// configuration).
+func (r *Repo) Identity(noSystem bool) (name, email string) {
+	scope := config.SystemScope
+	if noSystem {
+		scope = config.GlobalScope
+	}
+	cfg, err := r.r.ConfigScoped(scope)
 	if err != nil {
 		return "", ""
 	}
