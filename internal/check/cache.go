@@ -17,7 +17,6 @@ import (
 	"unsafe"
 
 	"github.com/qms-tool/qms"
-	"github.com/qms-tool/qms/internal/record"
 	"github.com/qms-tool/qms/internal/schema"
 )
 
@@ -28,6 +27,7 @@ import (
 // A cache that cannot be read is ignored, so it can cost time but never
 // hide a finding.
 type Cache struct {
+	set     *schema.Set
 	path    string
 	key     [32]byte
 	started int64 // when this run began (Unix ns), for racy stats
@@ -46,16 +46,9 @@ type cached struct {
 	stat     fileStat
 	statAt   int64
 	findings []qms.Finding
-	entry    bool // false: the file could not be read as a record
-	kind, id string
-	data     map[string]any
-	sites    []cachedSite
-}
-
-type cachedSite struct {
-	index int
-	ptr   []string
-	value any
+	// entry is what the rules across records need, nil when the file
+	// could not be read as a record; shared, never changed.
+	entry *Entry
 }
 
 // fileStat is what identifies a file's content without reading it, the
@@ -81,7 +74,7 @@ type blobIdentifier interface {
 	BlobID(path string) string
 }
 
-const cacheMagic = "qms-check-cache 3\n"
+const cacheMagic = "qms-check-cache 5\n"
 
 // OpenCache loads the cache at path for the given schemas and tool
 // identity (e.g. a hash of the qms executable). A missing, stale or damaged
@@ -90,13 +83,13 @@ func OpenCache(path string, set *schema.Set, tool []byte, now time.Time) *Cache 
 	h := sha256.New()
 	h.Write(set.Digest[:])
 	h.Write(tool)
-	c := &Cache{path: path, started: now.UnixNano(), old: map[string]*cached{}, entries: map[string]*cached{}}
+	c := &Cache{set: set, path: path, started: now.UnixNano(), old: map[string]*cached{}, entries: map[string]*cached{}}
 	copy(c.key[:], h.Sum(nil))
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return c
 	}
-	if old, err := decodeCache(b, c.key); err == nil {
+	if old, err := decodeCache(b, c.key, set); err == nil {
 		c.old = old
 	}
 	return c
@@ -125,13 +118,21 @@ func (c *Cache) lookup(p string, sum *[32]byte, blob string) *cached {
 	return nil
 }
 
-func (c *Cache) keep(p string, e *cached) {
+// record makes the outcomes of this run (es[i] for paths[i]) what Save
+// writes: entries of files that are gone are dropped.
+func (c *Cache) record(paths []string, es []*cached) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old := c.old[p]; old != e {
-		c.changed = true
+	c.entries = make(map[string]*cached, len(paths))
+	for i, p := range paths {
+		if es[i] == nil {
+			continue
+		}
+		if c.old[p] != es[i] {
+			c.changed = true
+		}
+		c.entries[p] = es[i]
 	}
-	c.entries[p] = e
 }
 
 // Save writes the cache if anything changed (mode 0600, atomically).
@@ -167,37 +168,12 @@ func (c *Cache) Save() error {
 	return os.Rename(tmp.Name(), c.path)
 }
 
-func (e *cached) toEntry(set *schema.Set, p string) (*Entry, []qms.Finding) {
-	if !e.entry {
-		return nil, e.findings
-	}
-	k := set.Kinds[e.kind]
-	en := &Entry{Kind: k, ID: e.id, Record: &record.Record{Path: p, Data: e.data}}
-	for _, s := range e.sites {
-		if s.index < 0 || s.index >= len(k.Sites) {
-			continue
-		}
-		en.sites = append(en.sites, occurrence{site: &k.Sites[s.index], ptr: s.ptr, value: s.value})
-	}
-	return en, e.findings
-}
+func (e *cached) toEntry() (*Entry, []qms.Finding) { return e.entry, e.findings }
 
+// fromEntry caches CheckFile's outcome; en holds only the fields the rules
+// across records read.
 func fromEntry(en *Entry, fs []qms.Finding, sum [32]byte, blob string) *cached {
-	e := &cached{sum: sum, blob: blob, findings: fs}
-	if en == nil {
-		return e
-	}
-	e.entry, e.kind, e.id, e.data = true, en.Kind.Name, en.ID, en.Record.Data
-	for _, o := range en.sites {
-		idx := -1
-		for i := range en.Kind.Sites {
-			if &en.Kind.Sites[i] == o.site {
-				idx = i
-			}
-		}
-		e.sites = append(e.sites, cachedSite{idx, o.ptr, o.value})
-	}
-	return e
+	return &cached{sum: sum, blob: blob, findings: fs, entry: en}
 }
 
 // The file: magic, key, count, entries, then the SHA-256 of all before it.
@@ -242,23 +218,33 @@ func encodeEntry(enc *encoder, p string, e *cached) {
 		enc.str(f.Message)
 		enc.str(f.Hint)
 	}
-	enc.bool(e.entry)
-	if e.entry {
-		enc.str(e.kind)
-		enc.str(e.id)
-		enc.value(e.data)
-		enc.uint(uint64(len(e.sites)))
-		for _, s := range e.sites {
-			enc.uint(uint64(s.index + 1))
-			enc.strs(s.ptr)
-			enc.value(s.value)
+	enc.bool(e.entry != nil)
+	if en := e.entry; en != nil {
+		enc.str(en.Kind.Name)
+		enc.str(en.ID)
+		enc.uint(uint64(len(en.Data)))
+		for _, f := range en.Data {
+			enc.str(f.Name)
+			enc.value(f.Value)
+		}
+		enc.uint(uint64(len(en.sites)))
+		for _, o := range en.sites {
+			idx := -1
+			for i := range en.Kind.Sites {
+				if &en.Kind.Sites[i] == o.site {
+					idx = i
+				}
+			}
+			enc.uint(uint64(idx + 1))
+			enc.str(o.ptr)
+			enc.str(o.value)
 		}
 	}
 }
 
 var errCache = errors.New("damaged cache")
 
-func decodeCache(b []byte, key [32]byte) (m map[string]*cached, err error) {
+func decodeCache(b []byte, key [32]byte, set *schema.Set) (m map[string]*cached, err error) {
 	if len(b) < len(cacheMagic)+64 || string(b[:len(cacheMagic)]) != cacheMagic {
 		return nil, errCache
 	}
@@ -290,7 +276,7 @@ func decodeCache(b []byte, key [32]byte) (m map[string]*cached, err error) {
 			defer wg.Done()
 			for i := w; i < len(chunks); i += workers {
 				d := &decoder{b: chunks[i]}
-				paths[i], entries[i] = decodeEntry(d)
+				paths[i], entries[i] = decodeEntry(d, set)
 				if d.err != nil || len(d.b) != 0 {
 					failed[w] = true
 					return
@@ -311,7 +297,7 @@ func decodeCache(b []byte, key [32]byte) (m map[string]*cached, err error) {
 	return m, nil
 }
 
-func decodeEntry(d *decoder) (string, *cached) {
+func decodeEntry(d *decoder, set *schema.Set) (string, *cached) {
 	p := d.str()
 	e := &cached{}
 	copy(e.sum[:], d.raw(32))
@@ -326,14 +312,29 @@ func decodeEntry(d *decoder) (string, *cached) {
 		e.findings[j] = qms.Finding{Path: d.str(), Line: int(d.uint()), Column: int(d.uint()), Rule: d.str(),
 			Severity: qms.Severity(d.str()), Message: d.str(), Hint: d.str()}
 	}
-	e.entry = d.bool()
-	if e.entry {
-		e.kind, e.id = d.str(), d.str()
-		e.data, _ = d.value(0).(map[string]any)
-		ns := d.count()
-		for j := 0; j < ns && d.err == nil; j++ {
-			e.sites = append(e.sites, cachedSite{int(d.uint()) - 1, d.strs(), d.value(0)})
+	if d.bool() {
+		k := set.Kinds[d.str()]
+		if k == nil {
+			d.fail()
+			return p, e
 		}
+		en := &Entry{Kind: k, ID: d.str(), Path: p}
+		nd := d.count()
+		en.Data = make(Fields, nd)
+		for j := range en.Data {
+			en.Data[j] = Field{d.str(), d.value(0)}
+		}
+		ns := d.count()
+		en.sites = make([]occurrence, ns)
+		for j := range en.sites {
+			idx := int(d.uint()) - 1
+			if idx < 0 || idx >= len(k.Sites) {
+				d.fail()
+				return p, e
+			}
+			en.sites[j] = occurrence{site: &k.Sites[idx], ptr: d.str(), value: d.str()}
+		}
+		e.entry = en
 	}
 	return p, e
 }

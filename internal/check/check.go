@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -40,32 +41,46 @@ type Checker struct {
 	Workers int
 	// Cache, when set, spares parsing records whose content it has seen.
 	Cache *Cache
+
+	once  sync.Once
+	cross map[string]bool
 }
 
 // Entry is a record after its own checks, as the cross-record rules see it.
 type Entry struct {
-	Kind   *schema.Kind
-	Record *record.Record
-	ID     string
-	sites  []occurrence
+	Kind *schema.Kind
+	ID   string
+	Path string
+	// Data holds the frontmatter fields the rules across records read
+	// (crossFields); not the whole record.
+	Data  Fields
+	sites []occurrence
 	// broken is set for a file that could not be read as a record: its
 	// id (from the file name) still exists, so that references to it are
 	// not reported as missing too, but nothing is known of its content.
 	broken bool
 }
 
-// occurrence is a value on which a cross-record keyword applies.
+// occurrence is a text value on which a cross-record keyword applies, at
+// the JSON pointer ptr (tokens joined by "/"; split only for messages).
 type occurrence struct {
 	site  *schema.Site
-	ptr   []string
-	value any
+	ptr   string
+	value string
+}
+
+func joinPtr(ptr []string) string { return strings.Join(ptr, "/") }
+
+func splitPtr(p string) []string {
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
 }
 
 // Result is the outcome of a check.
 type Result struct {
 	Findings []qms.Finding
-	// Entries are the parsed records, by path.
-	Entries map[string]*Entry
 }
 
 // KindOf returns the kind whose records live at p, or nil.
@@ -162,17 +177,18 @@ func (c *Checker) Check(src Source, paths []string) (*Result, error) {
 		fs []qms.Finding
 	}
 	outs := make([]out, len(paths))
+	kept := make([]*cached, len(paths))
 	var firstErr error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	next := make(chan int)
+	var next atomic.Int64
 	for w := 0; w < n; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
+			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
 				p := paths[i]
-				e, fs_, err := c.checkOne(src, p)
+				ce, e, fs_, err := c.checkOne(src, p)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -181,29 +197,26 @@ func (c *Checker) Check(src Source, paths []string) (*Result, error) {
 					mu.Unlock()
 					continue
 				}
-				outs[i] = out{e, fs_}
+				outs[i], kept[i] = out{e, fs_}, ce
 			}
 		}()
 	}
-	for i := range paths {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	res := &Result{Entries: make(map[string]*Entry, len(paths))}
-	var entries []*Entry
+	if c.Cache != nil {
+		c.Cache.record(paths, kept)
+	}
+	res := &Result{}
+	entries := make([]*Entry, 0, len(outs))
 	for i, o := range outs {
 		res.Findings = append(res.Findings, o.fs...)
 		if o.e != nil {
-			res.Entries[paths[i]] = o.e
 			entries = append(entries, o.e)
 		} else if k := KindOf(c.Kinds, paths[i]); k != nil {
 			stem := strings.TrimSuffix(path.Base(paths[i]), ".md")
-			entries = append(entries, &Entry{Kind: k, ID: stem, broken: true,
-				Record: &record.Record{Path: paths[i], Data: map[string]any{}}})
+			entries = append(entries, &Entry{Kind: k, ID: stem, Path: paths[i], broken: true})
 		}
 	}
 	res.Findings = append(res.Findings, cross(c.Kinds, src, entries)...)
@@ -211,18 +224,56 @@ func (c *Checker) Check(src Source, paths []string) (*Result, error) {
 	return res, nil
 }
 
+// fields returns crossFields, computed once.
+func (c *Checker) fields() map[string]bool {
+	c.once.Do(func() { c.cross = crossFields(c.Kinds) })
+	return c.cross
+}
+
+// Fields are a record's top-level fields as a short list: records are
+// held by the ten thousand and read by a handful of names, where a map per
+// record would cost more than it saves.
+type Fields []Field
+
+// Field is one top-level field.
+type Field struct {
+	Name  string
+	Value any
+}
+
+// Get returns the value of the named field, or nil.
+func (fs Fields) Get(name string) any {
+	for _, f := range fs {
+		if f.Name == name {
+			return f.Value
+		}
+	}
+	return nil
+}
+
+// only keeps the named fields, so that thousands of records do not have
+// to stay in memory whole.
+func (fs Fields) only(names map[string]bool) Fields {
+	var out Fields
+	for _, f := range fs {
+		if names[f.Name] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // checkOne runs CheckFile on one record, or takes its outcome from the
 // cache when the content is the same.
-func (c *Checker) checkOne(src Source, p string) (*Entry, []qms.Finding, error) {
+func (c *Checker) checkOne(src Source, p string) (*cached, *Entry, []qms.Finding, error) {
 	blob := ""
 	if bi, ok := src.(blobIdentifier); ok {
 		blob = bi.BlobID(p)
 	}
 	if c.Cache != nil && blob != "" {
 		if ce := c.Cache.lookup(p, nil, blob); ce != nil {
-			c.Cache.keep(p, ce)
-			e, fs_ := ce.toEntry(c.Kinds, p)
-			return e, fs_, nil
+			e, fs_ := ce.toEntry()
+			return ce, e, fs_, nil
 		}
 	}
 	var st fileStat
@@ -230,24 +281,23 @@ func (c *Checker) checkOne(src Source, p string) (*Entry, []qms.Finding, error) 
 	if sr, ok := src.(statter); ok && c.Cache != nil {
 		if st, hasStat = sr.stat(p); hasStat {
 			if ce := c.Cache.lookupStat(p, st); ce != nil {
-				c.Cache.keep(p, ce)
-				e, fs_ := ce.toEntry(c.Kinds, p)
-				return e, fs_, nil
+				e, fs_ := ce.toEntry()
+				return ce, e, fs_, nil
 			}
 		}
 	}
 	b, err := src.Read(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if c.Cache == nil {
-		e, fs_ := CheckFile(KindOf(c.Kinds, p), p, b)
-		return e, fs_, nil
+		e, fs_ := c.checkFile(p, b)
+		return nil, e, fs_, nil
 	}
 	sum := sha256.Sum256(b)
 	ce := c.Cache.lookup(p, &sum, "")
 	if ce == nil {
-		e, fs_ := CheckFile(KindOf(c.Kinds, p), p, b)
+		e, fs_ := c.checkFile(p, b)
 		ce = fromEntry(e, fs_, sum, blob)
 	} else if blob != "" && ce.blob != blob || hasStat && ce.stat != st {
 		updated := *ce
@@ -259,9 +309,18 @@ func (c *Checker) checkOne(src Source, p string) (*Entry, []qms.Finding, error) 
 	if hasStat && ce.stat != st {
 		ce.stat, ce.statAt = st, c.Cache.started
 	}
-	c.Cache.keep(p, ce)
-	e, fs_ := ce.toEntry(c.Kinds, p)
-	return e, fs_, nil
+	e, fs_ := ce.toEntry()
+	return ce, e, fs_, nil
+}
+
+// checkFile is CheckFile keeping only the fields that the rules across
+// records read.
+func (c *Checker) checkFile(p string, b []byte) (*Entry, []qms.Finding) {
+	e, fs_ := CheckFile(KindOf(c.Kinds, p), p, b)
+	if e != nil {
+		e.Data = e.Data.only(c.fields())
+	}
+	return e, fs_
 }
 
 // CheckFile runs the checks that need only the file itself. The entry is
@@ -276,13 +335,14 @@ func CheckFile(k *schema.Kind, p string, src []byte) (*Entry, []qms.Finding) {
 	}
 	fc := fileCheck{kind: k, rec: r, findings: fs_}
 	fc.run()
-	e := &Entry{Kind: k, Record: r, sites: fc.sites}
+	e := &Entry{Kind: k, Path: p, sites: fc.sites}
+	for name, v := range r.Data {
+		e.Data = append(e.Data, Field{name, v})
+	}
 	e.ID, _ = r.Data["id"].(string)
 	if e.ID == "" && r.Data["id"] == nil {
 		e.ID = strings.TrimSuffix(path.Base(p), ".md")
 	}
-	// The tree and the body are not needed past this point.
-	r.Compact()
 	return e, fc.findings
 }
 
@@ -340,7 +400,9 @@ func (fc *fileCheck) run() {
 		visit(data, s.Path, s.Keys, nil, func(ptr []string, v any) {
 			fc.local(s, ptr, v)
 			if s.Ref != "" || s.Previous != nil || s.Service != nil || s.PlanTest != nil || s.Role || s.KindName || s.File != "" {
-				fc.sites = append(fc.sites, occurrence{site: s, ptr: ptr, value: v})
+				if str, ok := v.(string); ok {
+					fc.sites = append(fc.sites, occurrence{site: s, ptr: joinPtr(ptr), value: str})
+				}
 			}
 		})
 	}

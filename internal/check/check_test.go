@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -34,13 +35,28 @@ func example(t testing.TB) fstest.MapFS {
 
 func run(t testing.TB, m fstest.MapFS) []qms.Finding {
 	t.Helper()
+	return runWith(t, m, nil)
+}
+
+// runWith checks m, through a cache when cache is not nil.
+func runWith(t testing.TB, m fstest.MapFS, cache func(*schema.Set) *check.Cache) []qms.Finding {
+	t.Helper()
 	set, fs_ := schema.Load(qms.Defaults, m)
 	src := check.FS{FS: m}
 	paths, listed, err := check.List(set, src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := (&check.Checker{Kinds: set}).Check(src, paths)
+	chk := &check.Checker{Kinds: set}
+	if cache != nil {
+		chk.Cache = cache(set)
+		defer func() {
+			if err := chk.Cache.Save(); err != nil {
+				t.Fatal(err)
+			}
+		}()
+	}
+	res, err := chk.Check(src, paths)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +129,15 @@ func TestRules(t *testing.T) {
 			}
 			m[tc.path] = &fstest.MapFile{Data: []byte(strings.Replace(src, tc.old, tc.new, 1))}
 			got := run(t, m)
+			// The cache keeps only what the rules across records read: the
+			// same findings must come out of a cold and a warm cache.
+			cachePath := filepath.Join(t.TempDir(), "cache")
+			open := func(set *schema.Set) *check.Cache { return check.OpenCache(cachePath, set, []byte("t"), time.Now()) }
+			for _, state := range []string{"cold", "warm"} {
+				if cached := runWith(t, m, open); !reflect.DeepEqual(cached, got) {
+					t.Errorf("with a %s cache: findings = %v, want %v", state, cached, got)
+				}
+			}
 			if tc.rule == "" {
 				if len(got) > 0 {
 					t.Errorf("findings = %v, want none", got)

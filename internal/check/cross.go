@@ -19,6 +19,33 @@ const (
 	matrixKind = "matrix"
 )
 
+// crossFields are the top-level fields the rules across records read: the
+// fields x-qms keywords name (on the record itself or on the record it
+// refers to) and those of plans, tests and the matrix that the rules below
+// use. The cache keeps only these, so that loading it stays cheap; a rule
+// that reads another field must add it here (TestRulesWithCache checks).
+func crossFields(set *schema.Set) map[string]bool {
+	f := map[string]bool{"id": true, "effective": true, "revision": true, "objectives": true, "tests": true,
+		"roles": true, "review": true, "plan": true, "results": true}
+	for _, n := range set.Names {
+		for _, s := range set.Kinds[n].Sites {
+			if p := s.Previous; p != nil {
+				for _, x := range append(append([]string(nil), p.Same...), p.Before...) {
+					f[x] = true
+				}
+			}
+			if sv := s.Service; sv != nil {
+				f[sv.At], f[sv.Plan] = true, true
+			}
+			if pt := s.PlanTest; pt != nil {
+				f[pt.Plan] = true
+			}
+		}
+	}
+	delete(f, "")
+	return f
+}
+
 type index struct {
 	set    *schema.Set
 	src    Source
@@ -28,18 +55,17 @@ type index struct {
 	out    []qms.Finding
 }
 
-func (x *index) add(e *Entry, ptr []string, rule, msg, hint string) {
-	r := e.Record
-	if r.Front() == nil {
-		// From the cache: read the file again to place the finding.
-		if b, err := x.src.Read(r.Path); err == nil {
-			if fresh, _ := record.Parse(r.Path, b); fresh != nil {
-				r = fresh
-			}
+// add reports a finding at the field ptr (a "/"-joined pointer) of e. The
+// file is read again to place it: findings are few, and records are not
+// kept in memory.
+func (x *index) add(e *Entry, ptr string, rule, msg, hint string) {
+	pos := record.Pos{Line: 1, Col: 1}
+	if b, err := x.src.Read(e.Path); err == nil {
+		if r, _ := record.Parse(e.Path, b); r != nil {
+			pos = r.Locate(splitPtr(ptr))
 		}
 	}
-	pos := r.Locate(ptr)
-	x.out = append(x.out, qms.Finding{Path: e.Record.Path, Line: pos.Line, Column: pos.Col, Rule: rule,
+	x.out = append(x.out, qms.Finding{Path: e.Path, Line: pos.Line, Column: pos.Col, Rule: rule,
 		Severity: qms.Error, Message: msg, Hint: hint})
 }
 
@@ -56,7 +82,7 @@ func cross(set *schema.Set, src Source, entries []*Entry) []qms.Finding {
 			continue
 		}
 		if first, dup := x.byID[e.ID]; dup {
-			x.add(e, []string{"id"}, "duplicate-id", fmt.Sprintf("id %q is also used by %s", e.ID, first.Record.Path), "give each record its own id")
+			x.add(e, "id", "duplicate-id", fmt.Sprintf("id %q is also used by %s", e.ID, first.Path), "give each record its own id")
 			continue
 		}
 		x.byID[e.ID] = e
@@ -70,11 +96,11 @@ func cross(set *schema.Set, src Source, entries []*Entry) []qms.Finding {
 		}
 	}
 	sort.SliceStable(x.plans, func(i, j int) bool {
-		a, b := x.plans[i].Record.Data, x.plans[j].Record.Data
-		if c, ok := compare(a["effective"], b["effective"]); ok && c != 0 {
+		a, b := x.plans[i].Data, x.plans[j].Data
+		if c, ok := compare(a.Get("effective"), b.Get("effective")); ok && c != 0 {
 			return c < 0
 		}
-		c, _ := compare(a["revision"], b["revision"])
+		c, _ := compare(a.Get("revision"), b.Get("revision"))
 		return c < 0
 	})
 	for _, e := range entries {
@@ -106,7 +132,7 @@ func (x *index) inForce(v any) *Entry {
 	}
 	var found *Entry
 	for _, p := range x.plans {
-		eff, _ := p.Record.Data["effective"].(string)
+		eff, _ := p.Data.Get("effective").(string)
 		if eff != "" && eff <= d {
 			found = p
 		}
@@ -116,18 +142,15 @@ func (x *index) inForce(v any) *Entry {
 
 func (x *index) site(e *Entry, o *occurrence) {
 	s := o.site
-	data := e.Record.Data
-	val, isStr := o.value.(string)
-	if !isStr {
-		return // the schema reports wrong types
-	}
+	data := e.Data
+	val := o.value
 	if val == "" {
 		if s.Ref != "" {
 			what := "record"
 			if s.Ref != "*" {
 				what = s.Ref + " record"
 			}
-			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: is empty; it must name a %s", field(o.ptr), what), "")
+			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: is empty; it must name a %s", field(splitPtr(o.ptr)), what), "")
 		}
 		return
 	}
@@ -135,17 +158,17 @@ func (x *index) site(e *Entry, o *occurrence) {
 		t, ok := x.byID[val]
 		switch {
 		case !ok && s.Ref == "*":
-			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no record has id %q", field(o.ptr), val), "")
+			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no record has id %q", field(splitPtr(o.ptr)), val), "")
 			return
 		case !ok:
 			hint := ""
 			if s.Ref == "staff" {
 				hint = fmt.Sprintf("run 'qms new staff --id %s' to register them, or fix the id", val)
 			}
-			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no %s record has id %q", field(o.ptr), s.Ref, val), hint)
+			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no %s record has id %q", field(splitPtr(o.ptr)), s.Ref, val), hint)
 			return
 		case s.Ref != "*" && t.Kind.Name != s.Ref:
-			x.add(e, o.ptr, "ref-kind", fmt.Sprintf("%s: %s is %s, not %s", field(o.ptr), val, article(t.Kind.Name), article(s.Ref)), "")
+			x.add(e, o.ptr, "ref-kind", fmt.Sprintf("%s: %s is %s, not %s", field(splitPtr(o.ptr)), val, article(t.Kind.Name), article(s.Ref)), "")
 			return
 		}
 		if t.broken {
@@ -158,20 +181,20 @@ func (x *index) site(e *Entry, o *occurrence) {
 			return
 		}
 		if t == e {
-			x.add(e, o.ptr, "previous", fmt.Sprintf("%s: a record cannot follow itself", field(o.ptr)), "")
+			x.add(e, o.ptr, "previous", fmt.Sprintf("%s: a record cannot follow itself", field(splitPtr(o.ptr))), "")
 			return
 		}
 		for _, f := range p.Same {
-			if schema.Scalar(t.Record.Data[f]) != schema.Scalar(data[f]) {
-				x.add(e, o.ptr, "previous", fmt.Sprintf("%s: %s has %s %s, this record has %s", field(o.ptr), val, f,
-					record.String(t.Record.Data[f]), record.String(data[f])), "")
+			if schema.Scalar(t.Data.Get(f)) != schema.Scalar(data.Get(f)) {
+				x.add(e, o.ptr, "previous", fmt.Sprintf("%s: %s has %s %s, this record has %s", field(splitPtr(o.ptr)), val, f,
+					record.String(t.Data.Get(f)), record.String(data.Get(f))), "")
 				return
 			}
 		}
 		for _, f := range p.Before {
-			if c, ok := compare(t.Record.Data[f], data[f]); ok && c >= 0 {
-				x.add(e, o.ptr, "previous", fmt.Sprintf("%s: %s has %s %s, not before this record's %s", field(o.ptr), val, f,
-					record.String(t.Record.Data[f]), record.String(data[f])), "")
+			if c, ok := compare(t.Data.Get(f), data.Get(f)); ok && c >= 0 {
+				x.add(e, o.ptr, "previous", fmt.Sprintf("%s: %s has %s %s, not before this record's %s", field(splitPtr(o.ptr)), val, f,
+					record.String(t.Data.Get(f)), record.String(data.Get(f))), "")
 				return
 			}
 		}
@@ -180,36 +203,36 @@ func (x *index) site(e *Entry, o *occurrence) {
 		var plan *Entry
 		var why string
 		if sv.Plan != "" {
-			id, _ := data[sv.Plan].(string)
+			id, _ := data.Get(sv.Plan).(string)
 			plan = x.byID[id]
 			if plan == nil || plan.broken || plan.Kind.Name != planKind {
 				return // reported as a reference
 			}
 			why = "in " + id
 		} else {
-			plan = x.inForce(data[sv.At])
+			plan = x.inForce(data.Get(sv.At))
 			if plan == nil {
-				if _, ok := when(data[sv.At]); ok {
-					x.add(e, []string{sv.At}, "no-plan", fmt.Sprintf("no plan was in force on %s", dateOf(data[sv.At])),
+				if _, ok := when(data.Get(sv.At)); ok {
+					x.add(e, sv.At, "no-plan", fmt.Sprintf("no plan was in force on %s", dateOf(data.Get(sv.At))),
 						"add the plan revision that was in force, or correct the date")
 				}
 				return
 			}
-			why = fmt.Sprintf("in %s, the plan in force on %s", plan.ID, dateOf(data[sv.At]))
+			why = fmt.Sprintf("in %s, the plan in force on %s", plan.ID, dateOf(data.Get(sv.At)))
 		}
-		obj, _ := plan.Record.Data["objectives"].(map[string]any)
+		obj, _ := plan.Data.Get("objectives").(map[string]any)
 		if _, ok := obj[val]; !ok {
-			x.add(e, o.ptr, "service-unknown", fmt.Sprintf("%s: service %q has no objectives %s", field(o.ptr), val, why),
+			x.add(e, o.ptr, "service-unknown", fmt.Sprintf("%s: service %q has no objectives %s", field(splitPtr(o.ptr)), val, why),
 				"services there: "+strings.Join(sortedKeys(obj), ", "))
 		}
 	}
 	if pt := s.PlanTest; pt != nil {
-		id, _ := data[pt.Plan].(string)
+		id, _ := data.Get(pt.Plan).(string)
 		plan := x.byID[id]
 		if plan == nil || plan.broken || plan.Kind.Name != planKind {
 			return
 		}
-		tests, _ := plan.Record.Data["tests"].([]any)
+		tests, _ := plan.Data.Get("tests").([]any)
 		var ids []string
 		for _, t := range tests {
 			m, _ := t.(map[string]any)
@@ -219,33 +242,33 @@ func (x *index) site(e *Entry, o *occurrence) {
 			}
 			ids = append(ids, tid)
 		}
-		x.add(e, o.ptr, "test-undeclared", fmt.Sprintf("%s: %s declares no test %q", field(o.ptr), id, val), "tests there: "+strings.Join(ids, ", "))
+		x.add(e, o.ptr, "test-undeclared", fmt.Sprintf("%s: %s declares no test %q", field(splitPtr(o.ptr)), id, val), "tests there: "+strings.Join(ids, ", "))
 	}
 	if s.Role {
 		if x.matrix == nil {
 			if _, ok := x.set.Kinds[matrixKind]; ok {
-				x.add(e, o.ptr, "matrix-missing", fmt.Sprintf("%s: role %q cannot be checked: there is no responsibility matrix", field(o.ptr), val),
+				x.add(e, o.ptr, "matrix-missing", fmt.Sprintf("%s: role %q cannot be checked: there is no responsibility matrix", field(splitPtr(o.ptr)), val),
 					"create "+x.set.Kinds[matrixKind].File)
 			}
 			return
 		}
-		roles, _ := x.matrix.Record.Data["roles"].(map[string]any)
+		roles, _ := x.matrix.Data.Get("roles").(map[string]any)
 		if _, ok := roles[val]; !ok {
-			x.add(e, o.ptr, "role-unknown", fmt.Sprintf("%s: role %q is not declared in the responsibility matrix", field(o.ptr), val),
+			x.add(e, o.ptr, "role-unknown", fmt.Sprintf("%s: role %q is not declared in the responsibility matrix", field(splitPtr(o.ptr)), val),
 				"roles there: "+strings.Join(sortedKeys(roles), ", "))
 		}
 	}
 	if s.KindName {
 		if _, ok := x.set.Kinds[val]; !ok {
-			x.add(e, o.ptr, "kind-unknown", fmt.Sprintf("%s: there is no record kind %q", field(o.ptr), val), "kinds: "+strings.Join(x.set.Names, ", "))
+			x.add(e, o.ptr, "kind-unknown", fmt.Sprintf("%s: there is no record kind %q", field(splitPtr(o.ptr)), val), "kinds: "+strings.Join(x.set.Names, ", "))
 		}
 	}
 	if s.File != "" {
 		switch {
 		case strings.ContainsAny(val, `/\`) || val == "." || val == "..":
-			x.add(e, o.ptr, "file-missing", fmt.Sprintf("%s: %q is not a file name in %s/", field(o.ptr), val, s.File), "name a file directly in "+s.File+"/")
+			x.add(e, o.ptr, "file-missing", fmt.Sprintf("%s: %q is not a file name in %s/", field(splitPtr(o.ptr)), val, s.File), "name a file directly in "+s.File+"/")
 		case !x.src.Exists(path.Join(s.File, val)):
-			x.add(e, o.ptr, "file-missing", fmt.Sprintf("%s: %s/%s does not exist", field(o.ptr), s.File, val), "add the file or fix the name")
+			x.add(e, o.ptr, "file-missing", fmt.Sprintf("%s: %s/%s does not exist", field(splitPtr(o.ptr)), s.File, val), "add the file or fix the name")
 		}
 	}
 }
@@ -253,18 +276,18 @@ func (x *index) site(e *Entry, o *occurrence) {
 // objectivesClaim refuses a test report whose review says the objectives
 // were met while a measured time exceeds its plan's objective.
 func (x *index) objectivesClaim(e *Entry) {
-	data := e.Record.Data
-	review, _ := data["review"].(map[string]any)
+	data := e.Data
+	review, _ := data.Get("review").(map[string]any)
 	if met, _ := review["objectives_met"].(bool); !met {
 		return
 	}
-	id, _ := data["plan"].(string)
+	id, _ := data.Get("plan").(string)
 	plan := x.byID[id]
 	if plan == nil || plan.broken || plan.Kind.Name != planKind {
 		return
 	}
-	obj, _ := plan.Record.Data["objectives"].(map[string]any)
-	results, _ := data["results"].(map[string]any)
+	obj, _ := plan.Data.Get("objectives").(map[string]any)
+	results, _ := data.Get("results").(map[string]any)
 	for _, svc := range sortedKeys(results) {
 		got, _ := results[svc].(map[string]any)
 		want, _ := obj[svc].(map[string]any)
@@ -272,7 +295,7 @@ func (x *index) objectivesClaim(e *Entry) {
 			g, ok1 := number(got[m])
 			w, ok2 := number(want[m])
 			if ok1 && ok2 && g > w {
-				x.add(e, []string{"review", "objectives_met"}, "objectives-claim",
+				x.add(e, "review/objectives_met", "objectives-claim",
 					fmt.Sprintf("review.objectives_met is true, but %s %s was %v min against the objective of %v min in %s", svc, strings.ToUpper(strings.TrimSuffix(m, "_minutes")), g, w, id),
 					"set objectives_met: false and explain the deviation")
 				return

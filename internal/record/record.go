@@ -177,13 +177,6 @@ func (r *Record) Locate(ptr []string) Pos {
 	return best
 }
 
-// Compact drops the syntax tree and the body, keeping what Locate needs,
-// for records held in memory by the thousand. Locate parses again when
-// asked, which only happens when there is a finding to place.
-func (r *Record) Compact() {
-	r.root, r.parsed, r.Body = nil, false, nil
-}
-
 // Front returns the frontmatter text (LF line endings), which starts on line 2.
 func (r *Record) Front() []byte { return r.front }
 
