@@ -34,7 +34,8 @@ type Cache struct {
 
 	mu      sync.Mutex
 	old     map[string]*cached
-	entries map[string]*cached
+	paths   []string  // this run's files
+	kept    []*cached // and their outcomes
 	changed bool
 }
 
@@ -83,7 +84,7 @@ func OpenCache(path string, set *schema.Set, tool []byte, now time.Time) *Cache 
 	h := sha256.New()
 	h.Write(set.Digest[:])
 	h.Write(tool)
-	c := &Cache{set: set, path: path, started: now.UnixNano(), old: map[string]*cached{}, entries: map[string]*cached{}}
+	c := &Cache{set: set, path: path, started: now.UnixNano(), old: map[string]*cached{}}
 	copy(c.key[:], h.Sum(nil))
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -123,15 +124,19 @@ func (c *Cache) lookup(p string, sum *[32]byte, blob string) *cached {
 func (c *Cache) record(paths []string, es []*cached) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries = make(map[string]*cached, len(paths))
+	c.paths, c.kept = paths, es
+	n := 0
 	for i, p := range paths {
 		if es[i] == nil {
 			continue
 		}
+		n++
 		if c.old[p] != es[i] {
 			c.changed = true
 		}
-		c.entries[p] = es[i]
+	}
+	if n != len(c.old) {
+		c.changed = true // files were removed
 	}
 }
 
@@ -142,7 +147,7 @@ func (c *Cache) Save() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.changed && len(c.entries) == len(c.old) {
+	if !c.changed {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
@@ -154,7 +159,7 @@ func (c *Cache) Save() error {
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 1<<16)
-	if err := encodeCache(w, c.key, c.entries); err != nil {
+	if err := encodeCache(w, c.key, c.paths, c.kept); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -178,14 +183,24 @@ func fromEntry(en *Entry, fs []qms.Finding, sum [32]byte, blob string) *cached {
 
 // The file: magic, key, count, entries, then the SHA-256 of all before it.
 
-func encodeCache(w io.Writer, key [32]byte, entries map[string]*cached) error {
+func encodeCache(w io.Writer, key [32]byte, paths []string, kept []*cached) error {
 	h := sha256.New()
 	enc := &encoder{w: io.MultiWriter(w, h)}
 	enc.raw([]byte(cacheMagic))
 	enc.raw(key[:])
-	enc.uint(uint64(len(entries)))
 	var buf bytes.Buffer
-	for p, e := range entries {
+	n := 0
+	for _, e := range kept {
+		if e != nil {
+			n++
+		}
+	}
+	enc.uint(uint64(n))
+	for i, p := range paths {
+		e := kept[i]
+		if e == nil {
+			continue
+		}
 		buf.Reset()
 		encodeEntry(&encoder{w: &buf}, p, e)
 		enc.uint(uint64(buf.Len()))
