@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"path/filepath"
 
 	"github.com/qms-tool/qms/internal/record"
 )
@@ -12,6 +13,9 @@ import (
 // FS serves a directory tree (the working tree: os.DirFS(root)) as a Source.
 type FS struct {
 	FS fs.FS
+	// Dir, when set, is the operating-system directory FS serves; files
+	// are then read from it directly, which is faster.
+	Dir string
 }
 
 var _ Source = FS{}
@@ -49,6 +53,12 @@ func (f FS) isSymlink(p string) bool {
 // Read returns a file's content, but never more than one byte past
 // record.MaxSize, so that a huge file is refused without being loaded.
 func (f FS) Read(p string) ([]byte, error) {
+	if f.Dir != "" {
+		if !fs.ValidPath(p) {
+			return nil, &fs.PathError{Op: "read", Path: p, Err: fs.ErrInvalid}
+		}
+		return readFile(filepath.Join(f.Dir, filepath.FromSlash(p)))
+	}
 	file, err := f.FS.Open(p)
 	if err != nil {
 		return nil, err

@@ -42,7 +42,7 @@ func openWorkspace(env *Env, staged bool) (*workspace, error) {
 		return nil, err
 	}
 	w := &workspace{root: root}
-	var src check.Source = check.FS{FS: os.DirFS(root)}
+	var src check.Source = check.FS{FS: os.DirFS(root), Dir: root}
 	if staged {
 		repo, err := vcs.Open(root)
 		if errors.Is(err, vcs.ErrNotRepository) {
