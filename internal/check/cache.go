@@ -383,13 +383,6 @@ func (e *encoder) str(s string) {
 	}
 }
 
-func (e *encoder) strs(ss []string) {
-	e.uint(uint64(len(ss)))
-	for _, s := range ss {
-		e.str(s)
-	}
-}
-
 const (
 	tNil = iota
 	tString
@@ -494,18 +487,6 @@ func (d *decoder) str() string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
-}
-
-func (d *decoder) strs() []string {
-	n := d.count()
-	if n == 0 {
-		return nil
-	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = d.str()
-	}
-	return out
 }
 
 func (d *decoder) value(depth int) any {

@@ -177,9 +177,6 @@ func (r *Record) Locate(ptr []string) Pos {
 	return best
 }
 
-// Front returns the frontmatter text (LF line endings), which starts on line 2.
-func (r *Record) Front() []byte { return r.front }
-
 func parseYAML(front []byte) (root ast.Node, err error) {
 	defer func() {
 		if p := recover(); p != nil {
