@@ -91,6 +91,8 @@ func setup(e *testscript.Env) error {
 	} {
 		e.Setenv(k, v)
 	}
+	// Scenarios that sign start a gpg-agent for their GNUPGHOME: stop it.
+	e.Defer(func() { _ = exec.Command("gpgconf", "--homedir", gnupg, "--kill", "gpg-agent").Run() })
 	return nil
 }
 

@@ -125,6 +125,7 @@ func newApp(env *Env) *cli.App {
 			newCommand(env),
 			validateCommand(env),
 			hookCommand(env),
+			approveCommand(env),
 		},
 	}
 	for _, c := range app.Commands {
