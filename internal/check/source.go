@@ -127,6 +127,27 @@ func (o Overlay) Read(p string) ([]byte, error) {
 	return o.Base.Read(p)
 }
 
+// stat passes Base's file metadata through for files not overlaid, so
+// that a cache can vouch for them.
+func (o Overlay) stat(p string) (fileStat, bool) {
+	if _, ok := o.Files[p]; ok {
+		return fileStat{}, false
+	}
+	if s, ok := o.Base.(statter); ok {
+		return s.stat(p)
+	}
+	return fileStat{}, false
+}
+
+// isSymlink passes Base's answer through for files not overlaid.
+func (o Overlay) isSymlink(p string) bool {
+	if _, ok := o.Files[p]; ok {
+		return false
+	}
+	l, ok := o.Base.(linker)
+	return ok && l.isSymlink(p)
+}
+
 // Exists reports whether p is overlaid or in Base.
 func (o Overlay) Exists(p string) bool {
 	_, ok := o.Files[p]

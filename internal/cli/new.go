@@ -11,9 +11,12 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"text/template"
 	"time"
 
@@ -129,7 +132,7 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
-	ctxs := loadContext(w, paths, now)
+	ctxs := loadContext(w, paths, now, k.Name == "test")
 
 	data := templateData{
 		Kind: k.Name, Title: opts.title, Level: opts.level,
@@ -171,7 +174,7 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 			}
 			return withHint(usagef("%s already exists", w.display(env, rel)), "choose another --id")
 		}
-		if fs_ := newFindings(w, paths, rel, content); len(fs_) > 0 && !opts.edit {
+		if fs_ := newFindings(env, w, paths, rel, content); len(fs_) > 0 && !opts.edit {
 			return missingValues(env, k, id, content, fs_, ctxs, data.Author)
 		}
 		full := filepath.Join(w.root, filepath.FromSlash(rel))
@@ -221,20 +224,44 @@ type repoContext struct {
 	kindOf       map[string]string
 }
 
-func loadContext(w *workspace, paths []string, now time.Time) *repoContext {
+// loadContext reads staff and plans, and with tests the test reports (to
+// find a test's previous run).
+func loadContext(w *workspace, paths []string, now time.Time, tests bool) *repoContext {
 	c := &repoContext{staffByEmail: map[string]string{}, records: map[string]*record.Record{}, kindOf: map[string]string{}}
-	today := now.Format(time.DateOnly)
-	bestEff := ""
+	type item struct {
+		kind string
+		rec  *record.Record
+	}
+	var want []string
+	var kinds []string
 	for _, p := range paths {
 		k := check.KindOf(w.kinds, p)
-		if k == nil || (k.Name != "staff" && k.Name != "plan" && k.Name != "test") {
-			continue
+		if k != nil && (k.Name == "staff" || k.Name == "plan" || k.Name == "test" && tests) {
+			want, kinds = append(want, p), append(kinds, k.Name)
 		}
-		b, err := w.src.Read(p)
-		if err != nil {
-			continue
-		}
-		r, _ := record.Parse(p, b)
+	}
+	// Parse on every core: a test run's previous run is found among
+	// thousands of reports.
+	items := make([]item, len(want))
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for n := runtime.GOMAXPROCS(0); n > 0; n-- {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(want); i = int(next.Add(1) - 1) {
+				if b, err := w.src.Read(want[i]); err == nil {
+					r, _ := record.Parse(want[i], b)
+					items[i] = item{kinds[i], r}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	today := now.Format(time.DateOnly)
+	bestEff := ""
+	for _, it := range items {
+		r := it.rec
 		if r == nil {
 			continue
 		}
@@ -243,8 +270,8 @@ func loadContext(w *workspace, paths []string, now time.Time) *repoContext {
 			continue
 		}
 		c.records[id] = r
-		c.kindOf[id] = k.Name
-		switch k.Name {
+		c.kindOf[id] = it.kind
+		switch it.kind {
 		case "staff":
 			if e, ok := r.Data["email"].(string); ok {
 				c.staffByEmail[strings.ToLower(e)] = id
@@ -443,10 +470,12 @@ func findTemplate(w *workspace, kind, level string) ([]byte, string, error) {
 
 // newFindings checks the record about to be created, with the rest of the
 // repository, and returns its errors.
-func newFindings(w *workspace, paths []string, rel string, content []byte) []qms.Finding {
+func newFindings(env *Env, w *workspace, paths []string, rel string, content []byte) []qms.Finding {
 	src := check.Overlay{Base: w.src, Files: map[string][]byte{rel: content}}
 	all := append(append([]string(nil), paths...), rel)
-	chk := &check.Checker{Kinds: w.kinds}
+	// The cache spares parsing the rest of the repository; it is not saved,
+	// as the new record may never be written.
+	chk := &check.Checker{Kinds: w.kinds, Cache: w.cache(env)}
 	res, err := chk.Check(src, all)
 	if err != nil {
 		return []qms.Finding{{Path: rel, Line: 1, Column: 1, Rule: "io", Severity: qms.Error, Message: err.Error()}}
@@ -601,9 +630,13 @@ func editRecord(ctx context.Context, env *Env, w *workspace, rel, full string) e
 	if err != nil {
 		return err
 	}
-	res, err := (&check.Checker{Kinds: w.kinds}).Check(w.src, paths)
+	chk := &check.Checker{Kinds: w.kinds, Cache: w.cache(env)}
+	res, err := chk.Check(w.src, paths)
 	if err != nil {
 		return err
+	}
+	if err := chk.Cache.Save(); err != nil {
+		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the check cache: %v\n", err)
 	}
 	fs_ := filterPaths(res.Findings, []string{rel})
 	for i := range fs_ {
