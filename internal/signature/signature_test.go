@@ -1,0 +1,347 @@
+package signature
+
+import (
+	"bytes"
+	"crypto"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+	"golang.org/x/crypto/ssh"
+)
+
+// lab is a temporary home with real gpg, ssh-keygen and git.
+type lab struct {
+	t   *testing.T
+	dir string
+	env []string
+}
+
+func newLab(t *testing.T) *lab {
+	t.Helper()
+	for _, tool := range []string{"git", "gpg", "ssh-keygen"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	dir := t.TempDir()
+	gnupg := filepath.Join(dir, "gnupg")
+	if err := os.MkdirAll(gnupg, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	l := &lab{t: t, dir: dir, env: append(os.Environ(),
+		"HOME="+dir, "GNUPGHOME="+gnupg, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+filepath.Join(dir, "gitconfig"),
+		"GIT_AUTHOR_NAME=Lucia Rossi", "GIT_AUTHOR_EMAIL=lucia.rossi@example.com",
+		"GIT_COMMITTER_NAME=Lucia Rossi", "GIT_COMMITTER_EMAIL=lucia.rossi@example.com", "TZ=UTC")}
+	t.Cleanup(func() { _ = exec.Command("gpgconf", "--homedir", gnupg, "--kill", "gpg-agent").Run() })
+	l.run(dir, nil, "git", "init", "-q", "-b", "main", "repo")
+	return l
+}
+
+func (l *lab) repo() string { return filepath.Join(l.dir, "repo") }
+
+func (l *lab) run(dir string, stdin []byte, name string, args ...string) string {
+	l.t.Helper()
+	out, err := l.try(dir, stdin, name, args...)
+	if err != nil {
+		l.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func (l *lab) try(dir string, stdin []byte, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Env = dir, l.env
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// gpgKey makes an OpenPGP key and returns its fingerprint.
+func (l *lab) gpgKey(uid, algo string, extra ...string) string {
+	args := append([]string{"--batch", "--pinentry-mode", "loopback", "--passphrase", ""}, extra...)
+	args = append(args, "--quick-gen-key", uid, algo, "sign", "0")
+	l.run(l.dir, nil, "gpg", args...)
+	out := l.run(l.dir, nil, "gpg", "--with-colons", "--fingerprint", uid)
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "fpr:") {
+			return strings.Split(line, ":")[9]
+		}
+	}
+	l.t.Fatalf("no fingerprint for %s", uid)
+	return ""
+}
+
+func (l *lab) keyring(uids ...string) openpgp.EntityList {
+	l.t.Helper()
+	out := l.run(l.dir, nil, "gpg", append([]string{"--armor", "--export"}, uids...)...)
+	el, err := openpgp.ReadArmoredKeyRing(strings.NewReader(out))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return el
+}
+
+// commit makes a signed commit with the given git -c settings and returns
+// the raw object.
+func (l *lab) commit(msg string, config ...string) []byte {
+	l.t.Helper()
+	args := []string{}
+	for _, c := range config {
+		args = append(args, "-c", c)
+	}
+	args = append(args, "commit", "-q", "--allow-empty", "-S", "-m", msg)
+	l.run(l.repo(), nil, "git", args...)
+	return []byte(l.run(l.repo(), nil, "git", "cat-file", "commit", "HEAD"))
+}
+
+// gitVerifies says whether git verify-commit accepts the raw object.
+func (l *lab) gitVerifies(raw []byte, config ...string) bool {
+	id := strings.TrimSpace(l.run(l.repo(), raw, "git", "hash-object", "-t", "commit", "--literally", "-w", "--stdin"))
+	args := []string{}
+	for _, c := range config {
+		args = append(args, "-c", c)
+	}
+	_, err := l.try(l.repo(), nil, "git", append(args, "verify-commit", id)...)
+	return err == nil
+}
+
+func TestOpenPGP(t *testing.T) {
+	l := newLab(t)
+	fpr := l.gpgKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
+	l.gpgKey("Marco Brunner <marco.brunner@example.com>", "ed25519")
+	sign := "user.signingkey=" + fpr
+	raw := l.commit("Review of INC-2026-0001\n\nQMS-Sign: review records/incidents/INC-2026-0001.md 3e488a1c390aa2e72d13b9d61ec60c0bdd4e9fbd", sign)
+	s, err := Split(raw)
+	if err != nil || s.Kind != OpenPGP {
+		t.Fatalf("Split = %v, %v; want an OpenPGP signature", s, err)
+	}
+	keys := l.keyring("lucia.rossi@example.com", "marco.brunner@example.com")
+
+	v, err := VerifyOpenPGP(s.Payload, s.Signature, keys)
+	if err != nil {
+		t.Fatalf("VerifyOpenPGP(good) = %v", err)
+	}
+	if v.Fingerprint != fpr || v.Created.IsZero() || v.Hash != "SHA-512" && v.Hash != "SHA-256" {
+		t.Errorf("verdict = %+v, want fingerprint %s, a time and SHA-2", v, fpr)
+	}
+	if !l.gitVerifies(raw) {
+		t.Error("git verify-commit refuses the good commit")
+	}
+
+	// One byte of the message changed: both refuse.
+	bad := bytes.Replace(raw, []byte("INC-2026-0001\n"), []byte("INC-2026-0002\n"), 1)
+	sb, _ := Split(bad)
+	if _, err := VerifyOpenPGP(sb.Payload, sb.Signature, keys); err == nil {
+		t.Error("VerifyOpenPGP accepted a changed message")
+	}
+	if l.gitVerifies(bad) {
+		t.Error("git verify-commit accepted a changed message")
+	}
+
+	// A key that is not in the keyring: refused, whatever gpg's keyring holds.
+	if _, err := VerifyOpenPGP(s.Payload, s.Signature, l.keyring("marco.brunner@example.com")); err == nil {
+		t.Error("VerifyOpenPGP accepted a signer outside the keyring")
+	}
+}
+
+func TestOpenPGPDuplicateSignatureHeaders(t *testing.T) {
+	l := newLab(t)
+	fpr := l.gpgKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
+	raw := l.commit("one", "user.signingkey="+fpr)
+	i := bytes.Index(raw, []byte("gpgsig "))
+	j := bytes.Index(raw, []byte("-----END PGP SIGNATURE-----\n")) + len("-----END PGP SIGNATURE-----\n")
+	dup := append(append(append([]byte{}, raw[:j]...), raw[i:j]...), raw[j:]...)
+	if _, err := Split(dup); !errors.Is(err, ErrMultipleSignatures) {
+		t.Errorf("Split(two gpgsig headers) = %v, want ErrMultipleSignatures", err)
+	}
+	sha256 := append(append(append([]byte{}, raw[:j]...), []byte("gpgsig-sha256 x\n")...), raw[j:]...)
+	if _, err := Split(sha256); !errors.Is(err, ErrOtherAlgorithm) {
+		t.Errorf("Split(gpgsig-sha256) = %v, want ErrOtherAlgorithm", err)
+	}
+}
+
+func TestOpenPGPPolicy(t *testing.T) {
+	l := newLab(t)
+	// A SHA-1 digest: git accepts it, qms does not.
+	fpr := l.gpgKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
+	wrapper := filepath.Join(l.dir, "gpg-sha1")
+	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\nexec gpg --digest-algo SHA1 \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	raw := l.commit("sha1", "user.signingkey="+fpr, "gpg.program="+wrapper)
+	s, _ := Split(raw)
+	if _, err := VerifyOpenPGP(s.Payload, s.Signature, l.keyring(fpr)); !errors.Is(err, ErrPolicy) {
+		t.Errorf("VerifyOpenPGP(SHA-1 digest) = %v, want ErrPolicy", err)
+	}
+	if !l.gitVerifies(raw) {
+		t.Log("note: this git refuses SHA-1 signatures too")
+	}
+
+	// RSA under 2048 bits and DSA keys.
+	for _, algo := range []string{"rsa1024", "dsa2048"} {
+		uid := "Weak " + algo + " <" + algo + "@example.com>"
+		weak := l.gpgKey(uid, algo, "--allow-weak-key-signatures")
+		raw := l.commit(algo, "user.signingkey="+weak)
+		s, _ := Split(raw)
+		if _, err := VerifyOpenPGP(s.Payload, s.Signature, l.keyring(weak)); !errors.Is(err, ErrPolicy) {
+			t.Errorf("VerifyOpenPGP(%s key) = %v, want ErrPolicy", algo, err)
+		}
+	}
+}
+
+func TestOpenPGPExpiredKeyJudgedWhenSigned(t *testing.T) {
+	l := newLab(t)
+	// A key made in 2025 that expired a day later; a commit signed within
+	// that day stays good, while git now calls it expired.
+	const made = "20250301T090000!"
+	fpr := l.gpgKey("Former Signer <former@example.com>", "ed25519", "--faked-system-time", made)
+	l.run(l.dir, nil, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--faked-system-time", "20250301T090100!", "--quick-set-expire", fpr, "1d")
+	wrapper := filepath.Join(l.dir, "gpg-then")
+	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\nexec gpg --faked-system-time 20250301T120000! \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	raw := l.commit("signed in time", "user.signingkey="+fpr, "gpg.program="+wrapper)
+	s, _ := Split(raw)
+	v, err := VerifyOpenPGP(s.Payload, s.Signature, l.keyring(fpr))
+	if err != nil {
+		t.Fatalf("VerifyOpenPGP(signed before expiry) = %v", err)
+	}
+	if got := v.Created.UTC().Format("2006-01-02T15"); got != "2025-03-01T12" {
+		t.Errorf("Created = %s, want 2025-03-01T12", got)
+	}
+
+	// Signed after the expiry, with the same key (gpg will not do it, so
+	// go-crypto's packet layer does): refused.
+	secret := l.run(l.dir, nil, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--armor", "--export-secret-keys", fpr)
+	el, err := openpgp.ReadArmoredKeyRing(strings.NewReader(secret))
+	if err != nil || len(el) != 1 || el[0].PrivateKey == nil {
+		t.Fatalf("read the secret key: %v", err)
+	}
+	priv := el[0].PrivateKey
+	sig := &packet.Signature{
+		Version: 4, SigType: packet.SigTypeBinary, PubKeyAlgo: priv.PubKeyAlgo, Hash: crypto.SHA256,
+		CreationTime: time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC), IssuerKeyId: &priv.KeyId, IssuerFingerprint: priv.Fingerprint,
+	}
+	h, err := sig.PrepareSign(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Write(s.Payload)
+	if err := sig.Sign(h, priv, nil); err != nil {
+		t.Fatal(err)
+	}
+	var armored bytes.Buffer
+	w, err := armor.Encode(&armored, "PGP SIGNATURE", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sig.Serialize(w); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if _, err := VerifyOpenPGP(s.Payload, armored.Bytes(), l.keyring(fpr)); err == nil {
+		t.Error("VerifyOpenPGP accepted a signature made after the key expired")
+	}
+	// The same construction with the creation time inside the validity
+	// passes: the refusal above is about the time, not the construction.
+	sig.CreationTime = time.Date(2025, 3, 1, 13, 0, 0, 0, time.UTC)
+	h, _ = sig.PrepareSign(nil)
+	h.Write(s.Payload)
+	if err := sig.Sign(h, priv, nil); err != nil {
+		t.Fatal(err)
+	}
+	armored.Reset()
+	w, _ = armor.Encode(&armored, "PGP SIGNATURE", nil)
+	sig.Serialize(w)
+	w.Close()
+	if _, err := VerifyOpenPGP(s.Payload, armored.Bytes(), l.keyring(fpr)); err != nil {
+		t.Errorf("VerifyOpenPGP(in-time signature made the same way) = %v", err)
+	}
+}
+
+func TestSSH(t *testing.T) {
+	l := newLab(t)
+	key := filepath.Join(l.dir, "id_tmeier")
+	l.run(l.dir, nil, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tobias.meier@example.com", "-f", key)
+	other := filepath.Join(l.dir, "id_other")
+	l.run(l.dir, nil, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other)
+	pub := parsePub(t, key+".pub")
+	raw := l.commit("ssh", "gpg.format=ssh", "user.signingkey="+key+".pub")
+	s, err := Split(raw)
+	if err != nil || s.Kind != SSH {
+		t.Fatalf("Split = %v, %v; want an SSH signature", s, err)
+	}
+	v, err := VerifySSH(s.Payload, s.Signature, []ssh.PublicKey{parsePub(t, other+".pub"), pub})
+	if err != nil {
+		t.Fatalf("VerifySSH(good) = %v", err)
+	}
+	if v.Fingerprint != ssh.FingerprintSHA256(pub) {
+		t.Errorf("Fingerprint = %s, want %s", v.Fingerprint, ssh.FingerprintSHA256(pub))
+	}
+	if _, err := VerifySSH(s.Payload, s.Signature, []ssh.PublicKey{parsePub(t, other+".pub")}); err == nil {
+		t.Error("VerifySSH accepted a key that is not listed")
+	}
+	bad := append(append([]byte{}, s.Payload...), '!')
+	if _, err := VerifySSH(bad, s.Signature, []ssh.PublicKey{pub}); err == nil {
+		t.Error("VerifySSH accepted a changed payload")
+	}
+
+	// The same key's signature over the same payload in another namespace,
+	// spliced into the commit: refused.
+	payload := filepath.Join(l.dir, "payload")
+	if err := os.WriteFile(payload, s.Payload, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.run(l.dir, nil, "ssh-keygen", "-Y", "sign", "-f", key, "-n", "file", payload)
+	fileSig, err := os.ReadFile(payload + ".sig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifySSH(s.Payload, fileSig, []ssh.PublicKey{pub}); !errors.Is(err, ErrPolicy) {
+		t.Errorf("VerifySSH(namespace file) = %v, want ErrPolicy", err)
+	}
+}
+
+func parsePub(t *testing.T, p string) ssh.PublicKey {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _, _, _, err := ssh.ParseAuthorizedKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func FuzzSplit(f *testing.F) {
+	f.Add([]byte("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n abc\n -----END PGP SIGNATURE-----\n\nmsg\n"))
+	f.Add([]byte("tree x\n\n"))
+	f.Add([]byte("gpgsig a\ngpgsig b\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		s, err := Split(raw)
+		if err != nil {
+			return
+		}
+		if len(s.Payload)+len(s.Signature) > len(raw) {
+			t.Fatalf("payload %d + signature %d > object %d", len(s.Payload), len(s.Signature), len(raw))
+		}
+		if !bytes.Contains(raw, []byte("gpgsig ")) && !bytes.Equal(s.Payload, raw) {
+			t.Fatalf("unsigned object changed: %q -> %q", raw, s.Payload)
+		}
+	})
+}
