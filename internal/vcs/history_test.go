@@ -1,0 +1,112 @@
+package vcs
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func gitRepo(t *testing.T) (string, func(args ...string) string) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	env := append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME="+dir,
+		"GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@example.com",
+		"GIT_COMMITTER_DATE=2026-03-04T10:15:00+01:00", "GIT_AUTHOR_DATE=2026-03-04T10:15:00+01:00")
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir, cmd.Env = dir, env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q", "-b", "main")
+	return dir, git
+}
+
+func write(t *testing.T, dir, p, content string) {
+	t.Helper()
+	full := filepath.Join(dir, p)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHistory(t *testing.T) {
+	dir, git := gitRepo(t)
+	write(t, dir, "records/staff/anna.md", "v1\n")
+	write(t, dir, "keys/anna.asc", "key\n")
+	git("add", ".")
+	git("commit", "-q", "-m", "first")
+	first := git("rev-parse", "HEAD")
+	git("checkout", "-q", "-b", "side")
+	write(t, dir, "records/staff/anna.md", "v2\n")
+	git("commit", "-q", "-am", "second")
+	git("checkout", "-q", "main")
+	write(t, dir, "records/matrix.md", "m\n")
+	git("add", ".")
+	git("commit", "-q", "-m", "third")
+	git("merge", "-q", "--no-edit", "side")
+
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Commit("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw := git("cat-file", "commit", "HEAD"); strings.TrimSpace(string(c.Raw)) != raw {
+		t.Errorf("Raw differs from git cat-file:\n%s\n---\n%s", c.Raw, raw)
+	}
+	if len(c.Parents) != 2 || c.Tree != git("rev-parse", "HEAD^{tree}") {
+		t.Errorf("commit = %+v", c)
+	}
+	if got := c.Committer.Format("2006-01-02T15:04:05-07:00"); got != "2026-03-04T10:15:00+01:00" {
+		t.Errorf("Committer = %s", got)
+	}
+	if !strings.HasPrefix(c.Message, "Merge branch 'side'") {
+		t.Errorf("Message = %q", c.Message)
+	}
+
+	old, err := r.Commit(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tfs, err := r.TreeFS(old.Tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := fs.ReadFile(tfs, "records/staff/anna.md"); err != nil || string(b) != "v1\n" {
+		t.Errorf("anna.md at the first commit = %q, %v", b, err)
+	}
+	if _, err := fs.ReadFile(tfs, "records/matrix.md"); err == nil {
+		t.Error("matrix.md exists at the first commit")
+	}
+	if err := fstest.TestFS(tfs, "records/staff/anna.md", "keys/anna.asc"); err != nil {
+		t.Error(err)
+	}
+	h1, _ := r.TreeHash(old.Tree, "records/staff")
+	h2, _ := r.TreeHash(c.Tree, "records/staff")
+	k1, _ := r.TreeHash(old.Tree, "keys")
+	k2, _ := r.TreeHash(c.Tree, "keys")
+	none, _ := r.TreeHash(old.Tree, "records/matrix.md")
+	if h1 == "" || h1 == h2 || k1 != k2 || none != "" {
+		t.Errorf("TreeHash: staff %s -> %s (want a change), keys %s -> %s (want none), matrix at first %q", h1, h2, k1, k2, none)
+	}
+	if _, err := r.Commit(git("rev-parse", "HEAD^{tree}")); err == nil {
+		t.Error("Commit accepted a tree id")
+	}
+}
