@@ -353,3 +353,44 @@ func timestamp(v any) (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339, s)
 	return t, err == nil
 }
+
+// Digest describes everything in the policy that decides who may sign:
+// people, roles, validity, keys and their revocations, and the matrix.
+// Two trees whose digests differ have different policies, and the commit
+// between them must be signed by a governor. Contact details do not count.
+func (p *Policy) Digest() string {
+	var b strings.Builder
+	ids := make([]string, 0, len(p.People))
+	for id := range p.People {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		per := p.People[id]
+		roles := append([]string(nil), per.Roles...)
+		sort.Strings(roles)
+		fmt.Fprintf(&b, "person %s %q %s %s %s\n", id, per.Name, strings.Join(roles, ","),
+			per.ActiveFrom.Format(time.DateOnly), per.ActiveUntil.Format(time.DateOnly))
+		for _, k := range per.Keys {
+			fmt.Fprintf(&b, " key %s %s %s %s\n", k.Type, k.Fingerprint, k.Reason, k.RevokedAt.UTC().Format(time.RFC3339))
+		}
+	}
+	for _, pr := range p.Problems {
+		fmt.Fprintf(&b, "problem %s\n", pr)
+	}
+	if m := p.Matrix; m != nil {
+		codes := make([]string, 0, len(m.Roles))
+		for c := range m.Roles {
+			codes = append(codes, c)
+		}
+		sort.Strings(codes)
+		for _, c := range codes {
+			fmt.Fprintf(&b, "role %s %q\n", c, m.Roles[c])
+		}
+		for _, r := range m.Rules {
+			fmt.Fprintf(&b, "rule %v %v/%d %v/%d\n", r.Kinds, r.Review.AnyOf, r.Review.Min, r.Approve.AnyOf, r.Approve.Min)
+		}
+		fmt.Fprintf(&b, "govern %v sod %v\n", m.Govern, m.SeparationOfDuties)
+	}
+	return b.String()
+}

@@ -165,3 +165,27 @@ func TestLoadProblems(t *testing.T) {
 		}
 	})
 }
+
+func TestDigest(t *testing.T) {
+	m := example(t)
+	base, _ := Load(m, staffDir, matrix)
+	s := string(m[staffDir+"/lrossi.md"].Data)
+	for _, tc := range []struct {
+		name, old, new string
+		changes        bool
+	}{
+		{"phone number", "phone: +41 44 555 0103", "phone: +41 44 555 0199", false},
+		{"a role", "roles: [JD-003, JD-005]", "roles: [JD-001, JD-003, JD-005]", true},
+		{"leaving", "active_from: 2020-09-01", "active_from: 2020-09-01\nactive_until: 2026-12-31", true},
+	} {
+		m2 := example(t)
+		if !strings.Contains(s, tc.old) {
+			t.Fatalf("%s: example changed", tc.name)
+		}
+		m2[staffDir+"/lrossi.md"] = &fstest.MapFile{Data: []byte(strings.Replace(s, tc.old, tc.new, 1))}
+		p, _ := Load(m2, staffDir, matrix)
+		if changed := p.Digest() != base.Digest(); changed != tc.changes {
+			t.Errorf("%s: policy changed = %v, want %v", tc.name, changed, tc.changes)
+		}
+	}
+}

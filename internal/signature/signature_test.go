@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,120 +14,58 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/qms-tool/qms/internal/testrepo"
 )
 
-// lab is a temporary home with real gpg, ssh-keygen and git.
-type lab struct {
-	t   *testing.T
-	dir string
-	env []string
-}
+type lab = testrepo.Lab
 
-func newLab(t *testing.T) *lab {
-	t.Helper()
-	for _, tool := range []string{"git", "gpg", "ssh-keygen"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
-		}
-	}
-	dir := t.TempDir()
-	gnupg := filepath.Join(dir, "gnupg")
-	if err := os.MkdirAll(gnupg, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	l := &lab{t: t, dir: dir, env: append(os.Environ(),
-		"HOME="+dir, "GNUPGHOME="+gnupg, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+filepath.Join(dir, "gitconfig"),
-		"GIT_AUTHOR_NAME=Lucia Rossi", "GIT_AUTHOR_EMAIL=lucia.rossi@example.com",
-		"GIT_COMMITTER_NAME=Lucia Rossi", "GIT_COMMITTER_EMAIL=lucia.rossi@example.com", "TZ=UTC")}
-	t.Cleanup(func() { _ = exec.Command("gpgconf", "--homedir", gnupg, "--kill", "gpg-agent").Run() })
-	l.run(dir, nil, "git", "init", "-q", "-b", "main", "repo")
-	return l
-}
+func newLab(t *testing.T) *lab { return testrepo.New(t) }
 
-func (l *lab) repo() string { return filepath.Join(l.dir, "repo") }
-
-func (l *lab) run(dir string, stdin []byte, name string, args ...string) string {
-	l.t.Helper()
-	out, err := l.try(dir, stdin, name, args...)
-	if err != nil {
-		l.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
-func (l *lab) try(dir string, stdin []byte, name string, args ...string) (string, error) {
-	cmd := exec.Command(name, args...)
-	cmd.Dir, cmd.Env = dir, l.env
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	err := cmd.Run()
-	return out.String(), err
-}
-
-// gpgKey makes an OpenPGP key and returns its fingerprint.
-func (l *lab) gpgKey(uid, algo string, extra ...string) string {
-	args := append([]string{"--batch", "--pinentry-mode", "loopback", "--passphrase", ""}, extra...)
-	args = append(args, "--quick-gen-key", uid, algo, "sign", "0")
-	l.run(l.dir, nil, "gpg", args...)
-	out := l.run(l.dir, nil, "gpg", "--with-colons", "--fingerprint", uid)
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "fpr:") {
-			return strings.Split(line, ":")[9]
-		}
-	}
-	l.t.Fatalf("no fingerprint for %s", uid)
-	return ""
-}
-
-func (l *lab) keyring(uids ...string) openpgp.EntityList {
-	l.t.Helper()
-	out := l.run(l.dir, nil, "gpg", append([]string{"--armor", "--export"}, uids...)...)
+func keyring(l *lab, uids ...string) openpgp.EntityList {
+	l.T.Helper()
+	out := l.Run(l.Dir, nil, "gpg", append([]string{"--armor", "--export"}, uids...)...)
 	el, err := openpgp.ReadArmoredKeyRing(strings.NewReader(out))
 	if err != nil {
-		l.t.Fatal(err)
+		l.T.Fatal(err)
 	}
 	return el
 }
 
 // commit makes a signed commit with the given git -c settings and returns
 // the raw object.
-func (l *lab) commit(msg string, config ...string) []byte {
-	l.t.Helper()
+func commit(l *lab, msg string, config ...string) []byte {
+	l.T.Helper()
 	args := []string{}
 	for _, c := range config {
 		args = append(args, "-c", c)
 	}
-	args = append(args, "commit", "-q", "--allow-empty", "-S", "-m", msg)
-	l.run(l.repo(), nil, "git", args...)
-	return []byte(l.run(l.repo(), nil, "git", "cat-file", "commit", "HEAD"))
+	l.Git(append(args, "commit", "-q", "--allow-empty", "-S", "-m", msg)...)
+	return []byte(l.Run(l.Repo, nil, "git", "cat-file", "commit", "HEAD"))
 }
 
 // gitVerifies says whether git verify-commit accepts the raw object.
-func (l *lab) gitVerifies(raw []byte, config ...string) bool {
-	id := strings.TrimSpace(l.run(l.repo(), raw, "git", "hash-object", "-t", "commit", "--literally", "-w", "--stdin"))
+func gitVerifies(l *lab, raw []byte, config ...string) bool {
+	id := strings.TrimSpace(l.Run(l.Repo, raw, "git", "hash-object", "-t", "commit", "--literally", "-w", "--stdin"))
 	args := []string{}
 	for _, c := range config {
 		args = append(args, "-c", c)
 	}
-	_, err := l.try(l.repo(), nil, "git", append(args, "verify-commit", id)...)
+	_, err := l.Try(l.Repo, nil, "git", append(args, "verify-commit", id)...)
 	return err == nil
 }
 
 func TestOpenPGP(t *testing.T) {
 	l := newLab(t)
-	fpr := l.gpgKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
-	l.gpgKey("Marco Brunner <marco.brunner@example.com>", "ed25519")
+	fpr := l.GPGKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
+	l.GPGKey("Marco Brunner <marco.brunner@example.com>", "ed25519")
 	sign := "user.signingkey=" + fpr
-	raw := l.commit("Review of INC-2026-0001\n\nQMS-Sign: review records/incidents/INC-2026-0001.md 3e488a1c390aa2e72d13b9d61ec60c0bdd4e9fbd", sign)
+	raw := commit(l, "Review of INC-2026-0001\n\nQMS-Sign: review records/incidents/INC-2026-0001.md 3e488a1c390aa2e72d13b9d61ec60c0bdd4e9fbd", sign)
 	s, err := Split(raw)
 	if err != nil || s.Kind != OpenPGP {
 		t.Fatalf("Split = %v, %v; want an OpenPGP signature", s, err)
 	}
-	keys := l.keyring("lucia.rossi@example.com", "marco.brunner@example.com")
+	keys := keyring(l, "lucia.rossi@example.com", "marco.brunner@example.com")
 
 	v, err := VerifyOpenPGP(s.Payload, s.Signature, keys)
 	if err != nil {
@@ -137,7 +74,7 @@ func TestOpenPGP(t *testing.T) {
 	if v.Fingerprint != fpr || v.Created.IsZero() || v.Hash != "SHA-512" && v.Hash != "SHA-256" {
 		t.Errorf("verdict = %+v, want fingerprint %s, a time and SHA-2", v, fpr)
 	}
-	if !l.gitVerifies(raw) {
+	if !gitVerifies(l, raw) {
 		t.Error("git verify-commit refuses the good commit")
 	}
 
@@ -147,20 +84,20 @@ func TestOpenPGP(t *testing.T) {
 	if _, err := VerifyOpenPGP(sb.Payload, sb.Signature, keys); err == nil {
 		t.Error("VerifyOpenPGP accepted a changed message")
 	}
-	if l.gitVerifies(bad) {
+	if gitVerifies(l, bad) {
 		t.Error("git verify-commit accepted a changed message")
 	}
 
 	// A key that is not in the keyring: refused, whatever gpg's keyring holds.
-	if _, err := VerifyOpenPGP(s.Payload, s.Signature, l.keyring("marco.brunner@example.com")); err == nil {
+	if _, err := VerifyOpenPGP(s.Payload, s.Signature, keyring(l, "marco.brunner@example.com")); err == nil {
 		t.Error("VerifyOpenPGP accepted a signer outside the keyring")
 	}
 }
 
 func TestOpenPGPDuplicateSignatureHeaders(t *testing.T) {
 	l := newLab(t)
-	fpr := l.gpgKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
-	raw := l.commit("one", "user.signingkey="+fpr)
+	fpr := l.GPGKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
+	raw := commit(l, "one", "user.signingkey="+fpr)
 	i := bytes.Index(raw, []byte("gpgsig "))
 	j := bytes.Index(raw, []byte("-----END PGP SIGNATURE-----\n")) + len("-----END PGP SIGNATURE-----\n")
 	dup := append(append(append([]byte{}, raw[:j]...), raw[i:j]...), raw[j:]...)
@@ -176,27 +113,27 @@ func TestOpenPGPDuplicateSignatureHeaders(t *testing.T) {
 func TestOpenPGPPolicy(t *testing.T) {
 	l := newLab(t)
 	// A SHA-1 digest: git accepts it, qms does not.
-	fpr := l.gpgKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
-	wrapper := filepath.Join(l.dir, "gpg-sha1")
+	fpr := l.GPGKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
+	wrapper := filepath.Join(l.Dir, "gpg-sha1")
 	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\nexec gpg --digest-algo SHA1 \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	raw := l.commit("sha1", "user.signingkey="+fpr, "gpg.program="+wrapper)
+	raw := commit(l, "sha1", "user.signingkey="+fpr, "gpg.program="+wrapper)
 	s, _ := Split(raw)
-	if _, err := VerifyOpenPGP(s.Payload, s.Signature, l.keyring(fpr)); !errors.Is(err, ErrPolicy) {
+	if _, err := VerifyOpenPGP(s.Payload, s.Signature, keyring(l, fpr)); !errors.Is(err, ErrPolicy) {
 		t.Errorf("VerifyOpenPGP(SHA-1 digest) = %v, want ErrPolicy", err)
 	}
-	if !l.gitVerifies(raw) {
+	if !gitVerifies(l, raw) {
 		t.Log("note: this git refuses SHA-1 signatures too")
 	}
 
 	// RSA under 2048 bits and DSA keys.
 	for _, algo := range []string{"rsa1024", "dsa2048"} {
 		uid := "Weak " + algo + " <" + algo + "@example.com>"
-		weak := l.gpgKey(uid, algo, "--allow-weak-key-signatures")
-		raw := l.commit(algo, "user.signingkey="+weak)
+		weak := l.GPGKey(uid, algo, "--allow-weak-key-signatures")
+		raw := commit(l, algo, "user.signingkey="+weak)
 		s, _ := Split(raw)
-		if _, err := VerifyOpenPGP(s.Payload, s.Signature, l.keyring(weak)); !errors.Is(err, ErrPolicy) {
+		if _, err := VerifyOpenPGP(s.Payload, s.Signature, keyring(l, weak)); !errors.Is(err, ErrPolicy) {
 			t.Errorf("VerifyOpenPGP(%s key) = %v, want ErrPolicy", algo, err)
 		}
 	}
@@ -207,15 +144,15 @@ func TestOpenPGPExpiredKeyJudgedWhenSigned(t *testing.T) {
 	// A key made in 2025 that expired a day later; a commit signed within
 	// that day stays good, while git now calls it expired.
 	const made = "20250301T090000!"
-	fpr := l.gpgKey("Former Signer <former@example.com>", "ed25519", "--faked-system-time", made)
-	l.run(l.dir, nil, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--faked-system-time", "20250301T090100!", "--quick-set-expire", fpr, "1d")
-	wrapper := filepath.Join(l.dir, "gpg-then")
+	fpr := l.GPGKey("Former Signer <former@example.com>", "ed25519", "--faked-system-time", made)
+	l.Run(l.Dir, nil, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--faked-system-time", "20250301T090100!", "--quick-set-expire", fpr, "1d")
+	wrapper := filepath.Join(l.Dir, "gpg-then")
 	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\nexec gpg --faked-system-time 20250301T120000! \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	raw := l.commit("signed in time", "user.signingkey="+fpr, "gpg.program="+wrapper)
+	raw := commit(l, "signed in time", "user.signingkey="+fpr, "gpg.program="+wrapper)
 	s, _ := Split(raw)
-	v, err := VerifyOpenPGP(s.Payload, s.Signature, l.keyring(fpr))
+	v, err := VerifyOpenPGP(s.Payload, s.Signature, keyring(l, fpr))
 	if err != nil {
 		t.Fatalf("VerifyOpenPGP(signed before expiry) = %v", err)
 	}
@@ -225,7 +162,7 @@ func TestOpenPGPExpiredKeyJudgedWhenSigned(t *testing.T) {
 
 	// Signed after the expiry, with the same key (gpg will not do it, so
 	// go-crypto's packet layer does): refused.
-	secret := l.run(l.dir, nil, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--armor", "--export-secret-keys", fpr)
+	secret := l.Run(l.Dir, nil, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--armor", "--export-secret-keys", fpr)
 	el, err := openpgp.ReadArmoredKeyRing(strings.NewReader(secret))
 	if err != nil || len(el) != 1 || el[0].PrivateKey == nil {
 		t.Fatalf("read the secret key: %v", err)
@@ -252,7 +189,7 @@ func TestOpenPGPExpiredKeyJudgedWhenSigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	if _, err := VerifyOpenPGP(s.Payload, armored.Bytes(), l.keyring(fpr)); err == nil {
+	if _, err := VerifyOpenPGP(s.Payload, armored.Bytes(), keyring(l, fpr)); err == nil {
 		t.Error("VerifyOpenPGP accepted a signature made after the key expired")
 	}
 	// The same construction with the creation time inside the validity
@@ -267,19 +204,19 @@ func TestOpenPGPExpiredKeyJudgedWhenSigned(t *testing.T) {
 	w, _ = armor.Encode(&armored, "PGP SIGNATURE", nil)
 	sig.Serialize(w)
 	w.Close()
-	if _, err := VerifyOpenPGP(s.Payload, armored.Bytes(), l.keyring(fpr)); err != nil {
+	if _, err := VerifyOpenPGP(s.Payload, armored.Bytes(), keyring(l, fpr)); err != nil {
 		t.Errorf("VerifyOpenPGP(in-time signature made the same way) = %v", err)
 	}
 }
 
 func TestSSH(t *testing.T) {
 	l := newLab(t)
-	key := filepath.Join(l.dir, "id_tmeier")
-	l.run(l.dir, nil, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tobias.meier@example.com", "-f", key)
-	other := filepath.Join(l.dir, "id_other")
-	l.run(l.dir, nil, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other)
+	key := filepath.Join(l.Dir, "id_tmeier")
+	l.Run(l.Dir, nil, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tobias.meier@example.com", "-f", key)
+	other := filepath.Join(l.Dir, "id_other")
+	l.Run(l.Dir, nil, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other)
 	pub := parsePub(t, key+".pub")
-	raw := l.commit("ssh", "gpg.format=ssh", "user.signingkey="+key+".pub")
+	raw := commit(l, "ssh", "gpg.format=ssh", "user.signingkey="+key+".pub")
 	s, err := Split(raw)
 	if err != nil || s.Kind != SSH {
 		t.Fatalf("Split = %v, %v; want an SSH signature", s, err)
@@ -301,11 +238,11 @@ func TestSSH(t *testing.T) {
 
 	// The same key's signature over the same payload in another namespace,
 	// spliced into the commit: refused.
-	payload := filepath.Join(l.dir, "payload")
+	payload := filepath.Join(l.Dir, "payload")
 	if err := os.WriteFile(payload, s.Payload, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l.run(l.dir, nil, "ssh-keygen", "-Y", "sign", "-f", key, "-n", "file", payload)
+	l.Run(l.Dir, nil, "ssh-keygen", "-Y", "sign", "-f", key, "-n", "file", payload)
 	fileSig, err := os.ReadFile(payload + ".sig")
 	if err != nil {
 		t.Fatal(err)

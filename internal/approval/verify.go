@@ -1,0 +1,338 @@
+package approval
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/qms-tool/qms/internal/policy"
+	"github.com/qms-tool/qms/internal/signature"
+	"github.com/qms-tool/qms/internal/vcs"
+)
+
+// Tolerance is how far a signature's own time may be from its commit's
+// committer date, and how far before a parent's: clocks drift, but a
+// signature claiming another day is a backdated or replayed one.
+const Tolerance = 15 * time.Minute
+
+// Trailer binds a signature's meaning to a record's blob.
+const Trailer = "QMS-Sign"
+
+// History is what Verify reads; *vcs.Repo provides it.
+type History interface {
+	Commit(rev string) (*vcs.Commit, error)
+	TreeFS(tree string) (fs.FS, error)
+	TreeHash(tree, p string) (string, error)
+}
+
+var _ History = (*vcs.Repo)(nil)
+
+// Config says where trust starts and where the policy lives.
+type Config struct {
+	// TrustRoot is the commit trusted as it is; RootSigner, when set, is
+	// the fingerprint that must have signed it.
+	TrustRoot, RootSigner string
+	// StaffDir and MatrixPath locate the policy in a tree.
+	StaffDir, MatrixPath string
+}
+
+// Failure is one commit that could not be authenticated, and why.
+type Failure struct {
+	Commit      string `json:"commit"`
+	Rule        string `json:"rule"`
+	Message     string `json:"message"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Person      string `json:"person,omitempty"`
+}
+
+// Signature is one signed meaning over one record's content, with what
+// 21 CFR 11.50 asks to show: printed name, role, meaning, date and time.
+type Signature struct {
+	Meaning     string    `json:"meaning"`
+	Path        string    `json:"path"`
+	Blob        string    `json:"blob"`
+	Person      string    `json:"person"`
+	Name        string    `json:"name"`
+	Roles       []string  `json:"roles"`
+	Time        time.Time `json:"time"`
+	Fingerprint string    `json:"fingerprint"`
+	Commit      string    `json:"commit"`
+}
+
+// Report is the outcome of Verify.
+type Report struct {
+	Head     string    `json:"head"`
+	Commits  int       `json:"commits"`
+	Failures []Failure `json:"failures"`
+	// Signatures are those of authenticated commits, oldest first.
+	Signatures []Signature `json:"signatures"`
+}
+
+// Verify authenticates every commit from the trust root to head.
+func Verify(h History, head string, cfg Config) (*Report, error) {
+	v := &verifier{h: h, cfg: cfg, commits: map[string]*vcs.Commit{}, policies: map[string]*loaded{}}
+	top, err := h.Commit(head)
+	if err != nil {
+		return nil, err
+	}
+	root, err := h.Commit(cfg.TrustRoot)
+	if err != nil {
+		return nil, fmt.Errorf("trust root: %w", err)
+	}
+	v.cfg.TrustRoot = root.ID
+	order, err := v.collect(top)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Head: top.ID, Commits: len(order)}
+	v.rep = rep
+	if _, ok := v.commits[root.ID]; !ok {
+		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: "trust-root",
+			Message: fmt.Sprintf("%s does not descend from the trust root %s", short(top.ID), short(root.ID))})
+		return rep, nil
+	}
+	for _, c := range order {
+		v.check(c)
+	}
+	return rep, nil
+}
+
+type verifier struct {
+	h        History
+	cfg      Config
+	commits  map[string]*vcs.Commit
+	policies map[string]*loaded // by the trees' hashes
+	rep      *Report
+}
+
+type loaded struct {
+	p   *policy.Policy
+	err error
+}
+
+// collect reads every commit reachable from top without going past the
+// trust root, and returns them parents first.
+func (v *verifier) collect(top *vcs.Commit) ([]*vcs.Commit, error) {
+	v.commits[top.ID] = top
+	stack := []*vcs.Commit{top}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if c.ID == v.cfg.TrustRoot {
+			continue
+		}
+		for _, p := range c.Parents {
+			if _, seen := v.commits[p]; seen {
+				continue
+			}
+			pc, err := v.h.Commit(p)
+			if err != nil {
+				return nil, err
+			}
+			v.commits[p] = pc
+			stack = append(stack, pc)
+		}
+	}
+	// Parents first: depth-first post-order, iteratively.
+	var order []*vcs.Commit
+	done := map[string]bool{}
+	type frame struct {
+		c *vcs.Commit
+		i int
+	}
+	st := []frame{{top, 0}}
+	for len(st) > 0 {
+		f := &st[len(st)-1]
+		if f.c.ID == v.cfg.TrustRoot || f.i >= len(f.c.Parents) {
+			if !done[f.c.ID] {
+				done[f.c.ID] = true
+				order = append(order, f.c)
+			}
+			st = st[:len(st)-1]
+			continue
+		}
+		p := v.commits[f.c.Parents[f.i]]
+		f.i++
+		if !done[p.ID] {
+			st = append(st, frame{p, 0})
+		}
+	}
+	return order, nil
+}
+
+func (v *verifier) fail(c *vcs.Commit, rule, fp, person, format string, a ...any) {
+	v.rep.Failures = append(v.rep.Failures, Failure{Commit: c.ID, Rule: rule, Fingerprint: fp, Person: person, Message: fmt.Sprintf(format, a...)})
+}
+
+// policyAt returns the policy in force in a commit's tree.
+func (v *verifier) policyAt(c *vcs.Commit) (*policy.Policy, error) {
+	var key strings.Builder
+	for _, p := range []string{v.cfg.StaffDir, v.cfg.MatrixPath, policy.KeysDir} {
+		h, err := v.h.TreeHash(c.Tree, p)
+		if err != nil {
+			return nil, err
+		}
+		key.WriteString(h + "/")
+	}
+	if l, ok := v.policies[key.String()]; ok {
+		return l.p, l.err
+	}
+	tfs, err := v.h.TreeFS(c.Tree)
+	if err != nil {
+		return nil, err
+	}
+	p, err := policy.Load(tfs, v.cfg.StaffDir, v.cfg.MatrixPath)
+	v.policies[key.String()] = &loaded{p, err}
+	return p, err
+}
+
+// check authenticates one commit against each parent's policy.
+func (v *verifier) check(c *vcs.Commit) {
+	own, ownErr := v.policyAt(c)
+	if c.ID == v.cfg.TrustRoot {
+		v.checkRoot(c, own, ownErr)
+		return
+	}
+	if errors.Is(ownErr, policy.ErrNoPolicy) {
+		v.fail(c, "policy-deleted", "", "", "commit %s leaves no signing policy (staff records and matrix): it cannot be accepted", short(c.ID))
+		return
+	}
+	if ownErr != nil {
+		v.fail(c, "policy", "", "", "commit %s: %v", short(c.ID), ownErr)
+		return
+	}
+	sp, err := signature.Split(c.Raw)
+	if err != nil {
+		v.fail(c, "signature-format", "", "", "commit %s: %v", short(c.ID), err)
+		return
+	}
+	if sp.Kind == signature.None {
+		v.fail(c, "unsigned", "", "", "commit %s is not signed", short(c.ID))
+		return
+	}
+	var signer *policy.Person
+	var fp string
+	var sigTime time.Time
+	ok := true
+	for _, pid := range c.Parents {
+		parent := v.commits[pid]
+		pol, err := v.policyAt(parent)
+		if err != nil {
+			v.fail(c, "policy", "", "", "commit %s: the policy of its parent %s: %v", short(c.ID), short(pid), err)
+			ok = false
+			continue
+		}
+		verdict, err := verifySig(sp, pol)
+		if err != nil {
+			rule := "bad-signature"
+			if errors.Is(err, signature.ErrPolicy) {
+				rule = "weak-signature"
+			}
+			v.fail(c, rule, "", "", "commit %s: %v (policy of parent %s)", short(c.ID), err, short(pid))
+			ok = false
+			continue
+		}
+		fp = verdict.Fingerprint
+		at := verdict.Created
+		if at.IsZero() {
+			at = c.Committer // SSH signatures carry no time of their own
+		}
+		if d := at.Sub(c.Committer); d > Tolerance || d < -Tolerance {
+			v.fail(c, "signature-time", fp, "", "commit %s: signed at %s but committed at %s", short(c.ID),
+				at.UTC().Format(time.RFC3339), c.Committer.UTC().Format(time.RFC3339))
+			ok = false
+			continue
+		}
+		if at.Before(parent.Committer.Add(-Tolerance)) {
+			v.fail(c, "signature-time", fp, "", "commit %s: signed at %s, before its parent %s was committed (%s)", short(c.ID),
+				at.UTC().Format(time.RFC3339), short(pid), parent.Committer.UTC().Format(time.RFC3339))
+			ok = false
+			continue
+		}
+		per, _, err := pol.Signer(verdict, at)
+		if err != nil {
+			name := ""
+			if per != nil {
+				name = per.ID
+			}
+			v.fail(c, "unauthorized", fp, name, "commit %s: %v (policy of parent %s)", short(c.ID), err, short(pid))
+			ok = false
+			continue
+		}
+		if own.Digest() != pol.Digest() && !pol.Governs(per) {
+			v.fail(c, "governance", fp, per.ID, "commit %s changes staff, keys or the matrix, but %s (%s) holds no governing role (%s)",
+				short(c.ID), per.Name, per.ID, strings.Join(pol.Matrix.Govern, ", "))
+			ok = false
+			continue
+		}
+		if signer == nil {
+			signer, sigTime = per, at
+		}
+	}
+	if ok && signer != nil {
+		v.collectSignatures(c, signer, fp, sigTime)
+	}
+}
+
+func (v *verifier) checkRoot(c *vcs.Commit, own *policy.Policy, ownErr error) {
+	if v.cfg.RootSigner == "" {
+		return
+	}
+	if ownErr != nil {
+		v.fail(c, "trust-root", "", "", "trust root %s has no signing policy: %v", short(c.ID), ownErr)
+		return
+	}
+	sp, err := signature.Split(c.Raw)
+	if err == nil && sp.Kind == signature.None {
+		err = errors.New("not signed")
+	}
+	var verdict *signature.Verdict
+	if err == nil {
+		verdict, err = verifySig(sp, own)
+	}
+	if err == nil && verdict.Fingerprint != v.cfg.RootSigner {
+		err = fmt.Errorf("signed by %s, not %s", verdict.Fingerprint, v.cfg.RootSigner)
+	}
+	if err != nil {
+		v.fail(c, "trust-root", v.cfg.RootSigner, "", "trust root %s: %v", short(c.ID), err)
+	}
+}
+
+func verifySig(sp *signature.Signed, pol *policy.Policy) (*signature.Verdict, error) {
+	switch sp.Kind {
+	case signature.OpenPGP:
+		return signature.VerifyOpenPGP(sp.Payload, sp.Signature, pol.Keyring)
+	case signature.SSH:
+		return signature.VerifySSH(sp.Payload, sp.Signature, pol.SSH)
+	}
+	return nil, fmt.Errorf("%s signatures are not supported", sp.Kind)
+}
+
+// collectSignatures reads the QMS-Sign trailers of an authenticated commit.
+func (v *verifier) collectSignatures(c *vcs.Commit, per *policy.Person, fp string, at time.Time) {
+	for _, line := range strings.Split(c.Message, "\n") {
+		rest, ok := strings.CutPrefix(line, Trailer+":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 3 {
+			v.fail(c, "trailer", fp, per.ID, "commit %s: malformed %s trailer %q (want: meaning path blob)", short(c.ID), Trailer, line)
+			continue
+		}
+		roles := append([]string(nil), per.Roles...)
+		sort.Strings(roles)
+		v.rep.Signatures = append(v.rep.Signatures, Signature{Meaning: f[0], Path: f[1], Blob: f[2],
+			Person: per.ID, Name: per.Name, Roles: roles, Time: at.UTC(), Fingerprint: fp, Commit: c.ID})
+	}
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,178 @@
+package approval
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/qms-tool/qms/internal/testrepo"
+	"github.com/qms-tool/qms/internal/vcs"
+)
+
+const (
+	staffDir = "records/staff"
+	matrix   = "records/matrix.md"
+)
+
+// qmsLab is a QMS with two people: Anna, general manager (JD-001, governs),
+// and Lucia, head of engineering (JD-003, does not). The trust root is the
+// first commit, signed by Anna.
+type qmsLab struct {
+	*testrepo.Lab
+	anna, lucia string // gpg fingerprints
+	root        string
+}
+
+func newQMS(t *testing.T) *qmsLab {
+	l := &qmsLab{Lab: testrepo.New(t)}
+	l.anna = l.GPGKey("Anna Keller <anna.keller@example.com>", "ed25519")
+	l.lucia = l.GPGKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
+	m, err := os.ReadFile("../../templates/matrix.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Write(matrix, string(m))
+	l.person("akeller", "Anna Keller", "JD-001", l.anna)
+	l.person("lrossi", "Lucia Rossi", "JD-003", l.lucia)
+	l.Write("records/incidents/INC-2026-0001.md", "---\nid: INC-2026-0001\n---\n")
+	l.root = l.Commit(l.anna, "Start the QMS")
+	return l
+}
+
+func (l *qmsLab) person(id, name, role, fpr string) {
+	l.Write("keys/"+id+".asc", l.ExportGPG(fpr))
+	l.Write(staffDir+"/"+id+".md", fmt.Sprintf("---\nid: %s\nname: %s\nroles: [%s]\nactive_from: 2020-01-01\nkeys:\n  - {type: openpgp, fingerprint: %s, file: %s.asc}\n---\n", id, name, role, fpr, id))
+}
+
+func (l *qmsLab) verify(t *testing.T) *Report {
+	t.Helper()
+	r, err := vcs.Open(l.Repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Verify(r, "HEAD", Config{TrustRoot: l.root, RootSigner: l.anna, StaffDir: staffDir, MatrixPath: matrix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func rules(rep *Report) string {
+	var out []string
+	for _, f := range rep.Failures {
+		out = append(out, f.Rule)
+	}
+	return strings.Join(out, ",")
+}
+
+func TestAuthenticHistory(t *testing.T) {
+	l := newQMS(t)
+	l.Write("records/incidents/INC-2026-0001.md", "---\nid: INC-2026-0001\ntitle: x\n---\n")
+	l.Commit(l.lucia, "Write the incident")
+	blob := l.Git("rev-parse", "HEAD:records/incidents/INC-2026-0001.md")
+	l.Commit(l.anna, "Approval of INC-2026-0001\n\nQMS-Sign: approval records/incidents/INC-2026-0001.md "+blob)
+	rep := l.verify(t)
+	if len(rep.Failures) > 0 {
+		t.Fatalf("failures: %+v", rep.Failures)
+	}
+	if rep.Commits != 3 || len(rep.Signatures) != 1 {
+		t.Fatalf("commits %d, signatures %+v", rep.Commits, rep.Signatures)
+	}
+	s := rep.Signatures[0]
+	if s.Meaning != "approval" || s.Person != "akeller" || s.Name != "Anna Keller" || s.Fingerprint != l.anna ||
+		s.Blob != blob || strings.Join(s.Roles, ",") != "JD-001" || s.Time.IsZero() || s.Time.Location().String() != "UTC" {
+		t.Errorf("signature = %+v", s)
+	}
+}
+
+func TestRefusedCommits(t *testing.T) {
+	tests := []struct {
+		name string
+		do   func(l *qmsLab)
+		want string
+	}{
+		{"unsigned", func(l *qmsLab) {
+			l.Write("records/incidents/INC-2026-0001.md", "changed\n")
+			l.Commit("", "Unsigned change")
+		}, "unsigned"},
+		{"key in no staff record", func(l *qmsLab) {
+			other := l.GPGKey("Mallory <mallory@example.com>", "ed25519")
+			l.Commit(other, "Sneaky")
+		}, "bad-signature"},
+		{"self-authorization: adds own key and signs with it", func(l *qmsLab) {
+			dave := l.GPGKey("Dave Example <dave@example.com>", "ed25519")
+			l.person("dave", "Dave Example", "JD-004", dave)
+			l.Commit(dave, "Add myself")
+		}, "bad-signature"},
+		{"a non-governor adds a person", func(l *qmsLab) {
+			dave := l.GPGKey("Dave Example <dave@example.com>", "ed25519")
+			l.person("dave", "Dave Example", "JD-004", dave)
+			l.Commit(l.lucia, "Add Dave")
+		}, "governance"},
+		{"a reviewer grants themself approver", func(l *qmsLab) {
+			l.person("lrossi", "Lucia Rossi", "JD-001", l.lucia)
+			l.Commit(l.lucia, "Promote myself")
+		}, "governance"},
+		{"deleting the matrix", func(l *qmsLab) {
+			l.Git("rm", "-q", matrix)
+			l.Commit(l.anna, "Remove the matrix")
+		}, "policy-deleted"},
+		{"unsigned commit on a merged side branch", func(l *qmsLab) {
+			l.Git("checkout", "-q", "-b", "side")
+			l.Write("records/incidents/INC-2026-0001.md", "side\n")
+			l.Commit("", "Unsigned on a branch")
+			l.Git("checkout", "-q", "main")
+			l.Git("-c", "user.signingkey="+l.anna, "merge", "-q", "-S", "--no-ff", "-m", "Merge", "side")
+		}, "unsigned"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newQMS(t)
+			tc.do(l)
+			rep := l.verify(t)
+			if got := rules(rep); got != tc.want {
+				t.Errorf("failures = %q (%+v), want %q", got, rep.Failures, tc.want)
+			}
+			for _, f := range rep.Failures {
+				if f.Commit == "" || f.Message == "" {
+					t.Errorf("failure without commit or message: %+v", f)
+				}
+			}
+		})
+	}
+}
+
+func TestGovernorAddsPerson(t *testing.T) {
+	l := newQMS(t)
+	dave := l.GPGKey("Dave Example <dave@example.com>", "ed25519")
+	l.person("dave", "Dave Example", "JD-004", dave)
+	l.Commit(l.anna, "Add Dave")
+	l.Write("records/incidents/INC-2026-0001.md", "by dave\n")
+	l.Commit(dave, "Dave's first change")
+	if rep := l.verify(t); len(rep.Failures) > 0 {
+		t.Errorf("failures: %+v", rep.Failures)
+	}
+}
+
+func TestTrustRoot(t *testing.T) {
+	l := newQMS(t)
+	r, _ := vcs.Open(l.Repo)
+	rep, err := Verify(r, "HEAD", Config{TrustRoot: l.root, RootSigner: l.lucia, StaffDir: staffDir, MatrixPath: matrix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rules(rep) != "trust-root" {
+		t.Errorf("root signed by Anna, configured Lucia: failures %+v", rep.Failures)
+	}
+	// A history that does not descend from the trust root.
+	l.Git("checkout", "-q", "--orphan", "other")
+	l.Commit(l.anna, "Unrelated")
+	rep, err = Verify(r, "HEAD", Config{TrustRoot: l.root, StaffDir: staffDir, MatrixPath: matrix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rules(rep) != "trust-root" {
+		t.Errorf("unrelated history: failures %+v", rep.Failures)
+	}
+}
