@@ -83,7 +83,7 @@ func missing(r Record, sigs []Signature, m *policy.Matrix) []string {
 	}
 	rule := m.Rule(r.Kind)
 	if rule == nil {
-		return []string{fmt.Sprintf("the matrix has no rule for %s records", r.Kind)}
+		return []string{fmt.Sprintf("no rule in the responsibility matrix for %s records", r.Kind)}
 	}
 	authors := map[string]bool{}
 	for _, s := range sigs {

@@ -42,7 +42,7 @@ func TestStates(t *testing.T) {
 			}
 		})
 	}
-	if got := States([]Record{{Path: "s.md", Kind: "supplier"}}, nil, m)[0]; got.State != Draft || !strings.Contains(got.Missing[0], "no rule for supplier") {
+	if got := States([]Record{{Path: "s.md", Kind: "supplier"}}, nil, m)[0]; got.State != Draft || !strings.Contains(got.Missing[0], "no rule in the responsibility matrix for supplier") {
 		t.Errorf("kind without a rule: %+v", got)
 	}
 }

@@ -69,6 +69,18 @@ type Report struct {
 	Failures []Failure `json:"failures"`
 	// Signatures are those of authenticated commits, oldest first.
 	Signatures []Signature `json:"signatures"`
+	// Matrix is the responsibility matrix at head (nil if none).
+	Matrix *policy.Matrix `json:"-"`
+
+	seen map[string]*vcs.Commit
+}
+
+// Contains reports whether a commit is in the verified history (from the
+// trust root to head): a previously verified head that is not means the
+// history was rewritten or rolled back.
+func (r *Report) Contains(id string) bool {
+	_, ok := r.seen[id]
+	return ok
 }
 
 // Verify authenticates every commit from the trust root to head.
@@ -87,8 +99,11 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Head: top.ID, Commits: len(order)}
+	rep := &Report{Head: top.ID, Commits: len(order), seen: v.commits}
 	v.rep = rep
+	if p, err := v.policyAt(top); err == nil {
+		rep.Matrix = p.Matrix
+	}
 	if _, ok := v.commits[root.ID]; !ok {
 		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: "trust-root",
 			Message: fmt.Sprintf("%s does not descend from the trust root %s", short(top.ID), short(root.ID))})

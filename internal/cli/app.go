@@ -126,6 +126,7 @@ func newApp(env *Env) *cli.App {
 			validateCommand(env),
 			hookCommand(env),
 			approveCommand(env),
+			verifyCommand(env),
 		},
 	}
 	for _, c := range app.Commands {

@@ -25,6 +25,14 @@ type Config struct {
 	Version int `yaml:"version"`
 	// Company is the name shown in rendered records and notices.
 	Company string `yaml:"company"`
+	// TrustRoot is where 'qms verify' starts trusting history.
+	TrustRoot TrustRoot `yaml:"trust_root"`
+}
+
+// TrustRoot is a commit trusted as it is, and who must have signed it.
+type TrustRoot struct {
+	Commit      string `yaml:"commit"`
+	Fingerprint string `yaml:"fingerprint"`
 }
 
 // FindRoot walks up from dir to the directory holding qms.yaml.

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qms-tool/qms/internal/testrepo"
+)
+
+// signedQMS is a QMS with Anna (JD-001, governs) and Lucia (JD-003), its
+// trust root pinned in qms.yaml, and an incident written by Anna.
+type signedQMS struct {
+	*testrepo.Lab
+	anna, lucia string
+}
+
+func newSignedQMS(t *testing.T) *signedQMS {
+	l := &signedQMS{Lab: testrepo.New(t)}
+	// qms approve signs through git, which reads this environment.
+	for _, kv := range l.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && (k == "HOME" || k == "GNUPGHOME" || strings.HasPrefix(k, "GIT_")) {
+			t.Setenv(k, v)
+		}
+	}
+	l.anna = l.GPGKey("Anna Keller <anna.keller@example.com>", "ed25519")
+	l.lucia = l.GPGKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
+	l.qms(t, 0, "init", l.Repo)
+	l.Git("config", "commit.gpgSign", "true")
+	l.as("anna")
+	for _, p := range []struct{ id, name, role, fpr string }{
+		{"akeller", "Anna Keller", "JD-001", l.anna}, {"lrossi", "Lucia Rossi", "JD-003", l.lucia},
+	} {
+		l.Write("keys/"+p.id+".asc", l.ExportGPG(p.fpr))
+		l.Write("records/staff/"+p.id+".md", fmt.Sprintf("---\nid: %s\nname: %s\nposition: Staff\nroles: [%s]\nemail: %s@example.com\nphone: +41 44 555 0100\nactive_from: 2020-01-01\nkeys:\n  - {type: openpgp, fingerprint: %s, file: %s.asc}\n---\n", p.id, p.name, p.role, p.id, p.fpr, p.id))
+	}
+	plan, err := os.ReadFile("../../records/plans/GP-100-r1.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Write("records/plans/GP-100-r1.md", strings.NewReplacer("activators: [JD-001, JD-003]", "activators: [JD-001]").Replace(string(plan)))
+	root := l.Commit(l.anna, "Start the QMS")
+	cfg, _ := os.ReadFile(l.Repo + "/qms.yaml")
+	l.Write("qms.yaml", string(cfg)+fmt.Sprintf("trust_root:\n  commit: %s\n  fingerprint: %s\n", root, l.anna))
+	l.Write("records/incidents/INC-2026-0001.md", "---\nid: INC-2026-0001\ntitle: VPN down\nlevel: minimal\nstatus: open\ndetected_at: 2026-03-04T10:15:00+01:00\nservices: [backend]\nreported_by: akeller\nowner: akeller\ndrp_activated: false\n---\n## Summary\nx\n## Timeline\nx\n## Actions taken\nx\n")
+	l.Commit(l.anna, "Trust root and an incident")
+	return l
+}
+
+func (l *signedQMS) as(who string) {
+	if who == "anna" {
+		l.Git("config", "user.signingkey", l.anna)
+	} else {
+		l.Git("config", "user.signingkey", l.lucia)
+	}
+}
+
+// qms runs the command in the repository and checks its exit status.
+func (l *signedQMS) qms(t *testing.T, want int, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Dir: l.Repo, Now: time.Now, Getenv: os.Getenv}
+	if code := Run(context.Background(), env, append([]string{"qms"}, args...)); code != want {
+		t.Fatalf("qms %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
+	}
+	return out.String() + errb.String()
+}
+
+func TestVerifyApproveStaleRollback(t *testing.T) {
+	l := newSignedQMS(t)
+	inc := "records/incidents/INC-2026-0001.md"
+	out := l.qms(t, 0, "verify")
+	if !strings.Contains(out, "draft    "+inc) || !strings.Contains(out, "needs review by 1 more of JD-003, JD-004") {
+		t.Errorf("before signing:\n%s", out)
+	}
+	l.qms(t, 1, "verify", "--strict")
+
+	l.as("lucia")
+	l.qms(t, 0, "approve", inc, "--meaning", "review")
+	l.as("anna")
+	l.qms(t, 0, "approve", inc, "--meaning", "approval")
+	out = l.qms(t, 0, "verify")
+	if !strings.Contains(out, "approved "+inc) || !strings.Contains(out, "review     Lucia Rossi (lrossi, JD-003)") ||
+		!strings.Contains(out, "approval   Anna Keller (akeller, JD-001)") || !strings.Contains(out, "key "+l.lucia) {
+		t.Errorf("after review and approval:\n%s", out)
+	}
+	js := l.qms(t, 0, "verify", "--format", "json")
+	if !strings.Contains(js, `"state": "approved"`) || !strings.Contains(js, `"failures": []`) {
+		t.Errorf("json:\n%s", js)
+	}
+	if st, err := os.Stat(l.Repo + "/.git/qms/verified-head"); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("verified head: %v %v", st, err)
+	}
+
+	// One byte changed: the signatures no longer cover it.
+	l.Write(inc, strings.Replace(readFile(t, l.Repo+"/"+inc), "VPN down", "VPN Down", 1))
+	l.Commit(l.anna, "Edit")
+	if out := l.qms(t, 0, "verify"); !strings.Contains(out, "stale    "+inc) {
+		t.Errorf("after an edit:\n%s", out)
+	}
+
+	// A rewritten history is refused, unless allowed.
+	l.Git("reset", "-q", "--hard", "HEAD~2")
+	out = l.qms(t, 1, "verify")
+	if !strings.Contains(out, "[rollback]") {
+		t.Errorf("after a rollback:\n%s", out)
+	}
+	l.qms(t, 0, "verify", "--allow-downgrade")
+
+	// An unsigned commit fails the whole verification.
+	l.Git("-c", "commit.gpgSign=false", "commit", "-q", "--allow-empty", "-m", "unsigned")
+	if out := l.qms(t, 1, "verify"); !strings.Contains(out, "is not signed [unsigned]") {
+		t.Errorf("unsigned commit:\n%s", out)
+	}
+}
+
+func TestVerifyUsage(t *testing.T) {
+	l := newSignedQMS(t)
+	l.Write("qms.yaml", "version: 1\n")
+	l.Commit(l.anna, "Drop the trust root")
+	if out := l.qms(t, 2, "verify"); !strings.Contains(out, "no trust root") {
+		t.Errorf("without a trust root:\n%s", out)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
