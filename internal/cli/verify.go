@@ -232,4 +232,3 @@ func writePrivate(p, content string) error {
 	}
 	return os.Rename(tmp.Name(), p)
 }
-
