@@ -127,6 +127,7 @@ func newApp(env *Env) *cli.App {
 			hookCommand(env),
 			approveCommand(env),
 			verifyCommand(env),
+			logCommand(env),
 		},
 	}
 	for _, c := range app.Commands {

@@ -88,6 +88,10 @@ func TestVerifyApproveStaleRollback(t *testing.T) {
 		!strings.Contains(out, "approval   Anna Keller (akeller, JD-001)") || !strings.Contains(out, "key "+l.lucia) {
 		t.Errorf("after review and approval:\n%s", out)
 	}
+	out = l.qms(t, 0, "log", inc)
+	if !strings.Contains(out, inc+": approved") || strings.Count(out, "[current version") != 2 {
+		t.Errorf("log:\n%s", out)
+	}
 	js := l.qms(t, 0, "verify", "--format", "json")
 	if !strings.Contains(js, `"state": "approved"`) || !strings.Contains(js, `"failures": []`) {
 		t.Errorf("json:\n%s", js)
@@ -101,6 +105,9 @@ func TestVerifyApproveStaleRollback(t *testing.T) {
 	l.Commit(l.anna, "Edit")
 	if out := l.qms(t, 0, "verify"); !strings.Contains(out, "stale    "+inc) {
 		t.Errorf("after an edit:\n%s", out)
+	}
+	if out := l.qms(t, 0, "log", inc); !strings.Contains(out, inc+": stale") || strings.Count(out, "[earlier version") != 2 {
+		t.Errorf("log after an edit:\n%s", out)
 	}
 
 	// A rewritten history is refused, unless allowed.
