@@ -46,14 +46,17 @@ type State struct {
 // distinct people holding the roles (when they signed), none of them an
 // author under separation of duties; stale when signatures exist only for
 // earlier contents; draft otherwise.
-func States(records []Record, sigs []Signature, m *policy.Matrix) []State {
+//
+// authors maps "path blob" to who wrote that content (Report.Authors);
+// those who signed with the authorship meaning are authors too.
+func States(records []Record, sigs []Signature, authors map[string][]string, m *policy.Matrix) []State {
 	byPath := map[string][]Signature{}
 	for _, s := range sigs {
 		byPath[s.Path] = append(byPath[s.Path], s)
 	}
 	out := make([]State, 0, len(records))
 	for _, r := range records {
-		st := State{Path: r.Path, Kind: r.Kind, Blob: r.Blob}
+		st := State{Path: r.Path, Kind: r.Kind, Blob: r.Blob, Signatures: []Signature{}}
 		for _, s := range byPath[r.Path] {
 			if s.Blob == r.Blob {
 				st.Signatures = append(st.Signatures, s)
@@ -61,7 +64,7 @@ func States(records []Record, sigs []Signature, m *policy.Matrix) []State {
 				st.Earlier++
 			}
 		}
-		st.Missing = missing(r, st.Signatures, m)
+		st.Missing = missing(r, st.Signatures, authors[r.Path+" "+r.Blob], m)
 		switch {
 		case len(st.Missing) == 0:
 			st.State = Approved
@@ -77,7 +80,7 @@ func States(records []Record, sigs []Signature, m *policy.Matrix) []State {
 }
 
 // missing lists what the matrix rule for the record's kind still needs.
-func missing(r Record, sigs []Signature, m *policy.Matrix) []string {
+func missing(r Record, sigs []Signature, wrote []string, m *policy.Matrix) []string {
 	if m == nil {
 		return []string{"there is no responsibility matrix"}
 	}
@@ -86,6 +89,9 @@ func missing(r Record, sigs []Signature, m *policy.Matrix) []string {
 		return []string{fmt.Sprintf("no rule in the responsibility matrix for %s records", r.Kind)}
 	}
 	authors := map[string]bool{}
+	for _, w := range wrote {
+		authors[w] = true
+	}
 	for _, s := range sigs {
 		if s.Meaning == Authorship {
 			authors[s.Person] = true

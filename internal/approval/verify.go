@@ -26,6 +26,9 @@ type History interface {
 	Commit(rev string) (*vcs.Commit, error)
 	TreeFS(tree string) (fs.FS, error)
 	TreeHash(tree, p string) (string, error)
+	// Written lists the files (path -> blob) a commit wrote itself, given
+	// its tree and its parents' trees.
+	Written(tree string, parentTrees []string) (map[string]string, error)
 }
 
 var _ History = (*vcs.Repo)(nil)
@@ -71,6 +74,9 @@ type Report struct {
 	Signatures []Signature `json:"signatures"`
 	// Matrix is the responsibility matrix at head (nil if none).
 	Matrix *policy.Matrix `json:"-"`
+	// Authors maps "path blob" to the people who signed the commits that
+	// wrote that content: for separation of duties.
+	Authors map[string][]string `json:"-"`
 
 	seen map[string]*vcs.Commit
 }
@@ -99,7 +105,7 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Head: top.ID, Commits: len(order), seen: v.commits}
+	rep := &Report{Head: top.ID, Commits: len(order), seen: v.commits, Authors: map[string][]string{}}
 	v.rep = rep
 	if p, err := v.policyAt(top); err == nil {
 		rep.Matrix = p.Matrix
@@ -289,6 +295,7 @@ func (v *verifier) check(c *vcs.Commit) {
 	}
 	if ok && signer != nil {
 		v.collectSignatures(c, signer, fp, sigTime)
+		v.collectAuthors(c, signer)
 	}
 }
 
@@ -324,6 +331,35 @@ func verifySig(sp *signature.Signed, pol *policy.Policy) (*signature.Verdict, er
 		return signature.VerifySSH(sp.Payload, sp.Signature, pol.SSH)
 	}
 	return nil, fmt.Errorf("%s signatures are not supported", sp.Kind)
+}
+
+// collectAuthors records the signer as an author of every file the commit
+// wrote.
+func (v *verifier) collectAuthors(c *vcs.Commit, per *policy.Person) {
+	trees := make([]string, 0, len(c.Parents))
+	for _, p := range c.Parents {
+		trees = append(trees, v.commits[p].Tree)
+	}
+	written, err := v.h.Written(c.Tree, trees)
+	if err != nil {
+		v.fail(c, "history", "", per.ID, "commit %s: %v", short(c.ID), err)
+		return
+	}
+	for p, blob := range written {
+		key := p + " " + blob
+		if !contains(v.rep.Authors[key], per.ID) {
+			v.rep.Authors[key] = append(v.rep.Authors[key], per.ID)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // collectSignatures reads the QMS-Sign trailers of an authenticated commit.

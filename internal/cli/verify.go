@@ -110,7 +110,7 @@ func verifyHistory(env *Env, trustRoot string) (*verified, error) {
 		}
 		recs = append(recs, approval.Record{Path: p, Kind: check.KindOf(w.kinds, p).Name, Blob: blob})
 	}
-	return &verified{w: w, repo: repo, report: rep, states: approval.States(recs, rep.Signatures, rep.Matrix)}, nil
+	return &verified{w: w, repo: repo, report: rep, states: approval.States(recs, rep.Signatures, rep.Authors, rep.Matrix)}, nil
 }
 
 func runVerify(_ context.Context, opts verifyOptions, env *Env) error {

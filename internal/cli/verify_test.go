@@ -12,11 +12,12 @@ import (
 	"github.com/qms-tool/qms/internal/testrepo"
 )
 
-// signedQMS is a QMS with Anna (JD-001, governs) and Lucia (JD-003), its
-// trust root pinned in qms.yaml, and an incident written by Anna.
+// signedQMS is a QMS with Anna (JD-001, governs), Lucia (JD-003) and Tobias
+// (JD-004), its trust root pinned in qms.yaml, and an incident written by
+// Lucia.
 type signedQMS struct {
 	*testrepo.Lab
-	anna, lucia string
+	anna, lucia, tobias string
 }
 
 func newSignedQMS(t *testing.T) *signedQMS {
@@ -29,11 +30,13 @@ func newSignedQMS(t *testing.T) *signedQMS {
 	}
 	l.anna = l.GPGKey("Anna Keller <anna.keller@example.com>", "ed25519")
 	l.lucia = l.GPGKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
+	l.tobias = l.GPGKey("Tobias Meier <tobias.meier@example.com>", "ed25519")
 	l.qms(t, 0, "init", l.Repo)
 	l.Git("config", "commit.gpgSign", "true")
 	l.as("anna")
 	for _, p := range []struct{ id, name, role, fpr string }{
 		{"akeller", "Anna Keller", "JD-001", l.anna}, {"lrossi", "Lucia Rossi", "JD-003", l.lucia},
+		{"tmeier", "Tobias Meier", "JD-004", l.tobias},
 	} {
 		l.Write("keys/"+p.id+".asc", l.ExportGPG(p.fpr))
 		l.Write("records/staff/"+p.id+".md", fmt.Sprintf("---\nid: %s\nname: %s\nposition: Staff\nroles: [%s]\nemail: %s@example.com\nphone: +41 44 555 0100\nactive_from: 2020-01-01\nkeys:\n  - {type: openpgp, fingerprint: %s, file: %s.asc}\n---\n", p.id, p.name, p.role, p.id, p.fpr, p.id))
@@ -47,16 +50,12 @@ func newSignedQMS(t *testing.T) *signedQMS {
 	cfg, _ := os.ReadFile(l.Repo + "/qms.yaml")
 	l.Write("qms.yaml", string(cfg)+fmt.Sprintf("trust_root:\n  commit: %s\n  fingerprint: %s\n", root, l.anna))
 	l.Write("records/incidents/INC-2026-0001.md", "---\nid: INC-2026-0001\ntitle: VPN down\nlevel: minimal\nstatus: open\ndetected_at: 2026-03-04T10:15:00+01:00\nservices: [backend]\nreported_by: akeller\nowner: akeller\ndrp_activated: false\n---\n## Summary\nx\n## Timeline\nx\n## Actions taken\nx\n")
-	l.Commit(l.anna, "Trust root and an incident")
+	l.Commit(l.lucia, "Trust root and an incident")
 	return l
 }
 
 func (l *signedQMS) as(who string) {
-	if who == "anna" {
-		l.Git("config", "user.signingkey", l.anna)
-	} else {
-		l.Git("config", "user.signingkey", l.lucia)
-	}
+	l.Git("config", "user.signingkey", map[string]string{"anna": l.anna, "lucia": l.lucia, "tobias": l.tobias}[who])
 }
 
 // qms runs the command in the repository and checks its exit status.
@@ -79,17 +78,26 @@ func TestVerifyApproveStaleRollback(t *testing.T) {
 	}
 	l.qms(t, 1, "verify", "--strict")
 
+	// Lucia wrote the incident: her review does not count (separation of
+	// duties); Tobias's does.
 	l.as("lucia")
 	l.qms(t, 0, "approve", inc, "--meaning", "review")
 	l.as("anna")
 	l.qms(t, 0, "approve", inc, "--meaning", "approval")
 	out = l.qms(t, 0, "verify")
-	if !strings.Contains(out, "approved "+inc) || !strings.Contains(out, "review     Lucia Rossi (lrossi, JD-003)") ||
-		!strings.Contains(out, "approval   Anna Keller (akeller, JD-001)") || !strings.Contains(out, "key "+l.lucia) {
+	if !strings.Contains(out, "draft    "+inc) || !strings.Contains(out, "needs review by 1 more of JD-003, JD-004 (not by its author)") {
+		t.Errorf("reviewed by its author:\n%s", out)
+	}
+	l.as("tobias")
+	l.qms(t, 0, "approve", inc, "--meaning", "review")
+	l.as("anna")
+	out = l.qms(t, 0, "verify")
+	if !strings.Contains(out, "approved "+inc) || !strings.Contains(out, "review     Tobias Meier (tmeier, JD-004)") ||
+		!strings.Contains(out, "approval   Anna Keller (akeller, JD-001)") || !strings.Contains(out, "key "+l.tobias) {
 		t.Errorf("after review and approval:\n%s", out)
 	}
 	out = l.qms(t, 0, "log", inc)
-	if !strings.Contains(out, inc+": approved") || strings.Count(out, "[current version") != 2 {
+	if !strings.Contains(out, inc+": approved") || strings.Count(out, "[current version") != 3 {
 		t.Errorf("log:\n%s", out)
 	}
 	js := l.qms(t, 0, "verify", "--format", "json")
@@ -106,12 +114,12 @@ func TestVerifyApproveStaleRollback(t *testing.T) {
 	if out := l.qms(t, 0, "verify"); !strings.Contains(out, "stale    "+inc) {
 		t.Errorf("after an edit:\n%s", out)
 	}
-	if out := l.qms(t, 0, "log", inc); !strings.Contains(out, inc+": stale") || strings.Count(out, "[earlier version") != 2 {
+	if out := l.qms(t, 0, "log", inc); !strings.Contains(out, inc+": stale") || strings.Count(out, "[earlier version") != 3 {
 		t.Errorf("log after an edit:\n%s", out)
 	}
 
 	// A rewritten history is refused, unless allowed.
-	l.Git("reset", "-q", "--hard", "HEAD~2")
+	l.Git("reset", "-q", "--hard", "HEAD~3")
 	out = l.qms(t, 1, "verify")
 	if !strings.Contains(out, "[rollback]") {
 		t.Errorf("after a rollback:\n%s", out)

@@ -282,3 +282,50 @@ func (i fileInfo) Mode() fs.FileMode {
 func (i fileInfo) ModTime() time.Time { return time.Time{} }
 func (i fileInfo) IsDir() bool        { return i.dir }
 func (i fileInfo) Sys() any           { return nil }
+
+// Written returns the files (path -> blob id) whose content in tree differs
+// from their content in every one of the parent trees: what the commit
+// itself wrote, as opposed to what it inherited or merged unchanged.
+// Deleted files are left out.
+func (r *Repo) Written(tree string, parents []string) (map[string]string, error) {
+	t, err := r.r.TreeObject(plumbing.NewHash(tree))
+	if err != nil {
+		return nil, fmt.Errorf("read tree %s: %w", tree, err)
+	}
+	var out map[string]string
+	if len(parents) == 0 {
+		out = map[string]string{}
+		err := t.Files().ForEach(func(f *object.File) error {
+			out[f.Name] = f.Hash.String()
+			return nil
+		})
+		return out, err
+	}
+	for i, p := range parents {
+		pt, err := r.r.TreeObject(plumbing.NewHash(p))
+		if err != nil {
+			return nil, fmt.Errorf("read tree %s: %w", p, err)
+		}
+		changes, err := object.DiffTree(pt, t)
+		if err != nil {
+			return nil, fmt.Errorf("diff %s %s: %w", p, tree, err)
+		}
+		seen := map[string]string{}
+		for _, c := range changes {
+			if c.To.Name == "" {
+				continue // deleted
+			}
+			seen[c.To.Name] = c.To.TreeEntry.Hash.String()
+		}
+		if i == 0 {
+			out = seen
+			continue
+		}
+		for name := range out {
+			if _, ok := seen[name]; !ok {
+				delete(out, name) // as in this parent: merged unchanged
+			}
+		}
+	}
+	return out, nil
+}

@@ -106,6 +106,19 @@ func TestHistory(t *testing.T) {
 	if h1 == "" || h1 == h2 || k1 != k2 || none != "" {
 		t.Errorf("TreeHash: staff %s -> %s (want a change), keys %s -> %s (want none), matrix at first %q", h1, h2, k1, k2, none)
 	}
+	// What each commit wrote itself: a clean merge wrote nothing.
+	p1, _ := r.Commit(c.Parents[0])
+	p2, _ := r.Commit(c.Parents[1])
+	if w, err := r.Written(c.Tree, []string{p1.Tree, p2.Tree}); err != nil || len(w) != 0 {
+		t.Errorf("Written(merge) = %v, %v; want nothing", w, err)
+	}
+	pp, _ := r.Commit(p2.Parents[0])
+	if w, err := r.Written(p2.Tree, []string{pp.Tree}); err != nil || len(w) != 1 || w["records/staff/anna.md"] == "" {
+		t.Errorf("Written(second) = %v, %v; want anna.md", w, err)
+	}
+	if w, err := r.Written(old.Tree, nil); err != nil || len(w) != 2 {
+		t.Errorf("Written(root) = %v, %v; want both files", w, err)
+	}
 	if _, err := r.Commit(git("rev-parse", "HEAD^{tree}")); err == nil {
 		t.Error("Commit accepted a tree id")
 	}
