@@ -282,3 +282,74 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+// TestAgreesWithGit crafts commit objects around a real signature and
+// checks that the verdict is git verify-commit's, for mergetag and
+// encoding headers too.
+func TestAgreesWithGit(t *testing.T) {
+	l := newLab(t)
+	fpr := l.GPGKey("Lucia Rossi <lucia.rossi@example.com>", "ed25519")
+	keys := keyring(l, fpr)
+	sign := []string{"user.signingkey=" + fpr}
+	l.Write("a.md", "one\n")
+	l.Git("add", ".")
+	commit(l, "base", sign...)
+	// A signed tag merged with a signed merge commit: a mergetag header.
+	l.Git("checkout", "-q", "-b", "side")
+	l.Write("b.md", "two\n")
+	l.Git("add", ".")
+	commit(l, "side", sign...)
+	l.Git("-c", "user.signingkey="+fpr, "tag", "-s", "-m", "release", "v1")
+	l.Git("checkout", "-q", "main")
+	l.Git("-c", "user.signingkey="+fpr, "merge", "-q", "-S", "--no-ff", "-m", "Merge v1", "v1")
+	merge := []byte(l.Run(l.Repo, nil, "git", "cat-file", "commit", "HEAD"))
+	if !bytes.Contains(merge, []byte("\nmergetag object ")) {
+		t.Fatalf("no mergetag header:\n%s", merge)
+	}
+	// A commit with an encoding header.
+	enc := commit(l, "caf\xe9", append(sign, "i18n.commitEncoding=ISO-8859-1")...)
+	if !bytes.Contains(enc, []byte("\nencoding ISO-8859-1\n")) {
+		t.Fatalf("no encoding header:\n%s", enc)
+	}
+
+	ours := func(raw []byte) bool {
+		s, err := Split(raw)
+		if err != nil || s.Kind != OpenPGP {
+			return false
+		}
+		_, err = VerifyOpenPGP(s.Payload, s.Signature, keys)
+		return err == nil
+	}
+	sigStart := func(raw []byte) int { return bytes.Index(raw, []byte("gpgsig ")) }
+	sigEnd := func(raw []byte) int {
+		return bytes.Index(raw, []byte("-----END PGP SIGNATURE-----\n")) + len("-----END PGP SIGNATURE-----\n")
+	}
+	move := func(raw []byte) []byte { // the signature header first
+		i, j := sigStart(raw), sigEnd(raw)
+		sig := append([]byte{}, raw[i:j]...)
+		rest := append(append([]byte{}, raw[:i]...), raw[j:]...)
+		return append(sig, rest...)
+	}
+	cases := map[string][]byte{
+		"merge with mergetag":     merge,
+		"encoding header":         enc,
+		"signature header first":  move(enc),
+		"header added":            bytes.Replace(enc, []byte("\nencoding "), []byte("\nx-extra y\nencoding "), 1),
+		"message extended":        append(append([]byte{}, enc...), []byte("more\n")...),
+		"mergetag edited":         bytes.Replace(merge, []byte("release"), []byte("Release"), 1),
+		"signature line doubled":  bytes.Replace(enc, []byte("\n -----END PGP"), []byte("\n \n -----END PGP"), 1),
+		"no newline at the end":   bytes.TrimSuffix(enc, []byte("\n")),
+		"tab-indented signature":  bytes.ReplaceAll(enc, []byte("\n "), []byte("\n\t")),
+		"committer date replaced": bytes.Replace(enc, []byte("+0000\n"), []byte("+0100\n"), 1),
+	}
+	for name, raw := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got, want := ours(raw), gitVerifies(l, raw); got != want {
+				t.Errorf("qms says %v, git verify-commit says %v, for:\n%s", got, want, raw)
+			}
+		})
+	}
+	if !ours(merge) || !ours(enc) {
+		t.Error("the genuine merge and encoding commits must verify")
+	}
+}

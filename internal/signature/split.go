@@ -25,6 +25,9 @@ var (
 	// ErrOtherAlgorithm: a gpgsig-sha256 header in a SHA-1 repository,
 	// whose place in the signed payload tools do not agree on.
 	ErrOtherAlgorithm = errors.New("a gpgsig-sha256 signature header in a SHA-1 repository")
+	// ErrMalformed: not a commit object git would parse (git starts with
+	// the tree header and refuses anything else).
+	ErrMalformed = errors.New("malformed commit object: it must start with a tree header")
 )
 
 // Signed is a commit object split for verification.
@@ -46,6 +49,9 @@ const sigHeader = "gpgsig "
 // continuation lines (starting with one space) are the signature; every
 // other line, and everything after the first empty line, is payload.
 func Split(raw []byte) (*Signed, error) {
+	if !validTreeLine(raw) {
+		return nil, ErrMalformed
+	}
 	s := &Signed{Payload: make([]byte, 0, len(raw))}
 	inSig := false
 	headers := 0
@@ -79,6 +85,20 @@ func Split(raw []byte) (*Signed, error) {
 	}
 	s.Kind = kindOf(s.Signature)
 	return s, nil
+}
+
+// validTreeLine reports whether raw starts with "tree <40 hex>\n".
+func validTreeLine(raw []byte) bool {
+	const n = len("tree ") + 40
+	if len(raw) < n+1 || !bytes.HasPrefix(raw, []byte("tree ")) || raw[n] != '\n' {
+		return false
+	}
+	for _, c := range raw[len("tree "):n] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func kindOf(sig []byte) Kind {

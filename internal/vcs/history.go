@@ -66,30 +66,49 @@ func (r *Repo) Commit(rev string) (*Commit, error) {
 	return c, nil
 }
 
-// parseHeaders reads tree, parents and committer time the way git does:
-// the first tree header counts, parents follow it.
+// parseHeaders reads tree, parents and committer time the way git's
+// parse_commit_buffer does: the tree header first, the parent headers
+// right after it (a "parent" line anywhere else is not a parent), the
+// first committer header.
 func (c *Commit) parseHeaders() error {
 	head, msg, _ := bytes.Cut(c.Raw, []byte("\n\n"))
 	c.Message = string(msg)
-	for _, line := range strings.Split(string(head), "\n") {
-		key, val, _ := strings.Cut(line, " ")
-		switch key {
-		case "tree":
-			if c.Tree == "" {
-				c.Tree = val
-			}
-		case "parent":
-			c.Parents = append(c.Parents, val)
-		case "committer":
-			if c.Committer.IsZero() {
-				c.Committer = identTime(val)
-			}
+	lines := strings.Split(string(head), "\n")
+	tree, ok := strings.CutPrefix(lines[0], "tree ")
+	if !ok || !isHex40(tree) {
+		return errors.New("does not start with a tree header")
+	}
+	c.Tree = tree
+	i := 1
+	for ; i < len(lines); i++ {
+		p, ok := strings.CutPrefix(lines[i], "parent ")
+		if !ok {
+			break
+		}
+		if !isHex40(p) {
+			return fmt.Errorf("bad parent %q", p)
+		}
+		c.Parents = append(c.Parents, p)
+	}
+	for ; i < len(lines); i++ {
+		if val, ok := strings.CutPrefix(lines[i], "committer "); ok {
+			c.Committer = identTime(val)
+			break
 		}
 	}
-	if c.Tree == "" {
-		return errors.New("no tree header")
-	}
 	return nil
+}
+
+func isHex40(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // identTime reads the time of "Name <email> 1700000000 +0100".

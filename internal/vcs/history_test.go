@@ -119,7 +119,26 @@ func TestHistory(t *testing.T) {
 	if w, err := r.Written(old.Tree, nil); err != nil || len(w) != 2 {
 		t.Errorf("Written(root) = %v, %v; want both files", w, err)
 	}
+	// A "parent" line after the author is not a parent, for git either.
+	tree := git("rev-parse", "HEAD^{tree}")
+	raw := "tree " + tree + "\nauthor A <a@example.com> 1772615700 +0100\nparent " + first + "\ncommitter A <a@example.com> 1772615700 +0100\n\nodd\n"
+	odd := gitStdin(t, dir, raw, "hash-object", "-t", "commit", "--literally", "-w", "--stdin")
+	if oc, err := r.Commit(odd); err != nil || len(oc.Parents) != 0 {
+		t.Errorf("Commit(parent after author) = %+v, %v; want no parents", oc, err)
+	}
 	if _, err := r.Commit(git("rev-parse", "HEAD^{tree}")); err == nil {
 		t.Error("Commit accepted a tree id")
 	}
+}
+
+func gitStdin(t *testing.T, dir, stdin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
 }
