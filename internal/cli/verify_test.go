@@ -101,6 +101,18 @@ func TestVerifyApproveStaleRollback(t *testing.T) {
 		t.Errorf("log:\n%s", out)
 	}
 	js := l.qms(t, 0, "verify", "--format", "json")
+	// No gpg, no keyring, no home: the same answer from the repository alone.
+	t.Setenv("GNUPGHOME", t.TempDir())
+	t.Setenv("HOME", "")
+	os.Unsetenv("HOME")
+	if alone := l.qms(t, 0, "verify", "--format", "json"); alone != js {
+		t.Errorf("with an empty GNUPGHOME and no HOME the output differs:\n%s\n---\n%s", alone, js)
+	}
+	for _, kv := range l.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && (k == "HOME" || k == "GNUPGHOME") {
+			t.Setenv(k, v)
+		}
+	}
 	if !strings.Contains(js, `"state": "approved"`) || !strings.Contains(js, `"failures": []`) {
 		t.Errorf("json:\n%s", js)
 	}
