@@ -13,24 +13,12 @@ import (
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
 	"github.com/qms-tool/qms/internal/schema"
+	"github.com/qms-tool/qms/internal/testrepo"
 )
 
 // example returns the embedded example QMS as an editable file system.
 func example(t testing.TB) fstest.MapFS {
-	t.Helper()
-	m := fstest.MapFS{}
-	err := fs.WalkDir(qms.Example, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(qms.Example, p)
-		m[p] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return testrepo.Example(t)
 }
 
 func run(t testing.TB, m fstest.MapFS) []qms.Finding {

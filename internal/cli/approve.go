@@ -109,17 +109,9 @@ func runApprove(ctx context.Context, opts approveOptions, env *Env) error {
 	}
 
 	// Never sign a record that does not validate.
-	paths, listed, err := check.List(w.kinds, w.src)
+	res, _, listed, err := w.checkAll(env)
 	if err != nil {
 		return err
-	}
-	chk := &check.Checker{Kinds: w.kinds, Cache: w.cache(env)}
-	res, err := chk.Check(w.src, paths)
-	if err != nil {
-		return err
-	}
-	if err := chk.Cache.Save(); err != nil {
-		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the check cache: %v\n", err)
 	}
 	var only []string
 	for _, r := range recs {

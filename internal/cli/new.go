@@ -626,17 +626,9 @@ func editRecord(ctx context.Context, env *Env, w *workspace, rel, full string) e
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("editor %q: %w", editor, err)
 	}
-	paths, _, err := check.List(w.kinds, w.src)
+	res, _, _, err := w.checkAll(env)
 	if err != nil {
 		return err
-	}
-	chk := &check.Checker{Kinds: w.kinds, Cache: w.cache(env)}
-	res, err := chk.Check(w.src, paths)
-	if err != nil {
-		return err
-	}
-	if err := chk.Cache.Save(); err != nil {
-		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the check cache: %v\n", err)
 	}
 	fs_ := filterPaths(res.Findings, []string{rel})
 	for i := range fs_ {

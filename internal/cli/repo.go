@@ -113,6 +113,23 @@ var toolIdentity = sync.OnceValue(func() []byte {
 	return h.Sum(nil)
 })
 
+// checkAll checks every record of the workspace through the check cache
+// and saves it; listed are the findings about files that are no records.
+func (w *workspace) checkAll(env *Env) (res *check.Result, paths []string, listed []qms.Finding, err error) {
+	paths, listed, err = check.List(w.kinds, w.src)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	chk := &check.Checker{Kinds: w.kinds, Cache: w.cache(env)}
+	if res, err = chk.Check(w.src, paths); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := chk.Cache.Save(); err != nil {
+		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the check cache: %v\n", err)
+	}
+	return res, paths, listed, nil
+}
+
 // subFS copies the files at or under p from src into a small in-memory
 // file system, so that packages taking an fs.FS can read them whatever
 // the source.

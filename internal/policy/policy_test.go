@@ -2,14 +2,13 @@ package policy
 
 import (
 	"errors"
-	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
 
-	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/signature"
+	"github.com/qms-tool/qms/internal/testrepo"
 )
 
 const (
@@ -18,20 +17,7 @@ const (
 )
 
 func example(t *testing.T) fstest.MapFS {
-	t.Helper()
-	m := fstest.MapFS{}
-	err := fs.WalkDir(qms.Example, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(qms.Example, p)
-		m[p] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return testrepo.Example(t)
 }
 
 func fingerprint(t *testing.T, m fstest.MapFS, person string) string {

@@ -5,11 +5,15 @@ package testrepo
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"github.com/qms-tool/qms"
 )
 
 // Lab is a temporary home with its own GNUPGHOME and a git repository.
@@ -142,4 +146,23 @@ func (l *Lab) Commit(signer, msg string, config ...string) string {
 	l.Git("add", "-A")
 	l.Git(append(args, "commit", "-q", "--allow-empty", "-m", msg)...)
 	return l.Git("rev-parse", "HEAD")
+}
+
+// Example returns the embedded example QMS (qms init --example) as an
+// editable in-memory file system.
+func Example(t testing.TB) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	err := fs.WalkDir(qms.Example, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(qms.Example, p)
+		m[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
