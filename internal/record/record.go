@@ -20,6 +20,12 @@ import (
 // and refusing it keeps validation fast and memory bounded.
 const MaxSize = 4 << 20
 
+// MaxFrontmatter is the largest frontmatter qms parses (64 KiB): records'
+// fields take a few kilobytes, while the YAML parser's time grows faster
+// than linearly on some large inputs (a hundred thousand keys take it
+// close to a minute), so a hostile file could otherwise hang validation.
+const MaxFrontmatter = 64 << 10
+
 // maxDepth bounds nesting in frontmatter; records are shallow, and deep
 // nesting is a way to exhaust the parser.
 const maxDepth = 64
@@ -85,6 +91,11 @@ func Parse(path string, src []byte) (*Record, []qms.Finding) {
 		} else {
 			add(1, 1, "frontmatter-unclosed", "frontmatter opened on line 1 is never closed", "end the frontmatter with a line holding only '---'")
 		}
+		return nil, fs
+	}
+	if len(front) > MaxFrontmatter {
+		add(1, 1, "too-large", fmt.Sprintf("frontmatter is %d bytes, more than the %d-byte limit", len(front), MaxFrontmatter),
+			"records keep their data in a few fields; move long text into the body")
 		return nil, fs
 	}
 	r := &Record{Path: path, Body: body, BodyLine: bodyLine, front: front}
@@ -264,25 +275,95 @@ func lineCol(b []byte, off int) (int, int) {
 	return line, col
 }
 
-// flowDepth returns the deepest nesting of flow collections ([ and {) and the
-// (0-based) line where it occurs, ignoring quoted text roughly: it only has
-// to bound the parser's recursion, not to parse.
+// flowDepth returns the deepest nesting of flow collections ([ and {) and
+// the (0-based) line where it occurs, to bound the parser's recursion
+// before it runs. It follows just enough YAML to tell a bracket that opens
+// a collection from one in text: quoted strings, comments and plain words
+// (a bracket opens a collection only where a value can start); block
+// collections nested on one line ("- - - x") count too.
 func flowDepth(b []byte) (int, int) {
 	depth, maxd, line, at := 0, 0, 0, 0
-	for _, c := range b {
+	compact := 0 // "- - - x": block collections nested on one line
+	valueStart, inPlain := true, false
+	skipLine := func(i int) int {
+		for i < len(b) && b[i] != '\n' {
+			i++
+		}
+		return i - 1
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '\n' {
+			line++
+			valueStart, inPlain, compact = true, false, 0
+			continue
+		}
+		spaceBefore := i == 0 || b[i-1] == ' ' || b[i-1] == '\t'
+		spaceAfter := i+1 == len(b) || b[i+1] == ' ' || b[i+1] == '\t' || b[i+1] == '\n' || b[i+1] == '\r'
+		if inPlain {
+			switch {
+			case depth > 0 && (c == ',' || c == ']' || c == '}'):
+				inPlain = false // ends the word; the indicator is handled below
+			case c == ':' && spaceAfter:
+				inPlain, valueStart = false, true
+				continue
+			case c == '#' && spaceBefore:
+				i = skipLine(i)
+				continue
+			default:
+				continue
+			}
+		}
 		switch c {
+		case ' ', '\t', '\r':
+			continue
+		case '#':
+			i = skipLine(i)
+			continue
+		case '"', '\'':
+			if valueStart {
+				for i++; i < len(b) && b[i] != c; i++ {
+					if c == '"' && b[i] == '\\' {
+						i++
+					} else if b[i] == '\n' {
+						line++
+					}
+				}
+				valueStart = false
+				continue
+			}
 		case '[', '{':
-			depth++
-			if depth > maxd {
-				maxd, at = depth, line
+			if valueStart {
+				depth++
+				if depth > maxd {
+					maxd, at = depth, line
+				}
+				continue
 			}
 		case ']', '}':
 			if depth > 0 {
 				depth--
 			}
-		case '\n':
-			line++
+			valueStart = false
+			continue
+		case ',':
+			valueStart = depth > 0
+			continue
+		case ':':
+			if spaceAfter || depth > 0 {
+				valueStart = true
+				continue
+			}
+		case '-', '?':
+			if valueStart && spaceAfter {
+				compact++
+				if compact+depth > maxd {
+					maxd, at = compact+depth, line
+				}
+				continue
+			}
 		}
+		inPlain, valueStart = true, false
 	}
 	return maxd, at
 }

@@ -37,7 +37,10 @@ func TestParseBadInput(t *testing.T) {
 		{"tag", "---\na: !!binary aGVsbG8=\n---\n", "yaml-tag", 2, 4, true},
 		{"infinity", "---\na: .inf\n---\n", "yaml-number", 2, 4, true},
 		{"deep flow", "---\na: " + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "\n---\n", "yaml-depth", 2, 1, false},
+		{"deep compact sequences", "---\na:\n" + strings.Repeat("- ", 10000) + "x\n---\n", "yaml-depth", 3, 1, false},
+		{"deep flow after spaces", "---\na:\n  - " + strings.Repeat("{ a: ", 100) + "1" + strings.Repeat("}", 100) + "\n---\n", "yaml-depth", 3, 1, false},
 		{"too large", "---\nid: x\n---\n" + strings.Repeat("a", MaxSize), "too-large", 1, 1, false},
+		{"frontmatter too large", "---\n" + strings.Repeat("k: v\n", MaxFrontmatter/4) + "---\n", "too-large", 1, 1, false},
 		{"two documents", "---\na: 1\n...\n---\nb: 2\n---\n", "", 0, 0, true},
 	}
 	for _, tc := range tests {
@@ -91,6 +94,25 @@ func TestParseAccepts(t *testing.T) {
 				t.Errorf("Parse(%s).Data = %#v, want %#v", name, r.Data, want)
 			}
 		})
+	}
+}
+
+func TestBracketsInTextAreNotNesting(t *testing.T) {
+	for _, v := range []string{
+		`"` + strings.Repeat("{", 70) + `"`,
+		`'` + strings.Repeat("[", 70) + `'`,
+		"x" + strings.Repeat("[", 70),
+		"ok # " + strings.Repeat("{", 70),
+	} {
+		r, fs := Parse("r.md", []byte("---\nv: "+v+"\n---\n"))
+		for _, f := range fs {
+			if f.Rule == "yaml-depth" {
+				t.Errorf("Parse(v: %s) = %v: brackets in text are not nesting", v, f)
+			}
+		}
+		if r == nil {
+			t.Errorf("Parse(v: %s) refused: %v", v, fs)
+		}
 	}
 }
 
