@@ -67,6 +67,7 @@ func runApprove(ctx context.Context, opts approveOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
+	defer repo.Close()
 	type signed struct{ rel, gitPath, id, blob string }
 	var recs []signed
 	seen := map[string]bool{}

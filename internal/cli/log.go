@@ -41,6 +41,7 @@ func runLog(_ context.Context, opts logOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
+	defer v.repo.Close()
 	rel, err := v.w.rel(env, opts.path)
 	if err != nil {
 		return err

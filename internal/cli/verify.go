@@ -67,6 +67,12 @@ func verifyHistory(env *Env, trustRoot string) (*verified, error) {
 	if err != nil {
 		return nil, err
 	}
+	ok := false
+	defer func() {
+		if !ok {
+			repo.Close()
+		}
+	}()
 	if filepath.Clean(repo.Root) != filepath.Clean(w.root) {
 		return nil, fmt.Errorf("qms verify needs qms.yaml at the top of the git working tree (%s)", repo.Root)
 	}
@@ -110,6 +116,7 @@ func verifyHistory(env *Env, trustRoot string) (*verified, error) {
 		}
 		recs = append(recs, approval.Record{Path: p, Kind: check.KindOf(w.kinds, p).Name, Blob: blob})
 	}
+	ok = true
 	return &verified{w: w, repo: repo, report: rep, states: approval.States(recs, rep.Signatures, rep.Authors, rep.Matrix)}, nil
 }
 
@@ -121,6 +128,7 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
+	defer v.repo.Close()
 	rep := v.report
 	// Rollback: the last verified head must still be in the history.
 	headFile := filepath.Join(v.repo.GitDir(), "qms", "verified-head")

@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
@@ -24,8 +25,9 @@ var ErrNotRepository = errors.New("not in a git repository")
 // Repo is an opened Git repository with a working tree.
 type Repo struct {
 	// Root is the working tree's top directory.
-	Root string
-	r    *git.Repository
+	Root   string
+	r      *git.Repository
+	closer interface{ Close() error }
 }
 
 // Open finds the repository containing dir.
@@ -41,7 +43,26 @@ func Open(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	return &Repo{Root: wt.Filesystem.Root(), r: r}, nil
+	repo := &Repo{Root: wt.Filesystem.Root(), r: r}
+	// Reopen with pack files kept open: by default go-git opens the pack
+	// again for every object it reads, which made walking a history of
+	// thousands of commits mostly system calls.
+	if st, ok := r.Storer.(*filesystem.Storage); ok && st.Filesystem() != nil {
+		kept := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(),
+			filesystem.Options{KeepDescriptors: true, MaxOpenDescriptors: 64})
+		if r2, err := git.Open(kept, wt.Filesystem); err == nil {
+			repo.r, repo.closer = r2, kept
+		}
+	}
+	return repo, nil
+}
+
+// Close releases the files the repository keeps open.
+func (r *Repo) Close() error {
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
 }
 
 // Init makes dir a Git repository (branch main) unless it already is in one,
