@@ -40,6 +40,8 @@ type Config struct {
 	TrustRoot, RootSigner string
 	// StaffDir and MatrixPath locate the policy in a tree.
 	StaffDir, MatrixPath string
+	// Cache, when set, holds the outcomes of commits already checked.
+	Cache *Cache
 }
 
 // Failure is one commit that could not be authenticated, and why.
@@ -116,7 +118,22 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 		return rep, nil
 	}
 	for _, c := range order {
-		v.check(c)
+		out, cached := cfg.Cache.get(c.ID)
+		if !cached {
+			v.cur = &Outcome{}
+			v.check(c)
+			out = v.cur
+			cfg.Cache.put(c.ID, out)
+		}
+		rep.Failures = append(rep.Failures, out.Failures...)
+		rep.Signatures = append(rep.Signatures, out.Signatures...)
+		for k, people := range out.Authors {
+			for _, p := range people {
+				if !contains(rep.Authors[k], p) {
+					rep.Authors[k] = append(rep.Authors[k], p)
+				}
+			}
+		}
 	}
 	return rep, nil
 }
@@ -127,6 +144,16 @@ type verifier struct {
 	commits  map[string]*vcs.Commit
 	policies map[string]*loaded // by the trees' hashes
 	rep      *Report
+	cur      *Outcome // what checking the current commit found
+}
+
+// Outcome is what checking one commit found. It depends only on the
+// commit's id (which fixes its content, its parents' and every ancestor's),
+// the configuration and the qms build, so it can be cached.
+type Outcome struct {
+	Failures   []Failure           `json:"failures,omitempty"`
+	Signatures []Signature         `json:"signatures,omitempty"`
+	Authors    map[string][]string `json:"authors,omitempty"`
 }
 
 type loaded struct {
@@ -185,7 +212,7 @@ func (v *verifier) collect(top *vcs.Commit) ([]*vcs.Commit, error) {
 }
 
 func (v *verifier) fail(c *vcs.Commit, rule, fp, person, format string, a ...any) {
-	v.rep.Failures = append(v.rep.Failures, Failure{Commit: c.ID, Rule: rule, Fingerprint: fp, Person: person, Message: fmt.Sprintf(format, a...)})
+	v.cur.Failures = append(v.cur.Failures, Failure{Commit: c.ID, Rule: rule, Fingerprint: fp, Person: person, Message: fmt.Sprintf(format, a...)})
 }
 
 // policyAt returns the policy in force in a commit's tree.
@@ -347,8 +374,11 @@ func (v *verifier) collectAuthors(c *vcs.Commit, per *policy.Person) {
 	}
 	for p, blob := range written {
 		key := p + " " + blob
-		if !contains(v.rep.Authors[key], per.ID) {
-			v.rep.Authors[key] = append(v.rep.Authors[key], per.ID)
+		if v.cur.Authors == nil {
+			v.cur.Authors = map[string][]string{}
+		}
+		if !contains(v.cur.Authors[key], per.ID) {
+			v.cur.Authors[key] = append(v.cur.Authors[key], per.ID)
 		}
 	}
 }
@@ -376,7 +406,7 @@ func (v *verifier) collectSignatures(c *vcs.Commit, per *policy.Person, fp strin
 		}
 		roles := append([]string(nil), per.Roles...)
 		sort.Strings(roles)
-		v.rep.Signatures = append(v.rep.Signatures, Signature{Meaning: f[0], Path: f[1], Blob: f[2],
+		v.cur.Signatures = append(v.cur.Signatures, Signature{Meaning: f[0], Path: f[1], Blob: f[2],
 			Person: per.ID, Name: per.Name, Roles: roles, Time: at.UTC(), Fingerprint: fp, Commit: c.ID})
 	}
 }

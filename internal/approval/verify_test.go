@@ -3,6 +3,8 @@ package approval
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -58,6 +60,25 @@ func (l *qmsLab) verify(t *testing.T) *Report {
 	return rep
 }
 
+func (l *qmsLab) verifyCached(t *testing.T, cachePath string) *Report {
+	t.Helper()
+	r, err := vcs.Open(l.Repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cfg := Config{TrustRoot: l.root, RootSigner: l.anna, StaffDir: staffDir, MatrixPath: matrix}
+	cfg.Cache = OpenCache(cachePath, cfg, []byte("test"))
+	rep, err := Verify(r, "HEAD", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Cache.Save(); err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
 func rules(rep *Report) string {
 	var out []string
 	for _, f := range rep.Failures {
@@ -75,6 +96,12 @@ func TestAuthenticHistory(t *testing.T) {
 	rep := l.verify(t)
 	if len(rep.Failures) > 0 {
 		t.Fatalf("failures: %+v", rep.Failures)
+	}
+	cachePath := filepath.Join(t.TempDir(), "verify-cache")
+	for i := 0; i < 2; i++ {
+		if c := l.verifyCached(t, cachePath); !reflect.DeepEqual(c.Signatures, rep.Signatures) || !reflect.DeepEqual(c.Authors, rep.Authors) {
+			t.Errorf("through the cache (run %d): %+v, want %+v", i, c, rep)
+		}
 	}
 	if rep.Commits != 3 || len(rep.Signatures) != 1 {
 		t.Fatalf("commits %d, signatures %+v", rep.Commits, rep.Signatures)
@@ -133,6 +160,14 @@ func TestRefusedCommits(t *testing.T) {
 			rep := l.verify(t)
 			if got := rules(rep); got != tc.want {
 				t.Errorf("failures = %q (%+v), want %q", got, rep.Failures, tc.want)
+			}
+			// Through a cache, cold and warm: the same failures.
+			cachePath := filepath.Join(t.TempDir(), "verify-cache")
+			for _, state := range []string{"cold", "warm"} {
+				cached := l.verifyCached(t, cachePath)
+				if !reflect.DeepEqual(cached.Failures, rep.Failures) || !reflect.DeepEqual(cached.Signatures, rep.Signatures) {
+					t.Errorf("%s cache: failures %+v, want %+v", state, cached.Failures, rep.Failures)
+				}
 			}
 			for _, f := range rep.Failures {
 				if f.Commit == "" || f.Message == "" {

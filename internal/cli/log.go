@@ -37,7 +37,7 @@ func runLog(_ context.Context, opts logOptions, env *Env) error {
 	if err := checkFormat(opts.format, false); err != nil {
 		return err
 	}
-	v, err := verifyHistory(env, opts.trustRoot)
+	v, err := verifyHistory(env, opts.trustRoot, false)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 )
 
 type verifyOptions struct {
+	noCache        bool
 	trustRoot      string
 	allowDowngrade bool
 	strict         bool
@@ -38,6 +39,7 @@ func verifyCommand(env *Env) *cli.Command {
 			&cli.StringFlag{Name: "trust-root", Usage: "the commit to start trusting from (default: trust_root in qms.yaml)"},
 			&cli.BoolFlag{Name: "allow-downgrade", Usage: "accept a HEAD that does not descend from the last verified one (a rewritten history)"},
 			&cli.BoolFlag{Name: "strict", Usage: "also fail when any record is not approved"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "check every commit again instead of reusing earlier outcomes (.git/qms/verify-cache)"},
 			formatFlag(false),
 		},
 		Action: func(c *cli.Context) error {
@@ -45,7 +47,7 @@ func verifyCommand(env *Env) *cli.Command {
 				return err
 			}
 			return runVerify(c.Context, verifyOptions{trustRoot: c.String("trust-root"), allowDowngrade: c.Bool("allow-downgrade"),
-				strict: c.Bool("strict"), format: c.String("format")}, env)
+				strict: c.Bool("strict"), format: c.String("format"), noCache: c.Bool("no-cache")}, env)
 		},
 	}
 }
@@ -58,7 +60,7 @@ type verified struct {
 	states []approval.State
 }
 
-func verifyHistory(env *Env, trustRoot string) (*verified, error) {
+func verifyHistory(env *Env, trustRoot string, noCache bool) (*verified, error) {
 	w, err := openWorkspace(env, false)
 	if err != nil {
 		return nil, err
@@ -89,12 +91,23 @@ func verifyHistory(env *Env, trustRoot string) (*verified, error) {
 		return nil, usagef("the repository has no staff or matrix kind to take the signing policy from")
 	}
 	cfg.StaffDir, cfg.MatrixPath = staff.Folder, matrix.File
+	if !noCache {
+		root, err := repo.Commit(cfg.TrustRoot)
+		if err != nil {
+			return nil, withHint(fmt.Errorf("trust root: %w", err), "check trust_root in qms.yaml or --trust-root")
+		}
+		cfg.TrustRoot = root.ID
+		cfg.Cache = approval.OpenCache(filepath.Join(repo.GitDir(), "qms", "verify-cache"), cfg, toolIdentity())
+	}
 	rep, err := approval.Verify(repo, "HEAD", cfg)
 	if errors.Is(err, vcs.ErrNoCommit) {
 		return nil, usagef("nothing is committed yet")
 	}
 	if err != nil {
 		return nil, err
+	}
+	if err := cfg.Cache.Save(); err != nil {
+		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the verify cache: %v\n", err)
 	}
 	head, err := repo.Commit(rep.Head)
 	if err != nil {
@@ -124,7 +137,7 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 	if err := checkFormat(opts.format, false); err != nil {
 		return err
 	}
-	v, err := verifyHistory(env, opts.trustRoot)
+	v, err := verifyHistory(env, opts.trustRoot, opts.noCache)
 	if err != nil {
 		return err
 	}

@@ -36,9 +36,17 @@ const maxCommitSize = 16 << 20
 
 // Commit reads a commit by id (a full hex id or a revision such as HEAD).
 func (r *Repo) Commit(rev string) (*Commit, error) {
-	h, err := r.r.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", rev, err)
+	var h *plumbing.Hash
+	if isHex40(rev) {
+		// A full id: no need to look for refs of that name (that lookup,
+		// done per commit, cost more than reading the commits).
+		id := plumbing.NewHash(rev)
+		h = &id
+	} else {
+		var err error
+		if h, err = r.r.ResolveRevision(plumbing.Revision(rev)); err != nil {
+			return nil, fmt.Errorf("%s: %w", rev, err)
+		}
 	}
 	o, err := r.r.Storer.EncodedObject(plumbing.AnyObject, *h)
 	if err != nil {

@@ -1,0 +1,98 @@
+package approval
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// Cache remembers each commit's Outcome, so that a run after one new
+// commit checks one commit. An outcome is a function of the commit id, the
+// trust root, where the policy lives and the qms build, which the cache's
+// key covers; failures are cached like successes, so the cache can make a
+// run faster but never turn a failure into a pass. A cache that cannot be
+// read is ignored.
+type Cache struct {
+	path    string
+	key     string
+	mu      sync.Mutex
+	entries map[string]*Outcome
+	changed bool
+}
+
+type cacheFile struct {
+	Key     string              `json:"key"`
+	Commits map[string]*Outcome `json:"commits"`
+}
+
+const cacheVersion = "qms-verify-cache 1"
+
+// OpenCache loads the cache at path for this configuration and tool.
+func OpenCache(path string, cfg Config, tool []byte) *Cache {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00", cacheVersion, cfg.TrustRoot, cfg.RootSigner, cfg.StaffDir, cfg.MatrixPath)
+	h.Write(tool)
+	c := &Cache{path: path, key: hex.EncodeToString(h.Sum(nil)), entries: map[string]*Outcome{}}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c
+	}
+	var f cacheFile
+	if json.Unmarshal(b, &f) == nil && f.Key == c.key && f.Commits != nil {
+		c.entries = f.Commits
+	}
+	return c
+}
+
+func (c *Cache) get(id string) (*Outcome, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o, ok := c.entries[id]
+	return o, ok && o != nil
+}
+
+func (c *Cache) put(id string, o *Outcome) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries[id] = o
+	c.changed = true
+}
+
+// Save writes the cache (mode 0600) if anything was added.
+func (c *Cache) Save() error {
+	if c == nil || !c.changed {
+		return nil
+	}
+	c.mu.Lock()
+	b, err := json.Marshal(cacheFile{Key: c.key, Commits: c.entries})
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".verify-cache-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), c.path)
+}
