@@ -1,7 +1,6 @@
 package check
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -10,13 +9,13 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
 	"unsafe"
 
 	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/safefile"
 	"github.com/qms-tool/qms/internal/schema"
 )
 
@@ -150,27 +149,11 @@ func (c *Cache) Save() error {
 	if !c.changed {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+	var buf bytes.Buffer
+	if err := encodeCache(&buf, c.key, c.paths, c.kept); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".cache-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	w := bufio.NewWriterSize(tmp, 1<<16)
-	if err := encodeCache(w, c.key, c.paths, c.kept); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), c.path)
+	return safefile.Write(c.path, buf.Bytes(), 0o600)
 }
 
 func (e *cached) toEntry() (*Entry, []qms.Finding) { return e.entry, e.findings }

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/qms-tool/qms/internal/config"
+	"github.com/qms-tool/qms/internal/safefile"
 	"github.com/qms-tool/qms/internal/vcs"
 )
 
@@ -57,9 +58,6 @@ func runHookInstall(_ context.Context, opts hookOptions, env *Env) error {
 		return withHint(usagef("%s exists and was not installed by qms", p),
 			"add 'qms validate --staged' to it yourself, or rerun with --force to replace it")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	exe := "qms"
 	if _, err := exec.LookPath("qms"); err != nil {
 		if self, err := os.Executable(); err == nil {
@@ -67,12 +65,7 @@ func runHookInstall(_ context.Context, opts hookOptions, env *Env) error {
 		}
 	}
 	script := fmt.Sprintf("#!/bin/sh\n# qms pre-commit hook, %s.\n# Refuses a commit whose records do not validate.\nexec %s validate --staged\n", hookMarker, shellQuote(exe))
-	tmp := p + ".qms-tmp"
-	if err := os.WriteFile(tmp, []byte(script), 0o755); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
+	if err := safefile.Write(p, []byte(script), 0o755); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "installed %s\n", p)

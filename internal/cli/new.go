@@ -25,6 +25,7 @@ import (
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
 	"github.com/qms-tool/qms/internal/record"
+	"github.com/qms-tool/qms/internal/safefile"
 	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/vcs"
 )
@@ -585,26 +586,12 @@ func keyAt(lines []string, line int) string {
 // content goes to a temporary file that is then hard-linked into place,
 // which fails if p exists. Readers never see a partial record.
 func createExclusive(p string, content []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".qms-new-*")
+	tmp, err := safefile.Temp(filepath.Dir(p), ".qms-new-*", content, 0o644)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(content); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	err = os.Link(tmp.Name(), p)
+	defer os.Remove(tmp)
+	err = os.Link(tmp, p)
 	if err == nil || errors.Is(err, fs.ErrExist) {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/approval"
 	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/safefile"
 	"github.com/qms-tool/qms/internal/vcs"
 )
 
@@ -164,7 +165,7 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 		printVerifyText(env.Stdout, v)
 	}
 	if len(rep.Failures) == 0 {
-		if err := writePrivate(headFile, rep.Head+"\n"); err != nil {
+		if err := safefile.Write(headFile, []byte(rep.Head+"\n"), 0o600); err != nil {
 			fmt.Fprintf(env.Stderr, "qms: warning: cannot remember the verified head: %v\n", err)
 		}
 	}
@@ -231,25 +232,4 @@ func short(id string) string {
 		return id[:12]
 	}
 	return id
-}
-
-// writePrivate writes a file only its owner can read (mode 0600),
-// atomically.
-func writePrivate(p, content string) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(content); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
 }
