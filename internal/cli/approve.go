@@ -63,11 +63,11 @@ func runApprove(ctx context.Context, opts approveOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
-	repo, err := vcs.Open(w.root)
+	defer w.close()
+	repo, err := w.gitRepo()
 	if err != nil {
 		return err
 	}
-	defer repo.Close()
 	type signed struct{ rel, gitPath, id, blob string }
 	var recs []signed
 	seen := map[string]bool{}

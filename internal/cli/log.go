@@ -41,7 +41,7 @@ func runLog(_ context.Context, opts logOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
-	defer v.repo.Close()
+	defer v.w.close()
 	rel, err := v.w.rel(env, opts.path)
 	if err != nil {
 		return err

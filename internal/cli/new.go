@@ -27,7 +27,6 @@ import (
 	"github.com/qms-tool/qms/internal/record"
 	"github.com/qms-tool/qms/internal/safefile"
 	"github.com/qms-tool/qms/internal/schema"
-	"github.com/qms-tool/qms/internal/vcs"
 )
 
 type newOptions struct {
@@ -140,7 +139,8 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 		Now: now.Format(time.RFC3339), Today: now.Format(time.DateOnly), Year: now.Year(),
 		Plan: ctxs.planInForce,
 	}
-	if repo, err := vcs.Open(w.root); err == nil {
+	defer w.close()
+	if repo, err := w.gitRepo(); err == nil {
 		_, email := repo.Identity(env.Getenv("GIT_CONFIG_NOSYSTEM") != "")
 		data.Author = ctxs.staffByEmail[strings.ToLower(email)]
 	}

@@ -29,6 +29,24 @@ type workspace struct {
 	src   check.Source
 	// findings about qms.yaml and schema files.
 	setup []qms.Finding
+
+	git    *vcs.Repo // opened once, by gitRepo
+	gitErr error
+}
+
+// gitRepo opens the Git repository holding the workspace, once.
+func (w *workspace) gitRepo() (*vcs.Repo, error) {
+	if w.git == nil && w.gitErr == nil {
+		w.git, w.gitErr = vcs.Open(w.root)
+	}
+	return w.git, w.gitErr
+}
+
+// close releases the repository's open files.
+func (w *workspace) close() {
+	if w.git != nil {
+		w.git.Close()
+	}
 }
 
 // openWorkspace finds the QMS root above env.Dir. With staged, files come
@@ -44,7 +62,7 @@ func openWorkspace(env *Env, staged bool) (*workspace, error) {
 	w := &workspace{root: root}
 	var src check.Source = check.FS{FS: os.DirFS(root), Dir: root}
 	if staged {
-		repo, err := vcs.Open(root)
+		repo, err := w.gitRepo()
 		if errors.Is(err, vcs.ErrNotRepository) {
 			return nil, withHint(usagef("--staged checks the Git index, and %s is not in a Git repository", root), "run 'git init' or check the working tree without --staged")
 		}
@@ -83,7 +101,7 @@ func openWorkspace(env *Env, staged bool) (*workspace, error) {
 
 // cache opens the check cache under .git/qms, or returns nil outside Git.
 func (w *workspace) cache(env *Env) *check.Cache {
-	repo, err := vcs.Open(w.root)
+	repo, err := w.gitRepo()
 	if err != nil {
 		return nil
 	}

@@ -53,6 +53,7 @@ func runValidate(_ context.Context, opts validateOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
+	defer w.close()
 	var only []string
 	for _, p := range opts.paths {
 		r, err := w.rel(env, p)

@@ -66,14 +66,14 @@ func verifyHistory(env *Env, trustRoot string, noCache bool) (*verified, error) 
 	if err != nil {
 		return nil, err
 	}
-	repo, err := vcs.Open(w.root)
+	repo, err := w.gitRepo()
 	if err != nil {
 		return nil, err
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			repo.Close()
+			w.close()
 		}
 	}()
 	if filepath.Clean(repo.Root) != filepath.Clean(w.root) {
@@ -142,7 +142,7 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
-	defer v.repo.Close()
+	defer v.w.close()
 	rep := v.report
 	// Rollback: the last verified head must still be in the history.
 	headFile := filepath.Join(v.repo.GitDir(), "qms", "verified-head")
