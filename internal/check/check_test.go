@@ -160,10 +160,9 @@ func TestDuplicateID(t *testing.T) {
 			rules = append(rules, f.Rule)
 		}
 	}
-	if strings.Join(rules, ",") != "id-filename" {
-		// The copy's id is SUP-0001: it clashes with the file name; the
-		// duplicate is found too when the file name is not the id.
-		t.Logf("findings: %v", got)
+	// The copy's id SUP-0001 is taken and is not its file name.
+	if strings.Join(rules, ",") != "duplicate-id,id-filename" {
+		t.Errorf("findings on the copy = %v, want duplicate-id and id-filename", got)
 	}
 	m["records/suppliers/SUP-0009.md"] = &fstest.MapFile{Data: []byte(strings.Replace(string(b), "SUP-0001", "SUP-0009", 1))}
 	m["records/suppliers/sub"] = &fstest.MapFile{Data: []byte("x")}

@@ -296,16 +296,6 @@ func (m *Matrix) Rule(kind string) *Rule {
 	return nil
 }
 
-// Fingerprints lists every key fingerprint the policy knows, sorted.
-func (p *Policy) Fingerprints() []string {
-	out := make([]string, 0, len(p.keys))
-	for f := range p.keys {
-		out = append(out, f)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func fingerprintHex(b []byte) string { return strings.ToUpper(fmt.Sprintf("%x", b)) }
 
 func str(v any) string {

@@ -120,7 +120,7 @@ func Emit(key string, v any) string {
 
 func emit(b *strings.Builder, key string, v any, indent int) {
 	pad := strings.Repeat("  ", indent)
-	k := Scalar(key)
+	k := Quote(key)
 	switch t := v.(type) {
 	case map[string]any:
 		if len(t) == 0 {
@@ -166,7 +166,7 @@ func Flow(v any) string {
 	case nil:
 		return "null"
 	case string:
-		return Scalar(t)
+		return Quote(t)
 	case bool:
 		return strconv.FormatBool(t)
 	case int64:
@@ -189,18 +189,18 @@ func Flow(v any) string {
 		sort.Strings(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = Scalar(k) + ": " + Flow(t[k])
+			parts[i] = Quote(k) + ": " + Flow(t[k])
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
-	return Scalar(fmt.Sprint(v))
+	return Quote(fmt.Sprint(v))
 }
 
 var plainSafe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9 _.,()/@+'-]*$`)
 
-// Scalar writes a string as a YAML scalar: plain when that reads back as the
+// Quote writes a string as a YAML scalar: plain when that reads back as the
 // same string, double-quoted otherwise.
-func Scalar(s string) string {
+func Quote(s string) string {
 	if plainSafe.MatchString(s) && !strings.HasSuffix(s, " ") && !strings.Contains(s, " #") {
 		if v, ok := Value(s).(string); ok && v == s {
 			return s

@@ -267,13 +267,13 @@ func FuzzScalar(f *testing.F) {
 		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) || strings.ContainsRune(s, '\ufeff') {
 			return
 		}
-		src := "---\nv: " + Scalar(s) + "\n---\n"
+		src := "---\nv: " + Quote(s) + "\n---\n"
 		r, fs := Parse("f.md", []byte(src))
 		if r == nil || len(fs) > 0 {
-			t.Fatalf("Scalar(%q) = %s: unreadable: %v", s, Scalar(s), fs)
+			t.Fatalf("Quote(%q) = %s: unreadable: %v", s, Quote(s), fs)
 		}
 		if got := r.Data["v"]; got != s {
-			t.Fatalf("Scalar(%q) = %s reads back as %#v", s, Scalar(s), got)
+			t.Fatalf("Quote(%q) = %s reads back as %#v", s, Quote(s), got)
 		}
 	})
 }

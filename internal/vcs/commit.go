@@ -94,15 +94,6 @@ func (r *Repo) CommitSigned(ctx context.Context, env []string, message string, t
 	return strings.TrimSpace(out), nil
 }
 
-// CommitMessage returns the message of a commit.
-func (r *Repo) CommitMessage(id string) (string, error) {
-	c, err := r.r.CommitObject(plumbing.NewHash(id))
-	if err != nil {
-		return "", fmt.Errorf("read commit %s: %w", id, err)
-	}
-	return c.Message, nil
-}
-
 // GitError is a failed git command, with what it said.
 type GitError struct {
 	Args   []string
