@@ -53,17 +53,26 @@ type index struct {
 	plans  []*Entry // by effective date, then revision
 	matrix *Entry
 	out    []qms.Finding
+	reread map[string]*record.Record // files read again to place findings
 }
 
 // add reports a finding at the field ptr (a "/"-joined pointer) of e. The
-// file is read again to place it: findings are few, and records are not
-// kept in memory.
+// file is read again to place it, once per file: findings are few, and
+// records are not kept in memory.
 func (x *index) add(e *Entry, ptr string, rule, msg, hint string) {
 	pos := record.Pos{Line: 1, Col: 1}
-	if b, err := x.src.Read(e.Path); err == nil {
-		if r, _ := record.Parse(e.Path, b); r != nil {
-			pos = r.Locate(splitPtr(ptr))
+	r, read := x.reread[e.Path]
+	if !read {
+		if b, err := x.src.Read(e.Path); err == nil {
+			r, _ = record.Parse(e.Path, b)
 		}
+		if x.reread == nil {
+			x.reread = map[string]*record.Record{}
+		}
+		x.reread[e.Path] = r
+	}
+	if r != nil {
+		pos = r.Locate(splitPtr(ptr))
 	}
 	x.out = append(x.out, qms.Finding{Path: e.Path, Line: pos.Line, Column: pos.Col, Rule: rule,
 		Severity: qms.Error, Message: msg, Hint: hint})

@@ -122,13 +122,13 @@ func verifyHistory(env *Env, trustRoot string, noCache bool) (*verified, error) 
 	if err != nil {
 		return nil, err
 	}
+	blobs, err := repo.Written(head.Tree, nil) // every file at HEAD, in one walk
+	if err != nil {
+		return nil, err
+	}
 	var recs []approval.Record
 	for _, p := range paths {
-		blob, err := repo.TreeHash(head.Tree, p)
-		if err != nil {
-			return nil, err
-		}
-		recs = append(recs, approval.Record{Path: p, Kind: check.KindOf(w.kinds, p).Name, Blob: blob})
+		recs = append(recs, approval.Record{Path: p, Kind: check.KindOf(w.kinds, p).Name, Blob: blobs[p]})
 	}
 	ok = true
 	return &verified{w: w, repo: repo, report: rep, states: approval.States(recs, rep.Signatures, rep.Authors, rep.Matrix)}, nil
