@@ -291,6 +291,10 @@ func flowDepth(b []byte) (int, int) {
 		}
 		return i - 1
 	}
+	spaceBefore := func(i int) bool { return i == 0 || b[i-1] == ' ' || b[i-1] == '\t' }
+	spaceAfter := func(i int) bool {
+		return i+1 == len(b) || b[i+1] == ' ' || b[i+1] == '\t' || b[i+1] == '\n' || b[i+1] == '\r'
+	}
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		if c == '\n' {
@@ -298,16 +302,14 @@ func flowDepth(b []byte) (int, int) {
 			valueStart, inPlain, compact = true, false, 0
 			continue
 		}
-		spaceBefore := i == 0 || b[i-1] == ' ' || b[i-1] == '\t'
-		spaceAfter := i+1 == len(b) || b[i+1] == ' ' || b[i+1] == '\t' || b[i+1] == '\n' || b[i+1] == '\r'
 		if inPlain {
 			switch {
 			case depth > 0 && (c == ',' || c == ']' || c == '}'):
 				inPlain = false // ends the word; the indicator is handled below
-			case c == ':' && spaceAfter:
+			case c == ':' && spaceAfter(i):
 				inPlain, valueStart = false, true
 				continue
-			case c == '#' && spaceBefore:
+			case c == '#' && spaceBefore(i):
 				i = skipLine(i)
 				continue
 			default:
@@ -350,12 +352,12 @@ func flowDepth(b []byte) (int, int) {
 			valueStart = depth > 0
 			continue
 		case ':':
-			if spaceAfter || depth > 0 {
+			if depth > 0 || spaceAfter(i) {
 				valueStart = true
 				continue
 			}
 		case '-', '?':
-			if valueStart && spaceAfter {
+			if valueStart && spaceAfter(i) {
 				compact++
 				if compact+depth > maxd {
 					maxd, at = compact+depth, line
