@@ -55,14 +55,33 @@ func TestScript(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup:               setup,
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":      cmdExits,
-			"writebytes": cmdWriteBytes,
-			"replace":    cmdReplace,
-			"edit":       cmdEdit,
-			"grow":       cmdGrow,
-		},
+		Cmds:                scriptCmds(),
 	})
+}
+
+// extraCmds holds the scenario commands that other _test.go files of this
+// package add in their init (servers for clone check, S3 for the archive),
+// so that each feature keeps its test helpers in its own file.
+var extraCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){}
+
+// extraSetup holds setup steps that other _test.go files add in their init.
+var extraSetup []func(e *testscript.Env) error
+
+func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"exits":      cmdExits,
+		"writebytes": cmdWriteBytes,
+		"replace":    cmdReplace,
+		"edit":       cmdEdit,
+		"grow":       cmdGrow,
+	}
+	for name, f := range extraCmds {
+		if _, dup := cmds[name]; dup {
+			panic("scenario command defined twice: " + name)
+		}
+		cmds[name] = f
+	}
+	return cmds
 }
 
 // setup keeps everything a scenario touches inside its work directory: no
@@ -93,6 +112,11 @@ func setup(e *testscript.Env) error {
 	}
 	// Scenarios that sign start a gpg-agent for their GNUPGHOME: stop it.
 	e.Defer(func() { _ = exec.Command("gpgconf", "--homedir", gnupg, "--kill", "gpg-agent").Run() })
+	for _, f := range extraSetup {
+		if err := f(e); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
