@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"time"
 
 	"github.com/qms-tool/qms/internal/cli"
@@ -36,6 +37,21 @@ func runWith(adjust func(*cli.Env)) int {
 	}
 	if adjust != nil {
 		adjust(env)
+	}
+	// QMS_CPUPROFILE=FILE writes a CPU profile, for 'go tool pprof'.
+	if p := os.Getenv("QMS_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
+	// QMS_MEMPROFILE=FILE writes a heap profile (peak allocations) at the end.
+	if p := os.Getenv("QMS_MEMPROFILE"); p != "" {
+		defer func() {
+			if f, err := os.Create(p); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	return cli.Run(ctx, env, os.Args)
 }

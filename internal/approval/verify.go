@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/qms-tool/qms/internal/policy"
@@ -117,14 +119,41 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 			Message: fmt.Sprintf("%s does not descend from the trust root %s", short(top.ID), short(root.ID))})
 		return rep, nil
 	}
-	for _, c := range order {
-		out, cached := cfg.Cache.get(c.ID)
-		if !cached {
-			v.cur = &Outcome{}
-			v.check(c)
-			out = v.cur
-			cfg.Cache.put(c.ID, out)
+	// Reading objects is sequential (go-git's pack reader is not safe for
+	// concurrent use); checking signatures, the costly part, runs on every
+	// core meanwhile; the rules are then applied in order.
+	outs := make([]*Outcome, len(order))
+	jobs := make(chan *job, 64)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				j.verify()
+			}
+		}()
+	}
+	var pending []*job
+	for i, c := range order {
+		if out, ok := cfg.Cache.get(c.ID); ok {
+			outs[i] = out
+			continue
 		}
+		j := v.prepare(c)
+		j.index = i
+		pending = append(pending, j)
+		jobs <- j
+	}
+	close(jobs)
+	wg.Wait()
+	for _, j := range pending {
+		v.cur = &Outcome{}
+		v.finish(j)
+		outs[j.index] = v.cur
+		cfg.Cache.put(j.c.ID, v.cur)
+	}
+	for _, out := range outs {
 		rep.Failures = append(rep.Failures, out.Failures...)
 		rep.Signatures = append(rep.Signatures, out.Signatures...)
 		for k, people := range out.Authors {
@@ -237,9 +266,70 @@ func (v *verifier) policyAt(c *vcs.Commit) (*policy.Policy, error) {
 	return p, err
 }
 
-// check authenticates one commit against each parent's policy.
-func (v *verifier) check(c *vcs.Commit) {
-	own, ownErr := v.policyAt(c)
+// job is one commit on its way through Verify: what prepare read from the
+// repository, then what verify found of its signature against each
+// parent's policy.
+type job struct {
+	index  int
+	c      *vcs.Commit
+	own    *policy.Policy
+	ownErr error
+	sp     *signature.Signed
+	spErr  error
+	// Per parent: its policy (or why it could not be read), and the
+	// signature's verdict against it.
+	pols     []*policy.Policy
+	polErrs  []error
+	verdicts []*signature.Verdict
+	vErrs    []error
+	// written is what the commit wrote itself, for separation of duties.
+	written    map[string]string
+	writtenErr error
+}
+
+// prepare reads everything a commit's check needs from the repository.
+func (v *verifier) prepare(c *vcs.Commit) *job {
+	j := &job{c: c}
+	j.own, j.ownErr = v.policyAt(c)
+	if c.ID == v.cfg.TrustRoot || j.ownErr != nil {
+		return j
+	}
+	j.sp, j.spErr = signature.Split(c.Raw)
+	if j.spErr != nil || j.sp.Kind == signature.None {
+		return j
+	}
+	trees := make([]string, 0, len(c.Parents))
+	for _, pid := range c.Parents {
+		parent := v.commits[pid]
+		pol, err := v.policyAt(parent)
+		j.pols = append(j.pols, pol)
+		j.polErrs = append(j.polErrs, err)
+		trees = append(trees, parent.Tree)
+	}
+	j.verdicts = make([]*signature.Verdict, len(c.Parents))
+	j.vErrs = make([]error, len(c.Parents))
+	j.written, j.writtenErr = v.h.Written(c.Tree, trees)
+	return j
+}
+
+// verify checks the signature against each parent's policy; it reads
+// nothing from the repository, so jobs run in parallel.
+func (j *job) verify() {
+	for i, pol := range j.pols {
+		if j.polErrs[i] != nil {
+			continue
+		}
+		if i > 0 && pol == j.pols[i-1] {
+			j.verdicts[i], j.vErrs[i] = j.verdicts[i-1], j.vErrs[i-1]
+			continue
+		}
+		j.verdicts[i], j.vErrs[i] = verifySig(j.sp, pol)
+	}
+}
+
+// finish applies the rules to a prepared and verified commit, in order.
+func (v *verifier) finish(j *job) {
+	c, own, ownErr := j.c, j.own, j.ownErr
 	if c.ID == v.cfg.TrustRoot {
 		v.checkRoot(c, own, ownErr)
 		return
@@ -252,12 +342,11 @@ func (v *verifier) check(c *vcs.Commit) {
 		v.fail(c, "policy", "", "", "commit %s: %v", short(c.ID), ownErr)
 		return
 	}
-	sp, err := signature.Split(c.Raw)
-	if err != nil {
-		v.fail(c, "signature-format", "", "", "commit %s: %v", short(c.ID), err)
+	if j.spErr != nil {
+		v.fail(c, "signature-format", "", "", "commit %s: %v", short(c.ID), j.spErr)
 		return
 	}
-	if sp.Kind == signature.None {
+	if j.sp.Kind == signature.None {
 		v.fail(c, "unsigned", "", "", "commit %s is not signed", short(c.ID))
 		return
 	}
@@ -265,15 +354,15 @@ func (v *verifier) check(c *vcs.Commit) {
 	var fp string
 	var sigTime time.Time
 	ok := true
-	for _, pid := range c.Parents {
+	for i, pid := range c.Parents {
 		parent := v.commits[pid]
-		pol, err := v.policyAt(parent)
-		if err != nil {
+		pol := j.pols[i]
+		if err := j.polErrs[i]; err != nil {
 			v.fail(c, "policy", "", "", "commit %s: the policy of its parent %s: %v", short(c.ID), short(pid), err)
 			ok = false
 			continue
 		}
-		verdict, err := verifySig(sp, pol)
+		verdict, err := j.verdicts[i], j.vErrs[i]
 		if err != nil {
 			rule := "bad-signature"
 			if errors.Is(err, signature.ErrPolicy) {
@@ -322,7 +411,7 @@ func (v *verifier) check(c *vcs.Commit) {
 	}
 	if ok && signer != nil {
 		v.collectSignatures(c, signer, fp, sigTime)
-		v.collectAuthors(c, signer)
+		v.collectAuthors(c, signer, j.written, j.writtenErr)
 	}
 }
 
@@ -362,12 +451,7 @@ func verifySig(sp *signature.Signed, pol *policy.Policy) (*signature.Verdict, er
 
 // collectAuthors records the signer as an author of every file the commit
 // wrote.
-func (v *verifier) collectAuthors(c *vcs.Commit, per *policy.Person) {
-	trees := make([]string, 0, len(c.Parents))
-	for _, p := range c.Parents {
-		trees = append(trees, v.commits[p].Tree)
-	}
-	written, err := v.h.Written(c.Tree, trees)
+func (v *verifier) collectAuthors(c *vcs.Commit, per *policy.Person, written map[string]string, err error) {
 	if err != nil {
 		v.fail(c, "history", "", per.ID, "commit %s: %v", short(c.ID), err)
 		return

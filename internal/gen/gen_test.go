@@ -10,9 +10,11 @@ import (
 	"testing"
 
 	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/approval"
 	"github.com/qms-tool/qms/internal/check"
 	"github.com/qms-tool/qms/internal/gen"
 	"github.com/qms-tool/qms/internal/schema"
+	"github.com/qms-tool/qms/internal/vcs"
 )
 
 // validate runs the real checker over dir, as 'qms validate' does, and
@@ -211,4 +213,47 @@ func git(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestWriteHistory checks that a generated signed history, with every kind
+// of key, authenticates from its trust root and approves records.
+func TestWriteHistory(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("needs git")
+	}
+	dir := filepath.Join(t.TempDir(), "repo")
+	st, err := gen.WriteHistory(dir, gen.HistoryOptions{Records: 60, Seed: 3, Commits: 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Commits != 600 || st.Merges == 0 || st.Governance == 0 || st.Approvals == 0 {
+		t.Errorf("WriteHistory stats = %+v, want 600 commits with merges, staff changes and approvals", st)
+	}
+	for _, kind := range []string{"ed25519", "rsa3072", "ssh"} {
+		if st.Signers[kind] == 0 {
+			t.Errorf("no %s signer: %v", kind, st.Signers)
+		}
+	}
+	repo, err := vcs.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	rep, err := approval.Verify(repo, "HEAD", approval.Config{TrustRoot: st.TrustRoot, RootSigner: st.RootSigner,
+		StaffDir: "records/staff", MatrixPath: "records/matrix.md"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Commits != 600 || len(rep.Failures) != 0 {
+		t.Fatalf("Verify = %d commits, failures %v; want 600 and none", rep.Commits, rep.Failures)
+	}
+	approvals := 0
+	for _, s := range rep.Signatures {
+		if s.Meaning == "approval" {
+			approvals++
+		}
+	}
+	if approvals == 0 {
+		t.Errorf("Verify found no approval signatures")
+	}
 }

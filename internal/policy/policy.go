@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
@@ -115,6 +116,9 @@ type Policy struct {
 	// Problems are what could not be read; a policy with problems still
 	// answers for what it could read.
 	Problems []string
+
+	digestOnce sync.Once
+	digest     string
 }
 
 // ErrNoPolicy is returned when a tree has no staff records or no matrix:
@@ -349,6 +353,11 @@ func timestamp(v any) (time.Time, bool) {
 // Two trees whose digests differ have different policies, and the commit
 // between them must be signed by a governor. Contact details do not count.
 func (p *Policy) Digest() string {
+	p.digestOnce.Do(func() { p.digest = p.computeDigest() })
+	return p.digest
+}
+
+func (p *Policy) computeDigest() string {
 	var b strings.Builder
 	ids := make([]string, 0, len(p.People))
 	for id := range p.People {

@@ -7,12 +7,11 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Commit is a commit as qms verifies it: the raw object (what the
@@ -143,45 +142,63 @@ func identTime(ident string) time.Time {
 // TreeHash returns the id of the tree or blob at p in a commit's tree ("" if
 // absent): cheap to compare between commits to see whether p changed.
 func (r *Repo) TreeHash(commitTree, p string) (string, error) {
-	t, err := r.r.TreeObject(plumbing.NewHash(commitTree))
-	if err != nil {
-		return "", fmt.Errorf("read tree %s: %w", commitTree, err)
-	}
-	e, err := t.FindEntry(p)
-	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
-		return "", nil
-	}
-	if err != nil {
+	e, ok, err := r.lookup(plumbing.NewHash(commitTree), p)
+	if err != nil || !ok {
 		return "", err
 	}
-	return e.Hash.String(), nil
+	return e.id.String(), nil
 }
 
 // TreeFS is a read-only file system over a tree object: what the files
 // were at a commit, for reading staff records and keys as they stood then.
 func (r *Repo) TreeFS(tree string) (fs.FS, error) {
-	t, err := r.r.TreeObject(plumbing.NewHash(tree))
-	if err != nil {
-		return nil, fmt.Errorf("read tree %s: %w", tree, err)
+	id := plumbing.NewHash(tree)
+	if _, err := r.tree(id); err != nil {
+		return nil, err
 	}
-	return treeFS{r: r, root: t}, nil
+	return treeFS{r: r, root: id}, nil
 }
 
 type treeFS struct {
 	r    *Repo
-	root *object.Tree
+	root plumbing.Hash
 }
 
 var (
 	_ fs.ReadDirFS  = treeFS{}
 	_ fs.ReadFileFS = treeFS{}
+	_ fs.StatFS     = treeFS{}
+	_ fs.ReadLinkFS = treeFS{}
 )
 
-func (t treeFS) Open(name string) (fs.File, error) {
+// entry finds a path's tree entry ("." is the root).
+func (t treeFS) entry(op, name string) (entry, error) {
 	if !fs.ValidPath(name) {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+		return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
-	if ents, err := t.ReadDir(name); err == nil {
+	if name == "." {
+		return entry{name: ".", dir: true, id: t.root}, nil
+	}
+	e, ok, err := t.r.lookup(t.root, name)
+	if err != nil {
+		return entry{}, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	if !ok {
+		return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+	}
+	return e, nil
+}
+
+func (t treeFS) Open(name string) (fs.File, error) {
+	e, err := t.entry("open", name)
+	if err != nil {
+		return nil, err
+	}
+	if e.dir {
+		ents, err := t.ReadDir(name)
+		if err != nil {
+			return nil, err
+		}
 		return &memDir{name: path.Base(name), ents: ents}, nil
 	}
 	b, err := t.ReadFile(name)
@@ -189,6 +206,46 @@ func (t treeFS) Open(name string) (fs.File, error) {
 		return nil, err
 	}
 	return &memFile{name: path.Base(name), r: bytes.NewReader(b), size: int64(len(b))}, nil
+}
+
+// Stat describes a file without reading it; links are not followed.
+func (t treeFS) Stat(name string) (fs.FileInfo, error) { return t.Lstat(name) }
+
+// Lstat describes a file without reading it.
+func (t treeFS) Lstat(name string) (fs.FileInfo, error) {
+	e, err := t.entry("stat", name)
+	if err != nil {
+		return nil, err
+	}
+	return t.info(e)
+}
+
+// ReadLink returns a symbolic link's target.
+func (t treeFS) ReadLink(name string) (string, error) {
+	e, err := t.entry("readlink", name)
+	if err != nil {
+		return "", err
+	}
+	if !e.symlink {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	b, err := t.r.blob(e.id, 0)
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: err}
+	}
+	return string(b), nil
+}
+
+func (t treeFS) info(e entry) (fs.FileInfo, error) {
+	fi := fileInfo{name: path.Base(e.name), dir: e.dir, symlink: e.symlink}
+	if !e.dir {
+		o, err := t.r.r.Storer.EncodedObject(plumbing.AnyObject, e.id)
+		if err != nil {
+			return nil, err
+		}
+		fi.size = o.Size()
+	}
+	return fi, nil
 }
 
 type memDir struct {
@@ -220,67 +277,59 @@ func (d *memDir) ReadDir(n int) ([]fs.DirEntry, error) {
 }
 
 func (t treeFS) ReadFile(name string) ([]byte, error) {
-	if !fs.ValidPath(name) {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
-	}
-	f, err := t.root.File(name)
+	e, err := t.entry("read", name)
 	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+		return nil, err
 	}
-	if !f.Mode.IsFile() || f.Mode == filemode.Symlink {
+	if e.dir || e.symlink || e.link {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
 	}
-	rd, err := f.Reader()
+	b, err := t.r.blob(e.id, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
-	defer rd.Close()
-	return io.ReadAll(io.LimitReader(rd, 4<<20+1))
+	return b, nil
 }
 
 func (t treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	if !fs.ValidPath(name) {
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
+	e, err := t.entry("readdir", name)
+	if err != nil {
+		return nil, err
 	}
-	tree := t.root
-	if name != "." {
-		sub, err := t.root.Tree(name)
-		if err != nil {
-			return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrNotExist}
-		}
-		tree = sub
+	if !e.dir {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errors.New("not a directory")}
 	}
-	out := make([]fs.DirEntry, 0, len(tree.Entries))
-	for _, e := range tree.Entries {
-		out = append(out, dirEntry{e: e, r: t.r})
+	es, err := t.r.tree(e.id)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
 	}
+	out := make([]fs.DirEntry, 0, len(es))
+	for _, e := range es {
+		out = append(out, dirEntry{e: e, t: t})
+	}
+	// fs.ReadDirFS promises entries sorted by name; git sorts directories
+	// as if their names ended in '/'.
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	return out, nil
 }
 
 type dirEntry struct {
-	e object.TreeEntry
-	r *Repo
+	e entry
+	t treeFS
 }
 
-func (d dirEntry) Name() string { return d.e.Name }
-func (d dirEntry) IsDir() bool  { return d.e.Mode == filemode.Dir }
+func (d dirEntry) Name() string { return d.e.name }
+func (d dirEntry) IsDir() bool  { return d.e.dir }
 func (d dirEntry) Type() fs.FileMode {
-	if d.IsDir() {
+	switch {
+	case d.e.dir:
 		return fs.ModeDir
+	case d.e.symlink:
+		return fs.ModeSymlink
 	}
 	return 0
 }
-func (d dirEntry) Info() (fs.FileInfo, error) {
-	fi := fileInfo{name: d.e.Name, dir: d.IsDir()}
-	if !fi.dir {
-		o, err := d.r.r.Storer.EncodedObject(plumbing.BlobObject, d.e.Hash)
-		if err != nil {
-			return nil, err
-		}
-		fi.size = o.Size()
-	}
-	return fi, nil
-}
+func (d dirEntry) Info() (fs.FileInfo, error) { return d.t.info(d.e) }
 
 type memFile struct {
 	name string
@@ -293,9 +342,10 @@ func (f *memFile) Read(b []byte) (int, error) { return f.r.Read(b) }
 func (f *memFile) Close() error               { return nil }
 
 type fileInfo struct {
-	name string
-	size int64
-	dir  bool
+	name    string
+	size    int64
+	dir     bool
+	symlink bool
 }
 
 func (i fileInfo) Name() string { return i.name }
@@ -303,6 +353,9 @@ func (i fileInfo) Size() int64  { return i.size }
 func (i fileInfo) Mode() fs.FileMode {
 	if i.dir {
 		return fs.ModeDir | 0o555
+	}
+	if i.symlink {
+		return fs.ModeSymlink | 0o777
 	}
 	return 0o444
 }
@@ -315,34 +368,14 @@ func (i fileInfo) Sys() any           { return nil }
 // itself wrote, as opposed to what it inherited or merged unchanged.
 // Deleted files are left out.
 func (r *Repo) Written(tree string, parents []string) (map[string]string, error) {
-	t, err := r.r.TreeObject(plumbing.NewHash(tree))
-	if err != nil {
-		return nil, fmt.Errorf("read tree %s: %w", tree, err)
-	}
-	var out map[string]string
+	out := map[string]string{}
 	if len(parents) == 0 {
-		out = map[string]string{}
-		err := t.Files().ForEach(func(f *object.File) error {
-			out[f.Name] = f.Hash.String()
-			return nil
-		})
-		return out, err
+		return out, r.changed("", plumbing.NewHash(tree), plumbing.ZeroHash, out)
 	}
 	for i, p := range parents {
-		pt, err := r.r.TreeObject(plumbing.NewHash(p))
-		if err != nil {
-			return nil, fmt.Errorf("read tree %s: %w", p, err)
-		}
-		changes, err := object.DiffTree(pt, t)
-		if err != nil {
-			return nil, fmt.Errorf("diff %s %s: %w", p, tree, err)
-		}
 		seen := map[string]string{}
-		for _, c := range changes {
-			if c.To.Name == "" {
-				continue // deleted
-			}
-			seen[c.To.Name] = c.To.TreeEntry.Hash.String()
+		if err := r.changed("", plumbing.NewHash(tree), plumbing.NewHash(p), seen); err != nil {
+			return nil, err
 		}
 		if i == 0 {
 			out = seen

@@ -28,7 +28,13 @@ type Repo struct {
 	Root   string
 	r      *git.Repository
 	closer interface{ Close() error }
+	cache  treeCache
 }
+
+// objectCache bounds go-git's cache of decoded objects (delta bases
+// mostly). Its default, 96 MiB, made verifying 10,000 commits peak above
+// 350 MB; a third of that costs no measurable time.
+const objectCache = 32 * cache.MiByte
 
 // Open finds the repository containing dir.
 func Open(dir string) (*Repo, error) {
@@ -48,7 +54,7 @@ func Open(dir string) (*Repo, error) {
 	// again for every object it reads, which made walking a history of
 	// thousands of commits mostly system calls.
 	if st, ok := r.Storer.(*filesystem.Storage); ok && st.Filesystem() != nil {
-		kept := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(),
+		kept := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRU(objectCache),
 			filesystem.Options{KeepDescriptors: true, MaxOpenDescriptors: 64})
 		if r2, err := git.Open(kept, wt.Filesystem); err == nil {
 			repo.r, repo.closer = r2, kept

@@ -29,9 +29,10 @@ func run(args []string, stderr io.Writer) int {
 	n := fl.Int("n", 1000, "number of records, the matrix and plan revisions included")
 	seed := fl.Int64("seed", 1, "seed: the same -n and -seed give the same files")
 	withGit := fl.Bool("git", false, "make the directory a git repository with one commit (needs git)")
+	commits := fl.Int("history", 0, "make a git repository with this many signed commits (edits, approvals, staff changes, merges) instead of one")
 	out := fl.String("out", "", "directory to write, empty or not existing (required)")
 	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: qmsgen -n RECORDS [-seed N] [-git] -out DIR\n\n")
+		fmt.Fprintf(stderr, "usage: qmsgen -n RECORDS [-seed N] [-git | -history COMMITS] -out DIR\n\n")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -42,6 +43,18 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	start := time.Now()
+	if *commits > 0 {
+		hs, err := gen.WriteHistory(*out, gen.HistoryOptions{Records: *n, Seed: *seed, Commits: *commits,
+			Log: func(format string, a ...any) { fmt.Fprintf(stderr, "qmsgen: "+format+"\n", a...) }})
+		if err != nil {
+			fmt.Fprintf(stderr, "qmsgen: %v\n", err)
+			return 3
+		}
+		fmt.Fprintf(stderr, "qmsgen: wrote %d records and %d signed commits (%d edits, %d approvals, %d staff changes, %d merges; keys: %v) to %s in %s\n",
+			hs.Records, hs.Commits, hs.Edits, hs.Approvals, hs.Governance, hs.Merges, hs.Signers, *out, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stderr, "qmsgen: trust root %s signed by %s\n", hs.TrustRoot, hs.RootSigner)
+		return 0
+	}
 	st, err := gen.Write(*out, gen.Options{Records: *n, Seed: *seed, Git: *withGit})
 	if err != nil {
 		fmt.Fprintf(stderr, "qmsgen: %v\n", err)

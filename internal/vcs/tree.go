@@ -1,0 +1,221 @@
+package vcs
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// entry is one tree entry as stored: mode, name and object id.
+type entry struct {
+	name    string
+	dir     bool // a tree (mode 40000)
+	link    bool // a gitlink (submodule commit): not a file of this repository
+	symlink bool // mode 120000
+	id      plumbing.Hash
+}
+
+// treeCache keeps raw trees: verifying a history diffs each commit's tree
+// against its parent's, so every tree is read at least twice in a row.
+type treeCache struct {
+	mu    sync.Mutex
+	trees map[plumbing.Hash][]byte
+	size  int
+}
+
+// maxCachedTrees bounds the cache, in bytes of raw trees (a folder of a
+// thousand records is about 40 KB).
+const maxCachedTrees = 16 << 20
+
+var errMalformedTree = errors.New("malformed tree entry")
+
+// rawTree reads a tree object's bytes, checked to parse.
+func (r *Repo) rawTree(id plumbing.Hash) ([]byte, error) {
+	r.cache.mu.Lock()
+	raw, ok := r.cache.trees[id]
+	r.cache.mu.Unlock()
+	if ok {
+		return raw, nil
+	}
+	o, err := r.r.Storer.EncodedObject(plumbing.TreeObject, id)
+	if err != nil {
+		return nil, fmt.Errorf("read tree %s: %w", id, err)
+	}
+	rd, err := o.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("read tree %s: %w", id, err)
+	}
+	raw, err = io.ReadAll(rd)
+	rd.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read tree %s: %w", id, err)
+	}
+	for rest := raw; len(rest) > 0; {
+		var ok bool
+		if _, _, _, rest, ok = next(rest); !ok {
+			return nil, fmt.Errorf("tree %s: %w", id, errMalformedTree)
+		}
+	}
+	r.cache.mu.Lock()
+	if r.cache.trees == nil || r.cache.size+len(raw) > maxCachedTrees {
+		r.cache.trees, r.cache.size = map[plumbing.Hash][]byte{}, 0
+	}
+	r.cache.trees[id] = raw
+	r.cache.size += len(raw)
+	r.cache.mu.Unlock()
+	return raw, nil
+}
+
+// next cuts the first entry off a raw tree: "MODE NAME\0" and 20 bytes of
+// id.
+func next(raw []byte) (mode, name, id, rest []byte, ok bool) {
+	sp := bytes.IndexByte(raw, ' ')
+	if sp <= 0 {
+		return nil, nil, nil, nil, false
+	}
+	nul := bytes.IndexByte(raw[sp:], 0) + sp
+	if nul <= sp+1 || len(raw) < nul+21 {
+		return nil, nil, nil, nil, false
+	}
+	return raw[:sp], raw[sp+1 : nul], raw[nul+1 : nul+21], raw[nul+21:], true
+}
+
+func isDir(mode []byte) bool { return string(mode) == "40000" || string(mode) == "040000" }
+
+func toEntry(mode, name, id []byte) entry {
+	e := entry{name: string(name), dir: isDir(mode)}
+	switch string(mode) {
+	case "160000":
+		e.link = true
+	case "120000":
+		e.symlink = true
+	}
+	copy(e.id[:], id)
+	return e
+}
+
+// tree reads and parses a tree object.
+func (r *Repo) tree(id plumbing.Hash) ([]entry, error) {
+	raw, err := r.rawTree(id)
+	if err != nil {
+		return nil, err
+	}
+	var es []entry
+	for len(raw) > 0 {
+		mode, name, oid, rest, _ := next(raw)
+		es = append(es, toEntry(mode, name, oid))
+		raw = rest
+	}
+	return es, nil
+}
+
+// lookup follows a slash-separated path from a tree.
+func (r *Repo) lookup(tree plumbing.Hash, p string) (entry, bool, error) {
+	cur := entry{dir: true, id: tree}
+	for _, part := range strings.Split(p, "/") {
+		if !cur.dir {
+			return entry{}, false, nil
+		}
+		raw, err := r.rawTree(cur.id)
+		if err != nil {
+			return entry{}, false, err
+		}
+		found := false
+		for len(raw) > 0 {
+			mode, name, oid, rest, _ := next(raw)
+			raw = rest
+			if string(name) == part {
+				cur, found = toEntry(mode, name, oid), true
+				break
+			}
+		}
+		if !found {
+			return entry{}, false, nil
+		}
+	}
+	return cur, true, nil
+}
+
+// compare orders two entries as git sorts a tree: by name, a directory's
+// name as if it ended in '/'.
+func compare(a []byte, aDir bool, b []byte, bDir bool) int {
+	n := min(len(a), len(b))
+	if c := bytes.Compare(a[:n], b[:n]); c != 0 {
+		return c
+	}
+	end := func(s []byte, dir bool) byte {
+		if len(s) > n {
+			return s[n]
+		}
+		if dir {
+			return '/'
+		}
+		return 0
+	}
+	ca, cb := end(a, aDir), end(b, bDir)
+	switch {
+	case ca < cb:
+		return -1
+	case ca > cb:
+		return 1
+	}
+	return 0
+}
+
+// changed adds to out every file under tree (at prefix) whose blob differs
+// from the same path under base (zero: no base). Both trees are walked
+// together in git's order, so unchanged entries cost a comparison.
+func (r *Repo) changed(prefix string, tree, base plumbing.Hash, out map[string]string) error {
+	if tree == base {
+		return nil
+	}
+	raw, err := r.rawTree(tree)
+	if err != nil {
+		return err
+	}
+	var braw []byte
+	if !base.IsZero() {
+		if braw, err = r.rawTree(base); err != nil {
+			return err
+		}
+	}
+	bmode, bname, bid, brest, bok := next(braw)
+	for len(raw) > 0 {
+		mode, name, id, rest, _ := next(raw)
+		raw = rest
+		dir := isDir(mode)
+		// Skip base entries that sort before this one.
+		for bok && compare(bname, isDir(bmode), name, dir) < 0 {
+			bmode, bname, bid, brest, bok = next(brest)
+		}
+		same := bok && compare(bname, isDir(bmode), name, dir) == 0
+		if same && bytes.Equal(bid, id) {
+			continue
+		}
+		if string(mode) == "160000" {
+			continue
+		}
+		p := string(name)
+		if prefix != "" {
+			p = prefix + "/" + p
+		}
+		if dir {
+			var sub plumbing.Hash
+			if same {
+				copy(sub[:], bid)
+			}
+			if err := r.changed(p, plumbing.Hash(id), sub, out); err != nil {
+				return err
+			}
+			continue
+		}
+		out[p] = hex.EncodeToString(id)
+	}
+	return nil
+}
