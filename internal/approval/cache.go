@@ -1,9 +1,10 @@
 package approval
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/gob"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sync"
@@ -30,7 +31,7 @@ type cacheFile struct {
 	Commits map[string]*Outcome `json:"commits"`
 }
 
-const cacheVersion = "qms-verify-cache 1"
+const cacheVersion = "qms-verify-cache 3"
 
 // OpenCache loads the cache at path for this configuration and tool.
 func OpenCache(path string, cfg Config, tool []byte) *Cache {
@@ -43,7 +44,9 @@ func OpenCache(path string, cfg Config, tool []byte) *Cache {
 		return c
 	}
 	var f cacheFile
-	if json.Unmarshal(b, &f) == nil && f.Key == c.key && f.Commits != nil {
+	// gob, not JSON: a history of 10,000 commits decodes in a third of
+	// the time, which is most of an incremental run.
+	if gob.NewDecoder(bytes.NewReader(b)).Decode(&f) == nil && f.Key == c.key && f.Commits != nil {
 		c.entries = f.Commits
 	}
 	return c
@@ -75,10 +78,11 @@ func (c *Cache) Save() error {
 		return nil
 	}
 	c.mu.Lock()
-	b, err := json.Marshal(cacheFile{Key: c.key, Commits: c.entries})
+	var b bytes.Buffer
+	err := gob.NewEncoder(&b).Encode(cacheFile{Key: c.key, Commits: c.entries})
 	c.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	return safefile.Write(c.path, b, 0o600)
+	return safefile.Write(c.path, b.Bytes(), 0o600)
 }

@@ -82,7 +82,7 @@ type Report struct {
 	// wrote that content: for separation of duties.
 	Authors map[string][]string `json:"-"`
 
-	seen map[string]*vcs.Commit
+	seen map[string]*node
 }
 
 // Contains reports whether a commit is in the verified history (from the
@@ -95,7 +95,7 @@ func (r *Report) Contains(id string) bool {
 
 // Verify authenticates every commit from the trust root to head.
 func Verify(h History, head string, cfg Config) (*Report, error) {
-	v := &verifier{h: h, cfg: cfg, commits: map[string]*vcs.Commit{}, policies: map[string]*loaded{}}
+	v := &verifier{h: h, cfg: cfg, nodes: map[string]*node{}, policies: map[string]*loaded{}}
 	top, err := h.Commit(head)
 	if err != nil {
 		return nil, err
@@ -109,12 +109,12 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Head: top.ID, Commits: len(order), seen: v.commits, Authors: map[string][]string{}}
+	rep := &Report{Head: top.ID, Commits: len(order), seen: v.nodes, Authors: map[string][]string{}}
 	v.rep = rep
 	if p, err := v.policyAt(top); err == nil {
 		rep.Matrix = p.Matrix
 	}
-	if _, ok := v.commits[root.ID]; !ok {
+	if _, ok := v.nodes[root.ID]; !ok {
 		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: "trust-root",
 			Message: fmt.Sprintf("%s does not descend from the trust root %s", short(top.ID), short(root.ID))})
 		return rep, nil
@@ -135,12 +135,17 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 		}()
 	}
 	var pending []*job
-	for i, c := range order {
-		if out, ok := cfg.Cache.get(c.ID); ok {
-			outs[i] = out
+	for i, n := range order {
+		if n.cached != nil {
+			outs[i] = n.cached
 			continue
 		}
-		j := v.prepare(c)
+		j, err := v.prepare(n.c)
+		if err != nil {
+			close(jobs)
+			wg.Wait()
+			return nil, err
+		}
 		j.index = i
 		pending = append(pending, j)
 		jobs <- j
@@ -148,7 +153,8 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 	close(jobs)
 	wg.Wait()
 	for _, j := range pending {
-		v.cur = &Outcome{}
+		parents := append([]string{}, j.c.Parents...)
+		v.cur = &Outcome{Parents: &parents}
 		v.finish(j)
 		outs[j.index] = v.cur
 		cfg.Cache.put(j.c.ID, v.cur)
@@ -170,7 +176,7 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 type verifier struct {
 	h        History
 	cfg      Config
-	commits  map[string]*vcs.Commit
+	nodes    map[string]*node
 	policies map[string]*loaded // by the trees' hashes
 	rep      *Report
 	cur      *Outcome // what checking the current commit found
@@ -180,6 +186,9 @@ type verifier struct {
 // commit's id (which fixes its content, its parents' and every ancestor's),
 // the configuration and the qms build, so it can be cached.
 type Outcome struct {
+	// Parents are the commit's parents, so that a later run can walk the
+	// history without reading commits it has checked before.
+	Parents    *[]string           `json:"parents,omitempty"`
 	Failures   []Failure           `json:"failures,omitempty"`
 	Signatures []Signature         `json:"signatures,omitempty"`
 	Authors    map[string][]string `json:"authors,omitempty"`
@@ -190,50 +199,92 @@ type loaded struct {
 	err error
 }
 
-// collect reads every commit reachable from top without going past the
-// trust root, and returns them parents first.
-func (v *verifier) collect(top *vcs.Commit) ([]*vcs.Commit, error) {
-	v.commits[top.ID] = top
-	stack := []*vcs.Commit{top}
+// node is a commit of the history being verified: its parents, and
+// either its outcome from the cache or the commit itself, read.
+type node struct {
+	id      string
+	parents []string
+	cached  *Outcome
+	c       *vcs.Commit
+}
+
+// commit returns a node's commit, reading it if it came from the cache.
+func (v *verifier) commit(n *node) (*vcs.Commit, error) {
+	if n.c == nil {
+		c, err := v.h.Commit(n.id)
+		if err != nil {
+			return nil, err
+		}
+		n.c = c
+	}
+	return n.c, nil
+}
+
+// collect finds every commit reachable from top without going past the
+// trust root, and returns them parents first. A commit whose outcome is
+// cached is not read: the cache knows its parents.
+func (v *verifier) collect(top *vcs.Commit) ([]*node, error) {
+	visit := func(id string) (*node, error) {
+		if out, ok := v.cfg.Cache.get(id); ok && out.Parents != nil {
+			n := &node{id: id, parents: *out.Parents, cached: out}
+			v.nodes[id] = n
+			return n, nil
+		}
+		c, err := v.h.Commit(id)
+		if err != nil {
+			return nil, err
+		}
+		n := &node{id: id, parents: c.Parents, c: c}
+		if out, ok := v.cfg.Cache.get(id); ok {
+			n.cached = out
+		}
+		v.nodes[id] = n
+		return n, nil
+	}
+	first := &node{id: top.ID, parents: top.Parents, c: top}
+	if out, ok := v.cfg.Cache.get(top.ID); ok {
+		first.cached = out
+	}
+	v.nodes[top.ID] = first
+	stack := []*node{first}
 	for len(stack) > 0 {
-		c := stack[len(stack)-1]
+		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if c.ID == v.cfg.TrustRoot {
+		if n.id == v.cfg.TrustRoot {
 			continue
 		}
-		for _, p := range c.Parents {
-			if _, seen := v.commits[p]; seen {
+		for _, p := range n.parents {
+			if _, seen := v.nodes[p]; seen {
 				continue
 			}
-			pc, err := v.h.Commit(p)
+			pn, err := visit(p)
 			if err != nil {
 				return nil, err
 			}
-			v.commits[p] = pc
-			stack = append(stack, pc)
+			stack = append(stack, pn)
 		}
 	}
 	// Parents first: depth-first post-order, iteratively.
-	var order []*vcs.Commit
+	var order []*node
 	done := map[string]bool{}
 	type frame struct {
-		c *vcs.Commit
+		n *node
 		i int
 	}
-	st := []frame{{top, 0}}
+	st := []frame{{first, 0}}
 	for len(st) > 0 {
 		f := &st[len(st)-1]
-		if f.c.ID == v.cfg.TrustRoot || f.i >= len(f.c.Parents) {
-			if !done[f.c.ID] {
-				done[f.c.ID] = true
-				order = append(order, f.c)
+		if f.n.id == v.cfg.TrustRoot || f.i >= len(f.n.parents) {
+			if !done[f.n.id] {
+				done[f.n.id] = true
+				order = append(order, f.n)
 			}
 			st = st[:len(st)-1]
 			continue
 		}
-		p := v.commits[f.c.Parents[f.i]]
+		p := v.nodes[f.n.parents[f.i]]
 		f.i++
-		if !done[p.ID] {
+		if !done[p.id] {
 			st = append(st, frame{p, 0})
 		}
 	}
@@ -276,8 +327,9 @@ type job struct {
 	ownErr error
 	sp     *signature.Signed
 	spErr  error
-	// Per parent: its policy (or why it could not be read), and the
-	// signature's verdict against it.
+	// Per parent: the commit, its policy (or why it could not be read),
+	// and the signature's verdict against it.
+	parents  []*vcs.Commit
 	pols     []*policy.Policy
 	polErrs  []error
 	verdicts []*signature.Verdict
@@ -288,19 +340,23 @@ type job struct {
 }
 
 // prepare reads everything a commit's check needs from the repository.
-func (v *verifier) prepare(c *vcs.Commit) *job {
+func (v *verifier) prepare(c *vcs.Commit) (*job, error) {
 	j := &job{c: c}
 	j.own, j.ownErr = v.policyAt(c)
 	if c.ID == v.cfg.TrustRoot || j.ownErr != nil {
-		return j
+		return j, nil
 	}
 	j.sp, j.spErr = signature.Split(c.Raw)
 	if j.spErr != nil || j.sp.Kind == signature.None {
-		return j
+		return j, nil
 	}
 	trees := make([]string, 0, len(c.Parents))
 	for _, pid := range c.Parents {
-		parent := v.commits[pid]
+		parent, err := v.commit(v.nodes[pid])
+		if err != nil {
+			return nil, err
+		}
+		j.parents = append(j.parents, parent)
 		pol, err := v.policyAt(parent)
 		j.pols = append(j.pols, pol)
 		j.polErrs = append(j.polErrs, err)
@@ -309,7 +365,7 @@ func (v *verifier) prepare(c *vcs.Commit) *job {
 	j.verdicts = make([]*signature.Verdict, len(c.Parents))
 	j.vErrs = make([]error, len(c.Parents))
 	j.written, j.writtenErr = v.h.Written(c.Tree, trees)
-	return j
+	return j, nil
 }
 
 // verify checks the signature against each parent's policy; it reads
@@ -355,7 +411,7 @@ func (v *verifier) finish(j *job) {
 	var sigTime time.Time
 	ok := true
 	for i, pid := range c.Parents {
-		parent := v.commits[pid]
+		parent := j.parents[i]
 		pol := j.pols[i]
 		if err := j.polErrs[i]; err != nil {
 			v.fail(c, "policy", "", "", "commit %s: the policy of its parent %s: %v", short(c.ID), short(pid), err)

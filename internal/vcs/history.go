@@ -239,11 +239,10 @@ func (t treeFS) ReadLink(name string) (string, error) {
 func (t treeFS) info(e entry) (fs.FileInfo, error) {
 	fi := fileInfo{name: path.Base(e.name), dir: e.dir, symlink: e.symlink}
 	if !e.dir {
-		o, err := t.r.r.Storer.EncodedObject(plumbing.AnyObject, e.id)
-		if err != nil {
-			return nil, err
-		}
-		fi.size = o.Size()
+		// The size is asked for rarely (listing records asks only whether
+		// a path is a link): find it when asked, from the object's header.
+		r, id := t.r, e.id
+		fi.sizeOf = func() int64 { return r.objectSize(id) }
 	}
 	return fi, nil
 }
@@ -344,12 +343,18 @@ func (f *memFile) Close() error               { return nil }
 type fileInfo struct {
 	name    string
 	size    int64
+	sizeOf  func() int64 // when set, the size
 	dir     bool
 	symlink bool
 }
 
 func (i fileInfo) Name() string { return i.name }
-func (i fileInfo) Size() int64  { return i.size }
+func (i fileInfo) Size() int64 {
+	if i.sizeOf != nil {
+		return i.sizeOf()
+	}
+	return i.size
+}
 func (i fileInfo) Mode() fs.FileMode {
 	if i.dir {
 		return fs.ModeDir | 0o555

@@ -72,6 +72,23 @@ func (r *Repo) rawTree(id plumbing.Hash) ([]byte, error) {
 	return raw, nil
 }
 
+// objectSize returns an object's size without reading its content where
+// the storage allows, or -1 if it cannot be read.
+func (r *Repo) objectSize(id plumbing.Hash) int64 {
+	if s, ok := r.r.Storer.(interface {
+		EncodedObjectSize(plumbing.Hash) (int64, error)
+	}); ok {
+		if n, err := s.EncodedObjectSize(id); err == nil {
+			return n
+		}
+	}
+	o, err := r.r.Storer.EncodedObject(plumbing.AnyObject, id)
+	if err != nil {
+		return -1
+	}
+	return o.Size()
+}
+
 // next cuts the first entry off a raw tree: "MODE NAME\0" and 20 bytes of
 // id.
 func next(raw []byte) (mode, name, id, rest []byte, ok bool) {
