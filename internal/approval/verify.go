@@ -111,8 +111,9 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 	}
 	rep := &Report{Head: top.ID, Commits: len(order), seen: v.nodes, Authors: map[string][]string{}}
 	v.rep = rep
-	if p, err := v.policyAt(top); err == nil {
-		rep.Matrix = p.Matrix
+	headPolicy, _ := v.policyAt(top)
+	if headPolicy != nil {
+		rep.Matrix = headPolicy.Matrix
 	}
 	if _, ok := v.nodes[root.ID]; !ok {
 		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: "trust-root",
@@ -159,7 +160,16 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 		outs[j.index] = v.cur
 		cfg.Cache.put(j.c.ID, v.cur)
 	}
-	for _, out := range outs {
+	for i, out := range outs {
+		// A key the head's policy declares compromised voids every
+		// signature it made, even those its policy then accepted. Checked
+		// here, not cached: a later revocation changes earlier outcomes.
+		if k, bad := headPolicy.Compromised(out.Fingerprint); bad {
+			rep.Failures = append(rep.Failures, Failure{Commit: order[i].id, Rule: "compromised", Fingerprint: k.Fingerprint, Person: k.Owner.ID,
+				Message: fmt.Sprintf("commit %s was signed by %s's key %s, which was revoked as compromised on %s: all its signatures are void",
+					short(order[i].id), k.Owner.Name, k.Fingerprint, k.RevokedAt.UTC().Format(time.RFC3339))})
+			continue
+		}
 		rep.Failures = append(rep.Failures, out.Failures...)
 		rep.Signatures = append(rep.Signatures, out.Signatures...)
 		for k, people := range out.Authors {
@@ -188,10 +198,12 @@ type verifier struct {
 type Outcome struct {
 	// Parents are the commit's parents, so that a later run can walk the
 	// history without reading commits it has checked before.
-	Parents    *[]string           `json:"parents,omitempty"`
-	Failures   []Failure           `json:"failures,omitempty"`
-	Signatures []Signature         `json:"signatures,omitempty"`
-	Authors    map[string][]string `json:"authors,omitempty"`
+	Parents *[]string `json:"parents,omitempty"`
+	// Fingerprint is the key that signed the commit, when it passed.
+	Fingerprint string              `json:"fingerprint,omitempty"`
+	Failures    []Failure           `json:"failures,omitempty"`
+	Signatures  []Signature         `json:"signatures,omitempty"`
+	Authors     map[string][]string `json:"authors,omitempty"`
 }
 
 type loaded struct {
@@ -466,6 +478,7 @@ func (v *verifier) finish(j *job) {
 		}
 	}
 	if ok && signer != nil {
+		v.cur.Fingerprint = fp
 		v.collectSignatures(c, signer, fp, sigTime)
 		v.collectAuthors(c, signer, j.written, j.writtenErr)
 	}

@@ -211,3 +211,93 @@ func TestTrustRoot(t *testing.T) {
 		t.Errorf("unrelated history: failures %+v", rep.Failures)
 	}
 }
+
+// revoke marks Lucia's key revoked for reason at the given time.
+func (l *qmsLab) revoke(reason, at string) {
+	l.Write(staffDir+"/lrossi.md", fmt.Sprintf("---\nid: lrossi\nname: Lucia Rossi\nroles: [JD-003]\nactive_from: 2020-01-01\nkeys:\n"+
+		"  - {type: openpgp, fingerprint: %s, file: lrossi.asc, revoked: {reason: %s, at: %q}}\n---\n", l.lucia, reason, at))
+}
+
+// TestRevocation: a soft revocation (superseded, retired) refuses the
+// signatures made after its time and keeps those made before; a hard one
+// (compromised) voids every signature of the key, even those made before
+// the revocation was recorded.
+func TestRevocation(t *testing.T) {
+	tests := []struct {
+		name, reason, at string
+		revokeFirst      bool // recorded before Lucia's commit, else after it
+		want             string
+	}{
+		{"superseded later than she signs", "superseded", "2099-01-01T00:00:00Z", true, ""},
+		{"retired later than she signs", "retired", "2099-01-01T00:00:00Z", true, ""},
+		{"superseded before she signs", "superseded", "2000-01-01T00:00:00Z", true, "unauthorized"},
+		{"retired before she signs", "retired", "2000-01-01T00:00:00Z", true, "unauthorized"},
+		{"compromised, recorded after she signed", "compromised", "2099-01-01T00:00:00Z", false, "compromised"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newQMS(t)
+			if tc.revokeFirst {
+				l.revoke(tc.reason, tc.at)
+				l.Commit(l.anna, "Record the revocation of Lucia's key")
+			}
+			l.Write("records/incidents/INC-2026-0001.md", "---\nid: INC-2026-0001\n---\nby lucia\n")
+			lucia := l.Commit(l.lucia, "Lucia's change")
+			if !tc.revokeFirst {
+				l.revoke(tc.reason, tc.at)
+				l.Commit(l.anna, "Record the revocation of Lucia's key")
+			}
+			for _, cached := range []bool{false, true} {
+				var rep *Report
+				if cached {
+					// The outcome of Lucia's commit may come from a cache
+					// filled before the revocation: it must still fail.
+					p := filepath.Join(t.TempDir(), "cache")
+					l.Git("checkout", "-q", lucia)
+					l.verifyCached(t, p)
+					l.Git("checkout", "-q", "main")
+					rep = l.verifyCached(t, p)
+				} else {
+					rep = l.verify(t)
+				}
+				if got := rules(rep); got != tc.want {
+					t.Errorf("cached=%v: failures = %+v, want %q", cached, rep.Failures, tc.want)
+				}
+				for _, f := range rep.Failures {
+					if f.Commit != lucia {
+						t.Errorf("failure on %s, want on Lucia's commit %s: %+v", f.Commit, lucia, f)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSSHSignedCommits: a staff member whose key is an SSH key signs
+// commits that verify; an SSH key in no staff record does not.
+func TestSSHSignedCommits(t *testing.T) {
+	l := newQMS(t)
+	key := l.SSHKey("id_tmeier")
+	pub, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(pub))
+	fp := strings.TrimSpace(l.Run(l.Dir, nil, "ssh-keygen", "-l", "-E", "sha256", "-f", key+".pub"))
+	fp = strings.Fields(fp)[1]
+	l.Write("keys/tmeier.pub", fields[0]+" "+fields[1]+"\n")
+	l.Write(staffDir+"/tmeier.md", "---\nid: tmeier\nname: Tobias Meier\nroles: [JD-004]\nactive_from: 2020-01-01\nkeys:\n  - {type: ssh, fingerprint: "+fp+", file: tmeier.pub}\n---\n")
+	l.Commit(l.anna, "Add Tobias")
+	l.Write("records/incidents/INC-2026-0001.md", "---\nid: INC-2026-0001\n---\nby tobias\n")
+	l.Commit(key, "Tobias's change")
+	rep := l.verify(t)
+	if len(rep.Failures) != 0 {
+		t.Fatalf("failures: %+v", rep.Failures)
+	}
+	other := l.SSHKey("id_other")
+	l.Write("records/incidents/INC-2026-0001.md", "---\nid: INC-2026-0001\n---\nby someone\n")
+	l.Commit(other, "Someone else's change")
+	if got := rules(l.verify(t)); got != "bad-signature" {
+		t.Errorf("failures = %q, want bad-signature", got)
+	}
+}

@@ -282,6 +282,20 @@ func (p *Policy) Signer(v *signature.Verdict, t time.Time) (*Person, *Key, error
 	return k.Owner, k, nil
 }
 
+// Compromised returns the key with that fingerprint if this policy
+// declares it compromised: every signature it ever made is void, including
+// those checked against earlier policies that did not know it yet.
+func (p *Policy) Compromised(fingerprint string) (*Key, bool) {
+	if p == nil {
+		return nil, false
+	}
+	k := p.keys[fingerprint]
+	if k == nil || k.Reason != Compromised {
+		return nil, false
+	}
+	return k, true
+}
+
 // Governs reports whether the person holds a role that may change staff,
 // keys and the matrix.
 func (p *Policy) Governs(per *Person) bool {
