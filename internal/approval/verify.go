@@ -436,7 +436,7 @@ func (v *verifier) finish(j *job) {
 			if errors.Is(err, signature.ErrPolicy) {
 				rule = "weak-signature"
 			}
-			v.fail(c, rule, "", "", "commit %s: %v (policy of parent %s)", short(c.ID), err, short(pid))
+			v.fail(c, rule, signature.Issuer(j.sp), "", "commit %s: %v (policy of parent %s)", short(c.ID), err, short(pid))
 			ok = false
 			continue
 		}

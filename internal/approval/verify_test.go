@@ -173,6 +173,9 @@ func TestRefusedCommits(t *testing.T) {
 				if f.Commit == "" || f.Message == "" {
 					t.Errorf("failure without commit or message: %+v", f)
 				}
+				if f.Rule == "bad-signature" && f.Fingerprint == "" {
+					t.Errorf("a bad signature's failure does not name the key: %+v", f)
+				}
 			}
 		})
 	}

@@ -353,3 +353,27 @@ func TestAgreesWithGit(t *testing.T) {
 		t.Error("the genuine merge and encoding commits must verify")
 	}
 }
+
+func TestIssuer(t *testing.T) {
+	l := newLab(t)
+	fpr := l.GPGKey("Issuer Test <issuer@example.com>", "ed25519")
+	s, err := Split(commit(l, "pgp", "user.signingkey="+fpr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Issuer(s); got != fpr {
+		t.Errorf("Issuer(OpenPGP) = %q, want %q", got, fpr)
+	}
+	key := filepath.Join(l.Dir, "id_issuer")
+	l.Run(l.Dir, nil, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key)
+	s, err = Split(commit(l, "ssh", "gpg.format=ssh", "user.signingkey="+key+".pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Issuer(s), ssh.FingerprintSHA256(parsePub(t, key+".pub")); got != want {
+		t.Errorf("Issuer(SSH) = %q, want %q", got, want)
+	}
+	if got := Issuer(&Signed{Kind: OpenPGP, Signature: []byte("garbage")}); got != "" {
+		t.Errorf("Issuer(garbage) = %q, want empty", got)
+	}
+}

@@ -172,3 +172,28 @@ func VerifySSH(payload, armored []byte, keys []ssh.PublicKey) (*Verdict, error) 
 	}
 	return nil, fmt.Errorf("signed by SSH key %s, which is not among the keys given", fp)
 }
+
+// Issuer names the key a signature claims to be made by, without checking
+// it: the OpenPGP issuer fingerprint (or key id, "0x..."), or the SSH key's
+// fingerprint; empty when the signature cannot be read. Failures use it to
+// say who signed a commit that no policy accepts.
+func Issuer(s *Signed) string {
+	switch s.Kind {
+	case OpenPGP:
+		sig, err := readSignature(s.Signature)
+		if err != nil {
+			return ""
+		}
+		if sig.IssuerFingerprint != nil {
+			return upperHex(sig.IssuerFingerprint)
+		}
+		if sig.IssuerKeyId != nil {
+			return fmt.Sprintf("0x%016X", *sig.IssuerKeyId)
+		}
+	case SSH:
+		if sig, err := sshsig.Unarmor(s.Signature); err == nil {
+			return ssh.FingerprintSHA256(sig.PublicKey)
+		}
+	}
+	return ""
+}
