@@ -1,0 +1,291 @@
+package clone
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"crypto/sha1"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Integrity is what Verify found in an object store.
+type Integrity struct {
+	// Objects is how many objects were read and hashed; Packs and Loose
+	// say where they were.
+	Objects int `json:"objects"`
+	Packs   int `json:"packs"`
+	Loose   int `json:"loose"`
+	// Reachable is how many objects the refs reach.
+	Reachable int `json:"reachable"`
+	// Missing are objects a ref or another object refers to that are in
+	// no pack and not loose.
+	Missing []Missing `json:"missing"`
+	// Corrupt are objects (or whole files) whose bytes are damaged.
+	Corrupt []Corrupt `json:"corrupt"`
+}
+
+// Missing is an object that should be there and is not.
+type Missing struct {
+	ID ID `json:"id"`
+	// From is the object or ref that refers to it.
+	From string `json:"from"`
+}
+
+// Root is a starting point of reachability: a ref and the object it names.
+type Root struct {
+	Name string
+	ID   ID
+}
+
+// Verify reads every object in objectsDir (and its alternates), checks
+// that each hashes to its id, and that every object reachable from roots is
+// there, the way 'git fsck --full' sees the store. Commits listed in shallow
+// have no parents to follow. It only reads. workers <= 0 means one per CPU.
+func Verify(objectsDir string, roots []Root, shallow []ID, workers int) (*Integrity, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	dirs, err := objectDirs(objectsDir)
+	if err != nil {
+		return nil, err
+	}
+	res := &Integrity{Missing: []Missing{}, Corrupt: []Corrupt{}}
+	known := map[ID]object{}
+	bad := map[ID]bool{}
+	add := func(os []object, cs []Corrupt) {
+		for _, o := range os {
+			known[o.id] = o
+		}
+		res.Objects += len(os)
+		for _, c := range cs {
+			if !c.ID.IsZero() {
+				bad[c.ID] = true
+			}
+		}
+		res.Corrupt = append(res.Corrupt, cs...)
+	}
+	for di, dir := range dirs {
+		label := func(p string) string {
+			r, err := filepath.Rel(objectsDir, p)
+			if di > 0 || err != nil {
+				return p
+			}
+			return r
+		}
+		idxs, _ := filepath.Glob(filepath.Join(dir, "pack", "*.idx"))
+		sort.Strings(idxs)
+		for _, ip := range idxs {
+			pp := strings.TrimSuffix(ip, ".idx") + ".pack"
+			ib, err := os.ReadFile(ip)
+			if err != nil {
+				return nil, err
+			}
+			ix, err := parseIndex(ib)
+			if err != nil {
+				add(nil, []Corrupt{{Path: label(ip), Message: err.Error()}})
+				continue
+			}
+			pb, err := readPack(pp)
+			if err != nil {
+				return nil, err
+			}
+			r := checkPack(label(pp), pb.data, ix, workers)
+			pb.close()
+			add(r.objects, r.bad)
+			res.Packs++
+		}
+		os_, cs, err := checkLoose(dir, label, workers)
+		if err != nil {
+			return nil, err
+		}
+		res.Loose += len(os_) + len(cs)
+		add(os_, cs)
+	}
+
+	// Reachability, from every root.
+	isShallow := map[ID]bool{}
+	for _, id := range shallow {
+		isShallow[id] = true
+	}
+	seen := map[ID]bool{}
+	var queue []ID
+	visit := func(id ID, from string) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		if _, ok := known[id]; ok {
+			queue = append(queue, id)
+			return
+		}
+		if !bad[id] {
+			res.Missing = append(res.Missing, Missing{ID: id, From: from})
+		}
+	}
+	for _, r := range roots {
+		visit(r.ID, r.Name)
+	}
+	for len(queue) > 0 {
+		id := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		o := known[id]
+		es := o.edges
+		if o.typ == objCommit && isShallow[id] && len(es) > 0 {
+			es = es[:1]
+		}
+		for _, e := range es {
+			visit(e, typeName(o.typ)+" "+id.String())
+		}
+	}
+	res.Reachable = len(seen) - len(res.Missing)
+	sort.Slice(res.Missing, func(i, j int) bool { return bytes.Compare(res.Missing[i].ID[:], res.Missing[j].ID[:]) < 0 })
+	sort.SliceStable(res.Corrupt, func(i, j int) bool {
+		a, b := res.Corrupt[i], res.Corrupt[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return bytes.Compare(a.ID[:], b.ID[:]) < 0
+	})
+	return res, nil
+}
+
+// objectDirs is objectsDir followed by its alternates, recursively.
+func objectDirs(objectsDir string) ([]string, error) {
+	var dirs []string
+	seen := map[string]bool{}
+	var walk func(d string, depth int) error
+	walk = func(d string, depth int) error {
+		d = filepath.Clean(d)
+		if seen[d] || depth > 5 {
+			return nil
+		}
+		seen[d] = true
+		if _, err := os.Stat(d); err != nil {
+			return fmt.Errorf("object directory: %w", err)
+		}
+		dirs = append(dirs, d)
+		f, err := os.Open(filepath.Join(d, "info", "alternates"))
+		if err != nil {
+			return nil
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			if !filepath.IsAbs(line) {
+				line = filepath.Join(d, line)
+			}
+			if err := walk(line, depth+1); err != nil {
+				return err
+			}
+		}
+		return sc.Err()
+	}
+	err := walk(objectsDir, 0)
+	return dirs, err
+}
+
+// checkLoose reads and hashes every loose object under dir.
+func checkLoose(dir string, label func(string) string, workers int) ([]object, []Corrupt, error) {
+	var files []string
+	fans, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range fans {
+		if !f.IsDir() || len(f.Name()) != 2 || !isHex(f.Name()) {
+			continue
+		}
+		es, err := os.ReadDir(filepath.Join(dir, f.Name()))
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range es {
+			if len(e.Name()) == 38 && isHex(e.Name()) {
+				files = append(files, filepath.Join(dir, f.Name(), e.Name()))
+			}
+		}
+	}
+	var (
+		mu   sync.Mutex
+		objs []object
+		bad  []Corrupt
+		next int
+		wg   sync.WaitGroup
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if next >= len(files) {
+					mu.Unlock()
+					return
+				}
+				p := files[next]
+				next++
+				mu.Unlock()
+				id, _ := ParseID(filepath.Base(filepath.Dir(p)) + filepath.Base(p))
+				b, err := os.ReadFile(p)
+				var o object
+				if err == nil {
+					o, err = looseObject(id, b)
+				}
+				mu.Lock()
+				if err != nil {
+					bad = append(bad, Corrupt{ID: id, Path: label(p), Message: err.Error()})
+				} else {
+					objs = append(objs, o)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return objs, bad, nil
+}
+
+// looseObject checks one loose object file's bytes against its id.
+func looseObject(id ID, b []byte) (object, error) {
+	zr, err := zlib.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return object{}, fmt.Errorf("zlib: %w", err)
+	}
+	raw, err := io.ReadAll(io.LimitReader(zr, maxObject+64))
+	if err != nil {
+		return object{}, fmt.Errorf("zlib: %w", err)
+	}
+	typ, data, err := looseHeader(raw)
+	if err != nil {
+		return object{}, err
+	}
+	if got := ID(sha1.Sum(raw)); got != id {
+		return object{}, fmt.Errorf("%s content hashes to %s", typeName(typ), got)
+	}
+	es, err := edges(typ, data, nil)
+	if err != nil {
+		return object{}, fmt.Errorf("%s: %w", typeName(typ), err)
+	}
+	return object{id: id, typ: typ, edges: es}, nil
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
