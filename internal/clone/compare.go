@@ -152,7 +152,7 @@ func (s RefState) Describe(side, ref string) string {
 		if !s.Base.IsZero() {
 			base = "last common commit " + s.Base.Short()
 		}
-		return fmt.Sprintf("diverged: %d here, %d on %s, %s", s.Ahead, s.Behind, ref, base)
+		return fmt.Sprintf("diverged: %s only here, %s only on %s, %s", commits(s.Ahead), commits(s.Behind), ref, base)
 	case Moved:
 		return fmt.Sprintf("tag differs from %s's", ref)
 	case Extra:
