@@ -1,10 +1,11 @@
+//go:build unix
+
 package main
 
 import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -51,12 +53,14 @@ func cmdGitDaemon(ts *testscript.TestScript, neg bool, args []string) {
 		cmd := exec.Command("git", "daemon", "--export-all", "--reuseaddr", "--informative-errors",
 			"--listen=127.0.0.1", "--port="+strconv.Itoa(port), "--base-path="+base, base)
 		cmd.Env = os.Environ()
-		cmd.Stderr = io.Discard
+		// Its own process group, so that stopping it stops the
+		// upload-pack processes it forked too.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		ts.Check(cmd.Start())
 		exited := make(chan struct{})
 		go func() { cmd.Wait(); close(exited) }()
 		stop := func() {
-			cmd.Process.Kill()
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-exited
 		}
 		if waitListening(port, exited) {

@@ -99,7 +99,7 @@ func runCloneCheck(ctx context.Context, opts cloneOptions, env *Env) error {
 			unreachable = append(unreachable, "mirrors not compared: origin cannot be reached")
 		} else {
 			for _, u := range opts.mirrors {
-				m, err := clone.CheckMirror(ctx, reports[0], u, copts)
+				m, err := clone.CheckMirror(ctx, reports[0], clone.AbsURL(env.Dir, u), copts)
 				var re *clone.RemoteError
 				switch {
 				case errors.As(err, &re):
@@ -107,6 +107,7 @@ func runCloneCheck(ctx context.Context, opts cloneOptions, env *Env) error {
 				case err != nil:
 					return err
 				}
+				m.URL = u // as the user wrote it
 				mirrors = append(mirrors, m)
 				findings = append(findings, m.Findings(reports[0].Remote)...)
 			}
@@ -154,7 +155,7 @@ func printClone(w io.Writer, name string, r *clone.Report) {
 		bad := len(in.Missing) + len(in.Corrupt)
 		verdict := "all intact"
 		if bad > 0 {
-			verdict = fmt.Sprintf("%s missing, %s damaged", plural(len(in.Missing), "object"), plural(len(in.Corrupt), "object or file"))
+			verdict = fmt.Sprintf("%d missing, %d damaged", len(in.Missing), len(in.Corrupt))
 		}
 		fmt.Fprintf(w, "  objects: %s hashed (%s, %d loose), %d reachable from refs: %s\n",
 			countWord(in.Objects), plural(in.Packs, "pack"), in.Loose, in.Reachable, verdict)

@@ -201,12 +201,12 @@ func fetchURL(ctx context.Context, repo *Repo, remote string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return absURL(repo.Dir, strings.TrimSpace(string(out))), nil
+	return AbsURL(repo.Dir, strings.TrimSpace(string(out))), nil
 }
 
-// absURL makes a local path URL absolute against dir; real URLs and
-// scp-like ssh addresses (host:path) are kept.
-func absURL(dir, u string) string {
+// AbsURL makes a remote given as a relative path absolute against dir;
+// URLs and scp-like ssh addresses (host:path) are kept as they are.
+func AbsURL(dir, u string) string {
 	if strings.Contains(u, "://") || filepath.IsAbs(u) {
 		return u
 	}
@@ -236,7 +236,7 @@ func CheckMirror(ctx context.Context, rep *Report, url string, opts Options) (*M
 	}
 	nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	mirrorURL := absURL(rep.repo.Dir, url)
+	mirrorURL := AbsURL(rep.repo.Dir, url)
 	refs, err := LsRemote(nctx, rep.repo.Dir, mirrorURL)
 	if err != nil {
 		m.Unreachable = err.Error()

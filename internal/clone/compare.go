@@ -152,7 +152,7 @@ func (s RefState) Describe(side, ref string) string {
 		if !s.Base.IsZero() {
 			base = "last common commit " + s.Base.Short()
 		}
-		return fmt.Sprintf("diverged: %s only here, %s only on %s, %s", commits(s.Ahead), commits(s.Behind), ref, base)
+		return fmt.Sprintf("diverged: %s only %s, %s only on %s, %s", commits(s.Ahead), onSide(side), commits(s.Behind), ref, base)
 	case Moved:
 		return fmt.Sprintf("tag differs from %s's", ref)
 	case Extra:

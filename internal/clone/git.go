@@ -57,7 +57,12 @@ func (e *GitError) Error() string { return "git " + e.Args[0] + ": " + lastLines
 func (e *GitError) Unwrap() error { return e.Err }
 
 func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
@@ -299,7 +304,11 @@ func newScratch(ctx context.Context, objectsDir string) (*scratch, error) {
 
 // fetch brings the named refs of remote (a URL) into the scratch repository.
 func (s *scratch) fetch(ctx context.Context, remote string, refs []string) error {
+	// The fetched objects are kept as a pack: unpacked into loose objects,
+	// git would "freshen" (touch) the clone's copies of objects it
+	// already has, changing the clone.
 	args := []string{"-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "fetch.writeCommitGraph=false",
+		"-c", "fetch.unpackLimit=1", "-c", "transfer.unpackLimit=1",
 		"fetch", "-q", "--no-tags", "--no-write-fetch-head", "--", remote}
 	for _, r := range refs {
 		s.n++
