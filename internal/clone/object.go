@@ -50,8 +50,10 @@ type inflater struct {
 // inflate decompresses src, which must hold exactly size bytes once
 // inflated and end with a valid zlib checksum.
 func (z *inflater) inflate(src []byte, size int) ([]byte, error) {
-	if size < 0 || size > maxObject {
-		return nil, fmt.Errorf("object size %d out of range", size)
+	// zlib cannot inflate more than about 1032 times: a larger size is a
+	// damaged header, and must not make us allocate it.
+	if size < 0 || size > maxObject || size > 1100*len(src)+64 {
+		return nil, fmt.Errorf("object size %d out of range for %d compressed bytes", size, len(src))
 	}
 	z.br.Reset(src)
 	if z.r == nil {
@@ -95,7 +97,7 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 	if !ok || dst > maxObject {
 		return nil, errors.New("delta announces a bad result size")
 	}
-	out := make([]byte, 0, dst)
+	out := make([]byte, 0, min(dst, uint64(len(base)+len(delta))))
 	for len(delta) > 0 {
 		op := delta[0]
 		delta = delta[1:]
