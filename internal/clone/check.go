@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -57,15 +58,37 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Dir: repo.Dir, Remote: opts.Remote, Refs: []RefState{}, repo: repo}
-	if rep.URL, err = repo.RemoteURL(ctx, opts.Remote); err != nil {
-		return nil, err
+
+	// The remote, the working tree, the refs and the objects are read at
+	// the same time: most of the wall time is git starting and the network.
+	nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	var (
+		wg                  sync.WaitGroup
+		there               Refs
+		urlErr, lsErr, wErr error
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		rep.URL, urlErr = repo.RemoteURL(ctx, opts.Remote)
+	}()
+	go func() {
+		defer wg.Done()
+		there, lsErr = LsRemote(nctx, repo.Dir, opts.Remote)
+	}()
+	if !repo.Bare {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep.Worktree, wErr = Status(ctx, repo.Dir)
+		}()
 	}
 	all, err := repo.Refs(ctx)
 	if err != nil {
+		wg.Wait()
 		return nil, err
 	}
-
-	// Objects are hashed while the remote answers.
 	type verified struct {
 		in  *Integrity
 		err error
@@ -77,14 +100,18 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 			vc <- verified{in, err}
 		}()
 	}
+	wg.Wait()
+	if urlErr != nil {
+		return nil, urlErr
+	}
+	if wErr != nil {
+		return nil, wErr
+	}
 
 	var remoteErr error
-	nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	defer cancel()
-	there, err := LsRemote(nctx, repo.Dir, opts.Remote)
-	if err != nil {
-		remoteErr = err
-		rep.Unreachable = err.Error()
+	if lsErr != nil {
+		remoteErr = lsErr
+		rep.Unreachable = lsErr.Error()
 	} else {
 		rep.remoteRefs = there
 		here, tracking := Refs{}, map[string]Root{}
@@ -97,11 +124,8 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 				tracking["refs/heads/"+strings.TrimPrefix(r.Name, prefix)] = r
 			}
 		}
-		url, uerr := fetchURL(ctx, repo, opts.Remote)
+		url := func() (string, error) { return fetchURL(ctx, repo, opts.Remote) }
 		g, done, gerr := graphFor(nctx, repo, here, there, tracking, []source{{url, there}})
-		if uerr != nil {
-			gerr = uerr
-		}
 		defer done()
 		rep.Refs = Compare(here, there, tracking, g)
 		if gerr != nil {
@@ -109,11 +133,6 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 		}
 	}
 
-	if !repo.Bare {
-		if rep.Worktree, err = Status(ctx, repo.Dir); err != nil {
-			return nil, err
-		}
-	}
 	if !opts.RefsOnly {
 		v := <-vc
 		if v.err != nil {
@@ -124,9 +143,10 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	return rep, remoteErr
 }
 
-// source is a remote to fetch from and the refs it advertised.
+// source is a remote to fetch from (its URL worked out only when
+// needed) and the refs it advertised.
 type source struct {
-	url  string
+	url  func() (string, error)
 	refs Refs
 }
 
@@ -153,7 +173,7 @@ func graphFor(ctx context.Context, repo *Repo, here Refs, there Refs, tracking m
 		return nil, noop, err
 	}
 	type want struct {
-		url  string
+		url  func() (string, error)
 		refs []string
 	}
 	var wants []want
@@ -178,7 +198,11 @@ func graphFor(ctx context.Context, repo *Repo, here Refs, there Refs, tracking m
 		return nil, noop, err
 	}
 	for _, w := range wants {
-		if err := s.fetch(ctx, w.url, w.refs); err != nil {
+		url, err := w.url()
+		if err == nil {
+			err = s.fetch(ctx, url, w.refs)
+		}
+		if err != nil {
 			return gitGraph{ctx, s.dir}, s.close, fmt.Errorf("fetching the missing commits into a scratch repository: %w", err)
 		}
 	}
@@ -242,11 +266,9 @@ func CheckMirror(ctx context.Context, rep *Report, url string, opts Options) (*M
 		m.Unreachable = err.Error()
 		return m, err
 	}
-	origin, err := fetchURL(ctx, rep.repo, rep.Remote)
-	if err != nil {
-		return nil, err
-	}
-	g, done, gerr := graphFor(nctx, rep.repo, nil, nil, nil, []source{{origin, rep.remoteRefs}, {mirrorURL, refs}})
+	origin := func() (string, error) { return fetchURL(ctx, rep.repo, rep.Remote) }
+	mirror := func() (string, error) { return mirrorURL, nil }
+	g, done, gerr := graphFor(nctx, rep.repo, nil, nil, nil, []source{{origin, rep.remoteRefs}, {mirror, refs}})
 	defer done()
 	m.Refs = Compare(refs, rep.remoteRefs, nil, g)
 	if gerr != nil {
@@ -272,15 +294,24 @@ func (w *Worktree) Clean() bool {
 // Status reads a working tree's uncommitted changes and stashes without
 // refreshing the index.
 func Status(ctx context.Context, dir string) (*Worktree, error) {
+	var (
+		st     []byte
+		stErr  error
+		stashd = make(chan struct{})
+	)
+	go func() {
+		st, stErr = git(ctx, dir, nil, "stash", "list", "--format=%gd")
+		close(stashd)
+	}()
 	out, err := git(ctx, dir, nil, "--no-optional-locks", "status", "--porcelain=v2", "-z")
+	<-stashd
 	if err != nil {
 		return nil, err
+	}
+	if stErr != nil {
+		return nil, stErr
 	}
 	w, err := ParseStatus(out)
-	if err != nil {
-		return nil, err
-	}
-	st, err := git(ctx, dir, nil, "stash", "list", "--format=%gd")
 	if err != nil {
 		return nil, err
 	}

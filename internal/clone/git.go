@@ -84,28 +84,28 @@ var ErrNotRepository = errors.New("not a Git repository")
 
 // Open finds the repository holding dir.
 func Open(ctx context.Context, dir string) (*Repo, error) {
-	out, err := git(ctx, dir, nil, "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir", "--is-bare-repository", "--show-object-format")
+	args := []string{"rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir", "--is-bare-repository", "--show-object-format"}
+	out, err := git(ctx, dir, nil, append(args, "--show-toplevel")...)
+	var ge *GitError
+	if errors.As(err, &ge) && strings.Contains(ge.Msg, "work tree") { // bare: no top level
+		out, err = git(ctx, dir, nil, args...)
+	}
 	if err != nil {
-		var ge *GitError
 		if errors.As(err, &ge) && strings.Contains(ge.Msg, "not a git repository") {
 			return nil, fmt.Errorf("%s: %w", dir, ErrNotRepository)
 		}
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	f := strings.Fields(string(out))
-	if len(f) != 4 {
+	f := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(f) != 4 && len(f) != 5 {
 		return nil, fmt.Errorf("%s: git rev-parse said %q", dir, out)
 	}
 	if f[3] != "sha1" {
 		return nil, fmt.Errorf("%s: object format %s is not supported (only sha1)", dir, f[3])
 	}
 	r := &Repo{GitDir: f[0], CommonDir: f[1], Bare: f[2] == "true", Dir: f[0]}
-	if !r.Bare {
-		top, err := git(ctx, dir, nil, "rev-parse", "--show-toplevel")
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", dir, err)
-		}
-		r.Dir = strings.TrimSpace(string(top))
+	if len(f) == 5 && !r.Bare {
+		r.Dir = f[4]
 	}
 	return r, nil
 }
@@ -116,10 +116,16 @@ func (r *Repo) ObjectsDir() string { return filepath.Join(r.CommonDir, "objects"
 // LocalRef is one ref of a clone.
 type LocalRef = Root
 
-// Refs lists every ref of the repository (HEAD included when it names a
-// commit), as git for-each-ref does.
+// Refs lists every ref of the repository, HEAD included when it names a
+// commit.
 func (r *Repo) Refs(ctx context.Context) ([]Root, error) {
-	out, err := git(ctx, r.Dir, nil, "for-each-ref", "--format=%(objectname) %(refname)")
+	// show-ref --head lists HEAD (when it names a commit) and every ref;
+	// it fails, saying nothing, when there are none.
+	out, err := git(ctx, r.Dir, nil, "show-ref", "--head")
+	var ge *GitError
+	if errors.As(err, &ge) && strings.TrimSpace(string(out)) == "" && !strings.Contains(ge.Msg, "fatal") {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -131,14 +137,9 @@ func (r *Repo) Refs(ctx context.Context) ([]Root, error) {
 		h, name, _ := strings.Cut(line, " ")
 		id, err := ParseID(h)
 		if err != nil {
-			return nil, fmt.Errorf("git for-each-ref: %w", err)
+			return nil, fmt.Errorf("git show-ref: %w", err)
 		}
 		refs = append(refs, Root{Name: name, ID: id})
-	}
-	if out, err := git(ctx, r.Dir, nil, "rev-parse", "--verify", "-q", "HEAD"); err == nil {
-		if id, err := ParseID(strings.TrimSpace(string(out))); err == nil {
-			refs = append(refs, Root{Name: "HEAD", ID: id})
-		}
 	}
 	return refs, nil
 }

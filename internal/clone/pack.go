@@ -257,7 +257,7 @@ func checkPack(name string, pack []byte, ix *packIndex, workers int) packResult 
 			defer wg.Done()
 			var z inflater
 			h := sha1.New()
-			var scratch []ID
+			var scratch, arena []ID
 			for {
 				mu.Lock()
 				for len(stack) == 0 && pending > 0 {
@@ -289,7 +289,13 @@ func checkPack(name string, pack []byte, ix *packIndex, workers int) packResult 
 					if err == nil {
 						o := object{id: id, typ: typ}
 						if len(scratch) > 0 {
-							o.edges = append([]ID(nil), scratch...)
+							// Edges live in large shared chunks: one
+							// allocation per object would dominate.
+							if cap(arena)-len(arena) < len(scratch) {
+								arena = make([]ID, 0, max(1<<14, len(scratch)))
+							}
+							arena = append(arena, scratch...)
+							o.edges = arena[len(arena)-len(scratch) : len(arena) : len(arena)]
 						}
 						out.objects = append(out.objects, o)
 					}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"crypto/sha1"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -57,12 +58,10 @@ func Verify(objectsDir string, roots []Root, shallow []ID, workers int) (*Integr
 		return nil, err
 	}
 	res := &Integrity{Missing: []Missing{}, Corrupt: []Corrupt{}}
-	known := map[ID]object{}
+	var objs []object
 	bad := map[ID]bool{}
 	add := func(os []object, cs []Corrupt) {
-		for _, o := range os {
-			known[o.id] = o
-		}
+		objs = append(objs, os...)
 		res.Objects += len(os)
 		for _, c := range cs {
 			if !c.ID.IsZero() {
@@ -110,41 +109,47 @@ func Verify(objectsDir string, roots []Root, shallow []ID, workers int) (*Integr
 	}
 
 	// Reachability, from every root.
+	known := newTable(objs)
 	isShallow := map[ID]bool{}
 	for _, id := range shallow {
 		isShallow[id] = true
 	}
-	seen := map[ID]bool{}
-	var queue []ID
-	visit := func(id ID, from string) {
-		if seen[id] {
+	seen := make([]bool, len(objs))
+	missing := map[ID]bool{}
+	reached := 0
+	var queue []int32
+	visit := func(id ID, from func() string) {
+		k := known.find(objs, id)
+		if k < 0 {
+			if !bad[id] && !missing[id] {
+				missing[id] = true
+				res.Missing = append(res.Missing, Missing{ID: id, From: from()})
+			}
 			return
 		}
-		seen[id] = true
-		if _, ok := known[id]; ok {
-			queue = append(queue, id)
-			return
-		}
-		if !bad[id] {
-			res.Missing = append(res.Missing, Missing{ID: id, From: from})
+		if !seen[k] {
+			seen[k] = true
+			reached++
+			queue = append(queue, int32(k))
 		}
 	}
 	for _, r := range roots {
-		visit(r.ID, r.Name)
+		visit(r.ID, func() string { return r.Name })
 	}
 	for len(queue) > 0 {
-		id := queue[len(queue)-1]
+		k := queue[len(queue)-1]
 		queue = queue[:len(queue)-1]
-		o := known[id]
+		o := &objs[k]
 		es := o.edges
-		if o.typ == objCommit && isShallow[id] && len(es) > 0 {
+		if o.typ == objCommit && len(es) > 0 && len(isShallow) > 0 && isShallow[o.id] {
 			es = es[:1]
 		}
+		from := func() string { return typeName(o.typ) + " " + o.id.String() }
 		for _, e := range es {
-			visit(e, typeName(o.typ)+" "+id.String())
+			visit(e, from)
 		}
 	}
-	res.Reachable = len(seen) - len(res.Missing)
+	res.Reachable = reached
 	sort.Slice(res.Missing, func(i, j int) bool { return bytes.Compare(res.Missing[i].ID[:], res.Missing[j].ID[:]) < 0 })
 	sort.SliceStable(res.Corrupt, func(i, j int) bool {
 		a, b := res.Corrupt[i], res.Corrupt[j]
@@ -288,4 +293,45 @@ func isHex(s string) bool {
 		}
 	}
 	return true
+}
+
+// table finds objects by id: open addressing on the id's first bytes,
+// which SHA-1 already spreads evenly. Much faster than a map keyed by the
+// whole id, and it is looked up once per tree entry.
+type table struct {
+	slots []int32 // object index + 1; 0 is empty
+	mask  uint64
+}
+
+func newTable(objs []object) table {
+	n := uint64(16)
+	for n < uint64(len(objs))*2 {
+		n *= 2
+	}
+	t := table{slots: make([]int32, n), mask: n - 1}
+	for i := range objs {
+		if t.find(objs, objs[i].id) >= 0 {
+			continue // the same object packed twice, or also loose
+		}
+		h := binary.LittleEndian.Uint64(objs[i].id[:8]) & t.mask
+		for t.slots[h] != 0 {
+			h = (h + 1) & t.mask
+		}
+		t.slots[h] = int32(i + 1)
+	}
+	return t
+}
+
+func (t table) find(objs []object, id ID) int {
+	h := binary.LittleEndian.Uint64(id[:8]) & t.mask
+	for {
+		s := t.slots[h]
+		if s == 0 {
+			return -1
+		}
+		if objs[s-1].id == id {
+			return int(s - 1)
+		}
+		h = (h + 1) & t.mask
+	}
 }
