@@ -125,11 +125,13 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 			}
 		}
 		url := func() (string, error) { return fetchURL(ctx, repo, opts.Remote) }
-		g, done, gerr := graphFor(nctx, repo, here, there, tracking, []source{{url, there}})
-		defer done()
+		g := &lazyGraph{build: func() (Graph, func(), error) {
+			return graphFor(nctx, repo, here, there, tracking, []source{{url, there}})
+		}}
+		defer g.close()
 		rep.Refs = Compare(here, there, tracking, g)
-		if gerr != nil {
-			noteUnknown(rep.Refs, gerr)
+		if g.err != nil {
+			noteUnknown(rep.Refs, g.err)
 		}
 	}
 
@@ -212,7 +214,7 @@ func graphFor(ctx context.Context, repo *Repo, here Refs, there Refs, tracking m
 // noteUnknown explains refs whose ancestry could not be worked out.
 func noteUnknown(states []RefState, err error) {
 	for i := range states {
-		if states[i].State == Unknown && states[i].Note != "" {
+		if states[i].State == Unknown && states[i].Note != "" && states[i].Note != err.Error() {
 			states[i].Note = err.Error() + " (" + states[i].Note + ")"
 		}
 	}
@@ -268,11 +270,13 @@ func CheckMirror(ctx context.Context, rep *Report, url string, opts Options) (*M
 	}
 	origin := func() (string, error) { return fetchURL(ctx, rep.repo, rep.Remote) }
 	mirror := func() (string, error) { return mirrorURL, nil }
-	g, done, gerr := graphFor(nctx, rep.repo, nil, nil, nil, []source{{origin, rep.remoteRefs}, {mirror, refs}})
-	defer done()
+	g := &lazyGraph{build: func() (Graph, func(), error) {
+		return graphFor(nctx, rep.repo, nil, nil, nil, []source{{origin, rep.remoteRefs}, {mirror, refs}})
+	}}
+	defer g.close()
 	m.Refs = Compare(refs, rep.remoteRefs, nil, g)
-	if gerr != nil {
-		noteUnknown(m.Refs, gerr)
+	if g.err != nil {
+		noteUnknown(m.Refs, g.err)
 	}
 	return m, nil
 }
@@ -369,4 +373,42 @@ func ParseStatus(b []byte) (*Worktree, error) {
 		}
 	}
 	return w, nil
+}
+
+// lazyGraph builds its Graph on the first question: when every ref is in
+// sync, no commit needs looking up, and no git process needs starting.
+type lazyGraph struct {
+	build func() (Graph, func(), error)
+	g     Graph
+	done  func()
+	err   error
+	built bool
+}
+
+func (l *lazyGraph) get() Graph {
+	if !l.built {
+		l.built = true
+		l.g, l.done, l.err = l.build()
+	}
+	return l.g
+}
+
+func (l *lazyGraph) Count(a, b ID) (int, int, ID, error) {
+	if g := l.get(); g != nil {
+		return g.Count(a, b)
+	}
+	return 0, 0, ID{}, l.err
+}
+
+func (l *lazyGraph) Unique(tip ID, others []ID) (int, error) {
+	if g := l.get(); g != nil {
+		return g.Unique(tip, others)
+	}
+	return 0, l.err
+}
+
+func (l *lazyGraph) close() {
+	if l.done != nil {
+		l.done()
+	}
 }
