@@ -291,7 +291,7 @@ func newScratch(ctx context.Context, objectsDir string) (*scratch, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := git(ctx, dir, nil, "init", "-q", "--bare", "."); err != nil {
+	if _, err := git(ctx, dir, nil, "init", "-q", "--bare", "--template=", "."); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
