@@ -53,12 +53,6 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 60 * time.Second
 	}
-	repo, err := Open(ctx, dir)
-	if err != nil {
-		return nil, err
-	}
-	rep := &Report{Dir: repo.Dir, Remote: opts.Remote, Refs: []RefState{}, repo: repo}
-
 	// The remote, the working tree, the refs and the objects are read at
 	// the same time: most of the wall time is git starting and the network.
 	nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
@@ -68,14 +62,22 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 		there               Refs
 		urlErr, lsErr, wErr error
 	)
-	wg.Add(2)
+	lsDone := make(chan struct{})
+	go func() {
+		defer close(lsDone)
+		there, lsErr = LsRemote(nctx, dir, opts.Remote)
+	}()
+	repo, err := Open(ctx, dir)
+	if err != nil {
+		cancel()
+		<-lsDone
+		return nil, err
+	}
+	rep := &Report{Dir: repo.Dir, Remote: opts.Remote, Refs: []RefState{}, repo: repo}
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		rep.URL, urlErr = repo.RemoteURL(ctx, opts.Remote)
-	}()
-	go func() {
-		defer wg.Done()
-		there, lsErr = LsRemote(nctx, repo.Dir, opts.Remote)
 	}()
 	if !repo.Bare {
 		wg.Add(1)
@@ -87,6 +89,7 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	all, err := repo.Refs(ctx)
 	if err != nil {
 		wg.Wait()
+		<-lsDone
 		return nil, err
 	}
 	type verified struct {
@@ -101,6 +104,7 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 		}()
 	}
 	wg.Wait()
+	<-lsDone
 	if urlErr != nil {
 		return nil, urlErr
 	}

@@ -159,6 +159,9 @@ func (s RefState) Describe(side, ref string) string {
 		if s.Ahead > 0 {
 			return fmt.Sprintf("only %s (%s not on %s)", onSide(side), commits(s.Ahead), ref)
 		}
+		if side == "local" && strings.HasPrefix(s.Ref, "refs/heads/") && s.Note == "" {
+			return "only locally (its commits are all on " + ref + ")"
+		}
 		return "only " + onSide(side)
 	case Absent:
 		return "missing " + onSide(side)

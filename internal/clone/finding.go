@@ -27,7 +27,8 @@ const (
 
 // Findings lists every deviation of the clone, labelled with path (the
 // clone as the user named it). Uncommitted work is a warning: it is not
-// backed up, but it is not a deviation of the clone from origin either.
+// backed up, but it is not a deviation of the clone from origin either; so
+// is a local branch whose every commit is on the remote.
 func (r *Report) Findings(path string) []qms.Finding {
 	var fs []qms.Finding
 	add := func(rule string, sev qms.Severity, format string, a ...any) {
@@ -45,7 +46,12 @@ func (r *Report) Findings(path string) []qms.Finding {
 		if rule == "" {
 			rule = RuleUnknown
 		}
-		add(rule, qms.Error, "%s: %s", s.Ref, s.Describe("local", r.Remote))
+		sev := qms.Error
+		if s.State == Extra && s.Ahead == 0 && s.Note == "" && strings.HasPrefix(s.Ref, "refs/heads/") {
+			// Every commit of the branch is on the remote: only its name is not.
+			sev = qms.Warning
+		}
+		add(rule, sev, "%s: %s", s.Ref, s.Describe("local", r.Remote))
 	}
 	if r.Objects != nil {
 		for _, m := range r.Objects.Missing {
