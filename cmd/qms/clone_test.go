@@ -29,6 +29,37 @@ func init() {
 	extraCmds["githttp"] = cmdGitHTTP
 	extraCmds["gitsnap"] = cmdGitSnap
 	extraCmds["flipbyte"] = cmdFlipByte
+	extraCmds["silentserver"] = cmdSilentServer
+}
+
+// silentserver accepts connections on 127.0.0.1 and never answers, like a
+// remote behind a broken network; it sets SILENT to a git:// URL on it.
+func cmdSilentServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: silentserver")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	ts.Defer(func() {
+		l.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	ts.Setenv("SILENT", "git://"+l.Addr().String()+"/qms.git")
 }
 
 // freePort asks the kernel for a free loopback port.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -22,6 +24,7 @@ type cloneOptions struct {
 	format   string
 	refsOnly bool
 	strict   bool
+	timeout  time.Duration
 }
 
 func cloneCommand(env *Env) *cli.Command {
@@ -44,12 +47,13 @@ func cloneCommand(env *Env) *cli.Command {
 				&cli.StringSliceFlag{Name: "mirror", Usage: "a mirror's URL or path to compare with origin (repeatable)"},
 				&cli.BoolFlag{Name: "refs-only", Usage: "compare refs only; skip reading and hashing the objects"},
 				&cli.BoolFlag{Name: "strict", Usage: "also fail on uncommitted, untracked or stashed work"},
+				&cli.DurationFlag{Name: "timeout", Value: time.Minute, Usage: "give up on a remote that has not answered after this long"},
 				formatFlag(false),
 			},
 			Action: func(c *cli.Context) error {
 				return runCloneCheck(c.Context, cloneOptions{dirs: c.Args().Slice(), remote: c.String("remote"),
 					mirrors: c.StringSlice("mirror"), format: c.String("format"), refsOnly: c.Bool("refs-only"),
-					strict: c.Bool("strict")}, env)
+					strict: c.Bool("strict"), timeout: c.Duration("timeout")}, env)
 			},
 		}},
 	}
@@ -66,7 +70,10 @@ func runCloneCheck(ctx context.Context, opts cloneOptions, env *Env) error {
 	if len(dirs) == 0 {
 		dirs = []string{"."}
 	}
-	copts := clone.Options{Remote: opts.remote, RefsOnly: opts.refsOnly}
+	if opts.timeout <= 0 {
+		return usagef("--timeout must be positive, got %s", opts.timeout)
+	}
+	copts := clone.Options{Remote: opts.remote, RefsOnly: opts.refsOnly, Timeout: opts.timeout}
 	var (
 		reports     []*clone.Report
 		mirrors     []*clone.Mirror
@@ -77,6 +84,9 @@ func runCloneCheck(ctx context.Context, opts cloneOptions, env *Env) error {
 		abs := d
 		if !filepath.IsAbs(abs) {
 			abs = filepath.Join(env.Dir, d)
+		}
+		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+			return withHint(usagef("%s is not a directory", d), "name the directory of a clone, or cd into one")
 		}
 		rep, err := clone.Check(ctx, abs, copts)
 		var re *clone.RemoteError

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // git runs git in dir without a terminal, optional locks, or the caller's
@@ -17,6 +18,9 @@ import (
 func git(ctx context.Context, dir string, stdin []byte, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
+	// A helper git started (git-remote-http, ssh) may outlive git when the
+	// context kills it: stop waiting for its output soon after.
+	cmd.WaitDelay = 2 * time.Second
 	env := []string{"GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C", "GIT_ASKPASS=true", "SSH_ASKPASS=true"}
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
