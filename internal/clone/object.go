@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -37,9 +38,9 @@ func typeOf(name []byte) byte {
 	return 0
 }
 
-// maxObject bounds the size an object header may announce, so that hostile
-// bytes cannot make us allocate without limit.
-const maxObject = 1 << 30
+// maxObject bounds the size an object header may announce (2 GiB), so
+// that hostile bytes cannot make us allocate without limit.
+const maxObject = math.MaxInt32
 
 // inflater decompresses zlib streams of known size, reusing its state.
 type inflater struct {

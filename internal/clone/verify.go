@@ -6,12 +6,14 @@ import (
 	"compress/zlib"
 	"crypto/sha1"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -267,9 +269,31 @@ func looseObject(id ID, b []byte) (object, error) {
 	if err != nil {
 		return object{}, fmt.Errorf("zlib: %w", err)
 	}
-	raw, err := io.ReadAll(io.LimitReader(zr, maxObject+64))
-	if err != nil {
-		return object{}, fmt.Errorf("zlib: %w", err)
+	// The header first, so that the size it announces is checked before
+	// anything that large is allocated.
+	var hdr []byte
+	var one [1]byte
+	for len(hdr) < 32 && (len(hdr) == 0 || hdr[len(hdr)-1] != 0) {
+		if _, err := io.ReadFull(zr, one[:]); err != nil {
+			return object{}, errors.New("no object header")
+		}
+		hdr = append(hdr, one[0])
+	}
+	name, size, ok := bytes.Cut(bytes.TrimSuffix(hdr, []byte{0}), []byte{' '})
+	n, err := strconv.Atoi(string(size))
+	if !ok || hdr[len(hdr)-1] != 0 || typeOf(name) == 0 || err != nil || n < 0 || n > maxObject || n > 1100*len(b) {
+		return object{}, fmt.Errorf("bad object header %q", hdr)
+	}
+	raw := make([]byte, len(hdr)+n, len(hdr)+n)
+	copy(raw, hdr)
+	if _, err := io.ReadFull(zr, raw[len(hdr):]); err != nil {
+		return object{}, fmt.Errorf("inflates to fewer than the %d bytes announced", n)
+	}
+	if k, err := zr.Read(one[:]); k > 0 || err != io.EOF {
+		if k > 0 {
+			return object{}, fmt.Errorf("inflates to more than the %d bytes announced", n)
+		}
+		return object{}, fmt.Errorf("zlib: %v", err)
 	}
 	typ, data, err := looseHeader(raw)
 	if err != nil {
