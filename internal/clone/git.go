@@ -117,9 +117,6 @@ func Open(ctx context.Context, dir string) (*Repo, error) {
 // ObjectsDir is where the repository keeps its objects.
 func (r *Repo) ObjectsDir() string { return filepath.Join(r.CommonDir, "objects") }
 
-// LocalRef is one ref of a clone.
-type LocalRef = Root
-
 // Refs lists every ref of the repository, HEAD included when it names a
 // commit.
 func (r *Repo) Refs(ctx context.Context) ([]Root, error) {
