@@ -145,6 +145,14 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 			return nil, v.err
 		}
 		rep.Objects = v.in
+		// Name damaged files from the clone's top, as git does (.git/objects/...).
+		if objs, err := filepath.Rel(repo.Dir, repo.ObjectsDir()); err == nil && !strings.HasPrefix(objs, "..") {
+			for i, c := range rep.Objects.Corrupt {
+				if !filepath.IsAbs(c.Path) {
+					rep.Objects.Corrupt[i].Path = filepath.ToSlash(filepath.Join(objs, c.Path))
+				}
+			}
+		}
 	}
 	return rep, remoteErr
 }
