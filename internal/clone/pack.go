@@ -171,7 +171,7 @@ func checkPack(name string, pack []byte, ix *packIndex, workers int) packResult 
 	for i := range entries {
 		e := &entries[i]
 		id := ix.ids[e.idx]
-		if e.off < 12 || e.off >= e.end || (i > 0 && e.off == entries[i-1].off) {
+		if e.off < 12 || e.off >= e.end || e.end > end || (i > 0 && e.off == entries[i-1].off) {
 			fail(id, "index gives a bad offset %d", e.off)
 			broken[i] = true
 			continue
