@@ -21,7 +21,9 @@ func git(ctx context.Context, dir string, stdin []byte, args ...string) ([]byte,
 	// A helper git started (git-remote-http, ssh) may outlive git when the
 	// context kills it: stop waiting for its output soon after.
 	cmd.WaitDelay = 2 * time.Second
-	env := []string{"GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C", "GIT_ASKPASS=true", "SSH_ASKPASS=true"}
+	// No prompt for credentials (a credential helper or GIT_ASKPASS still
+	// works), no optional index refresh, messages in English.
+	env := []string{"GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C"}
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
