@@ -24,6 +24,7 @@ type cloneOptions struct {
 	format   string
 	refsOnly bool
 	strict   bool
+	pushing  bool
 	timeout  time.Duration
 }
 
@@ -47,13 +48,14 @@ func cloneCommand(env *Env) *cli.Command {
 				&cli.StringSliceFlag{Name: "mirror", Usage: "a mirror's URL or path to compare with origin (repeatable)"},
 				&cli.BoolFlag{Name: "refs-only", Usage: "compare refs only; skip reading and hashing the objects"},
 				&cli.BoolFlag{Name: "strict", Usage: "also fail on uncommitted, untracked or stashed work"},
+				&cli.BoolFlag{Name: "pushing", Usage: "run before a push (the pre-push hook): commits not yet on the remote are expected, not deviations"},
 				&cli.DurationFlag{Name: "timeout", Value: time.Minute, Usage: "give up on a remote that has not answered after this long"},
 				formatFlag(false),
 			},
 			Action: func(c *cli.Context) error {
 				return runCloneCheck(c.Context, cloneOptions{dirs: c.Args().Slice(), remote: c.String("remote"),
 					mirrors: c.StringSlice("mirror"), format: c.String("format"), refsOnly: c.Bool("refs-only"),
-					strict: c.Bool("strict"), timeout: c.Duration("timeout")}, env)
+					strict: c.Bool("strict"), pushing: c.Bool("pushing"), timeout: c.Duration("timeout")}, env)
 			},
 		}},
 	}
@@ -101,7 +103,13 @@ func runCloneCheck(ctx context.Context, opts cloneOptions, env *Env) error {
 			return err
 		}
 		reports = append(reports, rep)
-		findings = append(findings, rep.Findings(d)...)
+		for _, f := range rep.Findings(d) {
+			// Before a push, what is about to be pushed is no deviation.
+			if opts.pushing && (f.Rule == clone.RuleAhead || f.Rule == clone.RuleOnlyLocal) {
+				continue
+			}
+			findings = append(findings, f)
+		}
 	}
 	// Mirrors are compared with the first clone's origin.
 	if len(opts.mirrors) > 0 {
