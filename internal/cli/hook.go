@@ -20,7 +20,8 @@ import (
 const hookMarker = "installed by 'qms hook install'"
 
 type hookOptions struct {
-	force bool
+	force   bool
+	prePush bool
 }
 
 func hookCommand(env *Env) *cli.Command {
@@ -32,12 +33,13 @@ func hookCommand(env *Env) *cli.Command {
 			Usage: "install a pre-commit hook running 'qms validate --staged'",
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "force", Usage: "replace an existing pre-commit hook that qms did not install"},
+				&cli.BoolFlag{Name: "pre-push", Usage: "install instead a pre-push hook running 'qms clone check --pushing' against the remote pushed to"},
 			},
 			Action: func(c *cli.Context) error {
 				if err := noArgs(c); err != nil {
 					return err
 				}
-				return runHookInstall(c.Context, hookOptions{force: c.Bool("force")}, env)
+				return runHookInstall(c.Context, hookOptions{force: c.Bool("force"), prePush: c.Bool("pre-push")}, env)
 			},
 		}},
 	}
@@ -53,10 +55,14 @@ func runHookInstall(_ context.Context, opts hookOptions, env *Env) error {
 		return err
 	}
 	dir := repo.HooksDir()
-	p := filepath.Join(dir, "pre-commit")
+	name, run := "pre-commit", "validate --staged"
+	if opts.prePush {
+		name, run = "pre-push", "clone check --pushing"
+	}
+	p := filepath.Join(dir, name)
 	if old, err := os.ReadFile(p); err == nil && !strings.Contains(string(old), hookMarker) && !opts.force {
 		return withHint(usagef("%s exists and was not installed by qms", p),
-			"add 'qms validate --staged' to it yourself, or rerun with --force to replace it")
+			"add 'qms %s' to it yourself, or rerun with --force to replace it", run)
 	}
 	exe := "qms"
 	if _, err := exec.LookPath("qms"); err != nil {
@@ -65,6 +71,15 @@ func runHookInstall(_ context.Context, opts hookOptions, env *Env) error {
 		}
 	}
 	script := fmt.Sprintf("#!/bin/sh\n# qms pre-commit hook, %s.\n# Refuses a commit whose records do not validate.\nexec %s validate --staged\n", hookMarker, shellQuote(exe))
+	if opts.prePush {
+		// Git passes the remote's name, or its URL when pushing to a URL
+		// (then there is no remote to compare with).
+		script = fmt.Sprintf("#!/bin/sh\n# qms pre-push hook, %s.\n"+
+			"# Refuses a push from a clone whose objects are damaged or whose refs deviate\n"+
+			"# from the remote's (other than the commits being pushed).\n"+
+			"git config --get \"remote.$1.url\" >/dev/null || exit 0\n"+
+			"exec %s clone check --pushing --remote \"$1\"\n", hookMarker, shellQuote(exe))
+	}
 	if err := safefile.Write(p, []byte(script), 0o755); err != nil {
 		return err
 	}
