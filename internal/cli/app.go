@@ -128,6 +128,9 @@ func newApp(env *Env) *cli.App {
 			approveCommand(env),
 			verifyCommand(env),
 			logCommand(env),
+			statusCommand(env),
+			renderCommand(env),
+			notifyCommand(env),
 		},
 	}
 	for _, c := range app.Commands {
