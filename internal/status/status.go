@@ -180,6 +180,7 @@ func Compute(recs []Record, o Options) *Report {
 	}
 	today := dateOnly(o.Now)
 	r := &Report{At: today.Format(time.DateOnly), Window: o.Window, OpenCount: map[string]int{},
+		Approval: Approval{Pending: []string{}, Stale: []string{}},
 		Tests: []Test{}, Open: []Incident{}, Breaches: []Breach{}, Suppliers: []Supplier{}, Uncovered: []Role{}, NoBackup: []Role{}}
 	by := map[string][]Record{}
 	for _, rec := range recs {
@@ -383,7 +384,6 @@ func Compute(recs []Record, o Options) *Report {
 	// Approval states.
 	if o.Approval != nil {
 		r.Approval.Known = true
-		r.Approval.Pending, r.Approval.Stale = []string{}, []string{}
 		for _, s := range o.Approval {
 			switch s.State {
 			case approval.Approved:
