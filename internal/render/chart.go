@@ -58,7 +58,7 @@ func chart(t status.Test) string {
 		fmt.Fprintf(&b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e4e8eb\"/>\n", left, y(v), left+plotW, y(v))
 		fmt.Fprintf(&b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%d</text>\n", left-6, y(v)+4, v)
 	}
-	fmt.Fprintf(&b, "<text x=\"4\" y=\"%d\">min</text>\n", top-4+8)
+	fmt.Fprintf(&b, "<text x=\"%d\" y=\"12\" text-anchor=\"end\">minutes</text>\n", left+10)
 	for i, r := range t.Runs {
 		fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x(i), top+plotH+16, h(r.Date))
 		fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%s</text>\n", x(i), top+plotH+30, h(r.Record))

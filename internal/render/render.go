@@ -356,7 +356,7 @@ th{background:#f3f5f7}
 td.num{text-align:right}
 code{font-size:.92em}
 .badge{display:inline-block;padding:0 .4em;border-radius:.3em;font-size:.85em;background:#e4e8eb}
-.approved,.ok{background:#d6f0dc}
+.approved,.ok,.pass{background:#d6f0dc}
 .draft,.due-soon,.never-run{background:#fff1c7}
 .stale,.overdue,.missed,.fail{background:#fbd5d5}
 .note{border-left:.3em solid #e0a800;padding:.3em .8em;background:#fff8e0}
