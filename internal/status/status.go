@@ -181,7 +181,7 @@ func Compute(recs []Record, o Options) *Report {
 	today := dateOnly(o.Now)
 	r := &Report{At: today.Format(time.DateOnly), Window: o.Window, OpenCount: map[string]int{},
 		Approval: Approval{Pending: []string{}, Stale: []string{}},
-		Tests: []Test{}, Open: []Incident{}, Breaches: []Breach{}, Suppliers: []Supplier{}, Uncovered: []Role{}, NoBackup: []Role{}}
+		Tests:    []Test{}, Open: []Incident{}, Breaches: []Breach{}, Suppliers: []Supplier{}, Uncovered: []Role{}, NoBackup: []Role{}}
 	by := map[string][]Record{}
 	for _, rec := range recs {
 		by[rec.Kind] = append(by[rec.Kind], rec)

@@ -94,7 +94,7 @@ func TestTests(t *testing.T) {
 		{name: "overdue edge", at: "2027-03-19", test: "T01", last: "TST-2026-0001", next: "2027-03-18", state: Overdue, met: true},
 		{name: "before this year's run", at: "2026-03-17", test: "T01", last: "TST-2025-0001", next: "2026-04-09", state: DueSoon, met: true},
 		{name: "objective missed", at: "2026-11-23", test: "T01", last: "TST-2026-0001", next: "2027-03-18", state: OK, met: false,
-			edits: map[string][2]string{"records/tests/TST-2026-0001.md": {"device-gateway: {rto_minutes: 26", "device-gateway: {rto_minutes: 75"}},
+			edits:  map[string][2]string{"records/tests/TST-2026-0001.md": {"device-gateway: {rto_minutes: 26", "device-gateway: {rto_minutes: 75"}},
 			deltas: "device-gateway:+34"},
 		{name: "never run", at: "2026-11-23", test: "T01", next: "2027-01-15", state: Never,
 			edits: map[string][2]string{
@@ -188,7 +188,7 @@ func TestCover(t *testing.T) {
 			edits:     map[string][2]string{"records/staff/lrossi.md": {"roles: [JD-003, JD-005]", "roles: [JD-003]"}},
 			uncovered: "JD-005"},
 		{name: "holder left", at: "2026-11-23",
-			edits:     map[string][2]string{"records/staff/tmeier.md": {"active_from:", "active_until: 2026-11-01\nactive_from:"}},
+			edits: map[string][2]string{"records/staff/tmeier.md": {"active_from:", "active_until: 2026-11-01\nactive_from:"}},
 			// ... and Lucia (JD-003) loses her stand-in.
 			uncovered: "JD-004", noBackup: "JD-003"},
 		{name: "critical role without backup", at: "2026-11-23",
