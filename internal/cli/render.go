@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -112,15 +113,7 @@ func runRender(ctx context.Context, opts renderOptions, env *Env) error {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
-	files := 0
-	err = site.Write(ctx, in, func(name string, data []byte) error {
-		full := filepath.Join(tmp, filepath.FromSlash(path.Clean(name)))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return err
-		}
-		files++
-		return os.WriteFile(full, data, 0o644)
-	})
+	files, err := writeSite(ctx, in, tmp)
 	if err != nil {
 		return err
 	}
@@ -169,4 +162,60 @@ func replaceable(out string) error {
 		return nil
 	}
 	return withHint(usagef("--out %s is not empty and not a site qms made: it would be replaced", out), "choose a new or empty folder")
+}
+
+// writeSite writes the site's files under dir. Creating files is what
+// costs most on a large site, so several are written at once.
+func writeSite(ctx context.Context, in site.Input, dir string) (int, error) {
+	type job struct {
+		full string
+		data []byte
+	}
+	jobs := make(chan job, 64)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if err := os.WriteFile(j.full, j.data, 0o644); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	made := map[string]bool{}
+	files := 0
+	err := site.Write(ctx, in, func(name string, data []byte) error {
+		mu.Lock()
+		err := firstErr
+		mu.Unlock()
+		if err != nil {
+			return err
+		}
+		full := filepath.Join(dir, filepath.FromSlash(path.Clean(name)))
+		if d := filepath.Dir(full); !made[d] {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+			made[d] = true
+		}
+		files++
+		jobs <- job{full, data}
+		return nil
+	})
+	close(jobs)
+	wg.Wait()
+	if err == nil {
+		err = firstErr
+	}
+	return files, err
 }

@@ -106,6 +106,7 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 		s.byPath[p.rec.Path] = p
 	}
 	files := map[string][]byte{}
+	files["style.css"] = []byte(strings.TrimPrefix(css, "\n"))
 	files["index.html"] = s.index()
 	files["status.html"] = s.dashboard()
 	for _, k := range s.kinds() {
@@ -333,7 +334,7 @@ var layoutT = template.Must(template.New("layout").Parse(`<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}{{if .Company}} · {{.Company}}{{end}}</title>
-<style>` + css + `</style>
+<link rel="stylesheet" href="{{.Style}}">
 </head>
 <body>
 <header><a href="{{.Index}}">{{if .Company}}{{.Company}}{{else}}Quality records{{end}}</a> · <a href="{{.Status}}">Status</a>{{if .Released}} · <span class="badge approved">released versions only</span>{{end}}</header>

@@ -54,6 +54,7 @@ func site_(t testing.TB, m fstest.MapFS, in Input) map[string][]byte {
 // golden are the pages compared with testdata/golden: one of each sort.
 var golden = []string{
 	"index.html",
+	"style.css",
 	"status.html",
 	"kinds/test.html",
 	"records/test/TST-2026-0001.html",
@@ -72,8 +73,8 @@ func TestGolden(t *testing.T) {
 			t.Errorf("%s differs between two runs", n)
 		}
 	}
-	// index, dashboard, 6 kinds, 21 records.
-	if want := 2 + 6 + 21; len(files) != want {
+	// index, dashboard, style, 6 kinds, 21 records.
+	if want := 3 + 6 + 21; len(files) != want {
 		t.Errorf("%d files, want %d", len(files), want)
 	}
 	for _, n := range golden {
