@@ -51,6 +51,7 @@ func renderCommand(env *Env) *cli.Command {
 const siteMark = ".qms-site"
 
 func runRender(ctx context.Context, opts renderOptions, env *Env) error {
+	defer lessGC()()
 	if opts.out == "" {
 		return withHint(usagef("--out is required"), "qms render --out site")
 	}
