@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yuin/goldmark"
+
 	"github.com/qms-tool/qms/internal/approval"
 	"github.com/qms-tool/qms/internal/check"
 	"github.com/qms-tool/qms/internal/record"
@@ -112,50 +114,67 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 	for _, k := range s.kinds() {
 		files["kinds/"+k+".html"] = s.kindPage(k)
 	}
-	// Record pages, rendered in parallel.
-	out := make([][]byte, len(pages))
-	errs := make([]error, len(pages))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			md := newMarkdown()
-			for i := range next {
-				if ctx.Err() != nil {
-					errs[i] = ctx.Err()
-					continue
-				}
-				out[i], errs[i] = s.recordPage(md, pages[i])
-			}
-		}()
-	}
-	for i := range pages {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, p := range pages {
-		if errs[i] != nil {
-			return fmt.Errorf("render %s: %w", p.rec.Path, errs[i])
-		}
-		files[p.name] = out[i]
-	}
-	names := make([]string, 0, len(files))
+	// The few site pages, then the record pages in chunks rendered in
+	// parallel and emitted in order, so that a large site is never held
+	// whole in memory.
+	small := make([]string, 0, len(files))
 	for n := range files {
-		names = append(names, n)
+		small = append(small, n)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		if err := ctx.Err(); err != nil {
-			return err
+	sort.Strings(small)
+	sort.SliceStable(pages, func(i, j int) bool { return pages[i].name < pages[j].name })
+	emitSmall := func(upTo string) error {
+		for len(small) > 0 && (upTo == "" || small[0] < upTo) {
+			if err := emit(small[0], files[small[0]]); err != nil {
+				return err
+			}
+			small = small[1:]
 		}
-		if err := emit(n, files[n]); err != nil {
-			return err
+		return nil
+	}
+	const chunk = 256
+	out := make([][]byte, chunk)
+	errs := make([]error, chunk)
+	workers := runtime.GOMAXPROCS(0)
+	mds := make([]goldmark.Markdown, workers)
+	for i := range mds {
+		mds[i] = newMarkdown()
+	}
+	for lo := 0; lo < len(pages); lo += chunk {
+		hi := min(lo+chunk, len(pages))
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(md goldmark.Markdown) {
+				defer wg.Done()
+				for i := range next {
+					out[i-lo], errs[i-lo] = s.recordPage(md, pages[i])
+				}
+			}(mds[w])
+		}
+		for i := lo; i < hi; i++ {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		for i := lo; i < hi; i++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if errs[i-lo] != nil {
+				return fmt.Errorf("render %s: %w", pages[i].rec.Path, errs[i-lo])
+			}
+			if err := emitSmall(pages[i].name); err != nil {
+				return err
+			}
+			if err := emit(pages[i].name, out[i-lo]); err != nil {
+				return err
+			}
+			out[i-lo] = nil
 		}
 	}
-	return nil
+	return emitSmall("")
 }
 
 // publish decides what each record's page shows: the current version, or
