@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -65,6 +67,15 @@ func parseAt(env *Env, at string) (time.Time, error) {
 	return t, nil
 }
 
+// signersAt reads the signing policy of fsys: who has a usable key at t.
+func signersAt(w *workspace, fsys fs.FS, t time.Time) (map[string]bool, error) {
+	staff, matrix := w.kinds.Kinds["staff"], w.kinds.Kinds["matrix"]
+	if staff == nil || matrix == nil {
+		return nil, nil
+	}
+	return status.SignersAt(fsys, staff.Folder, matrix.File, t)
+}
+
 // approvalStates runs the engine of 'qms verify' when the repository has
 // a trust root; otherwise (or when the history cannot be read) the states
 // are unknown, and reason says why.
@@ -105,15 +116,26 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 		defer v.w.close()
 	}
 	o := status.Options{Now: now, Window: opts.window, SupplierMonths: opts.supplierMonths, Approval: states}
+	if o.Signers, err = signersAt(w, os.DirFS(w.root), now); err != nil {
+		return err
+	}
 	rep := status.Compute(recs, o)
 	rep.Approval.Reason = reason
 	if v != nil {
 		rep.Approval.Failures = len(v.report.Failures)
 	}
 	if opts.format == "json" {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		// The report's fields next to the findings every checking
+		// command gives.
+		var extra map[string]any
+		b, err := json.Marshal(rep)
+		if err == nil {
+			err = json.Unmarshal(b, &extra)
+		}
+		if err != nil {
+			return err
+		}
+		if err := printFindings(env.Stdout, "json", rep.Findings, extra); err != nil {
 			return err
 		}
 	} else {
@@ -257,6 +279,10 @@ func printStatus(w io.Writer, r *status.Report) {
 	fmt.Fprintf(w, "Critical roles without a backup: %d\n", len(r.NoBackup))
 	for _, ro := range r.NoBackup {
 		fmt.Fprintf(w, "  %s %s: held only by %s, whom no one stands in for\n", ro.Code, ro.Title, strings.Join(ro.Holders, ", "))
+	}
+	if len(r.Findings) > 0 {
+		fmt.Fprintf(w, "\nProblems (--strict fails on these):\n")
+		printFindings(w, "text", r.Findings, nil)
 	}
 }
 

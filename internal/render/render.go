@@ -99,7 +99,13 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 			states = []approval.State{}
 		}
 	}
-	rep := status.Compute(published, status.Options{Now: in.Now, Window: in.Window, Approval: states})
+	o := status.Options{Now: in.Now, Window: in.Window, Approval: states}
+	if staff, matrix := in.Kinds.Kinds["staff"], in.Kinds.Kinds["matrix"]; staff != nil && matrix != nil {
+		if o.Signers, err = status.SignersAt(in.FS, staff.Folder, matrix.File, in.Now); err != nil {
+			return err
+		}
+	}
+	rep := status.Compute(published, o)
 	s := &site{in: in, pages: pages, byID: map[string]*page{}, byPath: map[string]*page{}, report: rep}
 	for _, p := range pages {
 		if _, dup := s.byID[p.rec.ID]; !dup {

@@ -5,8 +5,10 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/approval"
 )
 
@@ -28,6 +30,10 @@ type Options struct {
 	Window int
 	// SupplierMonths is how often suppliers are evaluated (default 12).
 	SupplierMonths int
+	// Signers, when set, are the staff ids with a key that could sign at
+	// Now, as the signing policy sees them (SignersAt); otherwise the
+	// staff records' keys are taken at their word.
+	Signers map[string]bool
 	// Approval holds the records' approval states; nil when the history
 	// could not be verified (no trust root): approval is then unknown.
 	Approval []approval.State
@@ -57,8 +63,29 @@ type Report struct {
 	NoBackup  []Role         `json:"roles_without_backup"`
 	// Problems counts what makes 'qms status --strict' fail: overdue plan
 	// review, tests, or supplier evaluations; failed or off-target last
-	// runs; uncovered roles and critical roles without a backup.
-	Problems int `json:"problems"`
+	// runs; uncovered roles and critical roles without a backup. Findings
+	// say what each is and where.
+	Problems int           `json:"problems"`
+	Findings []qms.Finding `json:"-"`
+}
+
+func (r *Report) problem(path, rule, format string, a ...any) {
+	r.Problems++
+	r.Findings = append(r.Findings, qms.Finding{Path: path, Line: 1, Column: 1, Rule: rule, Severity: qms.Error, Message: fmt.Sprintf(format, a...)})
+}
+
+// missed lists the objectives a run missed.
+func missed(run Run) string {
+	var out []string
+	for _, m := range run.Results {
+		if m.RTO != nil && m.RTOGoal != nil && *m.RTO > *m.RTOGoal {
+			out = append(out, fmt.Sprintf("the %s RTO (%d min, objective %d)", m.Service, *m.RTO, *m.RTOGoal))
+		}
+		if m.RPO != nil && m.RPOGoal != nil && *m.RPO > *m.RPOGoal {
+			out = append(out, fmt.Sprintf("the %s RPO (%d min, objective %d)", m.Service, *m.RPO, *m.RPOGoal))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // Plan is the plan in force.
@@ -230,7 +257,7 @@ func Compute(recs []Record, o Options) *Report {
 		if nr, ok := date(cur.Data["next_review"]); ok {
 			p.State, p.Days = state(nr)
 			if p.State == Overdue {
-				r.Problems++
+				r.problem(cur.Path, "review-overdue", "the review of plan %s was due on %s", cur.ID, p.NextReview)
 			}
 		}
 		r.Plan = p
@@ -316,8 +343,11 @@ func Compute(recs []Record, o Options) *Report {
 				last := t.Runs[n-1]
 				t.Last = &last
 				from, _ = time.Parse(time.DateOnly, last.Date)
-				if last.Outcome != "pass" || !last.Met {
-					r.Problems++
+				switch {
+				case last.Outcome != "pass":
+					r.problem(last.Path, "test-failed", "the last run of test %s (%s) has outcome %q", t.ID, t.Name, last.Outcome)
+				case !last.Met:
+					r.problem(last.Path, "objective-missed", "the last run of test %s (%s) missed %s", t.ID, t.Name, missed(last))
 				}
 			}
 			if t.EveryMonths > 0 {
@@ -325,7 +355,11 @@ func Compute(recs []Record, o Options) *Report {
 				t.NextDue = due.Format(time.DateOnly)
 				t.State, t.Days = state(due)
 				if t.State == Overdue {
-					r.Problems++
+					at := cur.Path
+					if t.Last != nil {
+						at = t.Last.Path
+					}
+					r.problem(at, "test-overdue", "test %s (%s) of plan %s was due on %s", t.ID, t.Name, cur.ID, t.NextDue)
 				}
 				if t.Last == nil && t.State != Overdue {
 					t.State = Never
@@ -411,7 +445,7 @@ func Compute(recs []Record, o Options) *Report {
 		r.Suppliers = append(r.Suppliers, Supplier{ID: s.ID, Path: s.Path, Name: str(s.Data["name"]), Critical: crit,
 			LastEvaluated: last.Format(time.DateOnly), Due: due.Format(time.DateOnly), State: st})
 		if st == Overdue {
-			r.Problems++
+			r.problem(s.Path, "evaluation-overdue", "the evaluation of supplier %s (%s) was due on %s", s.ID, str(s.Data["name"]), due.Format(time.DateOnly))
 		}
 	}
 
@@ -419,8 +453,9 @@ func Compute(recs []Record, o Options) *Report {
 	// critical roles (the plan's activators and the matrix's governors)
 	// need a second person: another holder, or a stand-in (backup_for).
 	var matrix map[string]any
+	matrixPath := ""
 	if m := by["matrix"]; len(m) > 0 {
-		matrix = m[0].Data
+		matrix, matrixPath = m[0].Data, m[0].Path
 	}
 	roles, _ := matrix["roles"].(map[string]any)
 	holders := map[string][]string{}
@@ -431,7 +466,7 @@ func Compute(recs []Record, o Options) *Report {
 			continue
 		}
 		active[s.ID] = true
-		if !hasValidKey(s.Data, o.Now) {
+		if o.Signers != nil && !o.Signers[s.ID] || o.Signers == nil && !hasValidKey(s.Data, o.Now) {
 			continue
 		}
 		for _, x := range list(s.Data["roles"]) {
@@ -465,7 +500,7 @@ func Compute(recs []Record, o Options) *Report {
 		role := Role{Code: code, Title: str(roles[code]), Holders: h}
 		if len(h) == 0 {
 			r.Uncovered = append(r.Uncovered, role)
-			r.Problems++
+			r.problem(matrixPath, "role-uncovered", "no active staff member with a usable key holds role %s (%s)", code, role.Title)
 			continue
 		}
 		if !critical[code] || len(h) > 1 {
@@ -477,7 +512,7 @@ func Compute(recs []Record, o Options) *Report {
 		}
 		if !covered {
 			r.NoBackup = append(r.NoBackup, role)
-			r.Problems++
+			r.problem(matrixPath, "no-backup", "critical role %s (%s) is held only by %s, and no active colleague stands in (backup_for)", code, role.Title, strings.Join(h, ", "))
 		}
 	}
 	return r
