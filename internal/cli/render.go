@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -75,26 +76,12 @@ func runRender(ctx context.Context, opts renderOptions, env *Env) error {
 		return err
 	}
 	defer w.close()
-	in := site.Input{FS: os.DirFS(w.root), Kinds: w.kinds, Company: w.cfg.Company, Now: now, Released: opts.released, Window: opts.window}
-	states, v, reason := approvalStates(env, w)
-	if v != nil {
-		defer v.w.close()
-		in.Approval = &site.Approval{Report: v.report, States: states, Blob: v.repo.Blob}
-		in.Commit = v.report.Head
-		head, err := v.repo.Commit(v.report.Head)
-		if err != nil {
-			return err
-		}
-		// The states are those of HEAD's blobs: show HEAD's tree.
-		if in.FS, err = v.repo.TreeFS(head.Tree); err != nil {
-			return err
-		}
-	} else if opts.released {
-		return withHint(usagef("--released publishes approved versions only, and approvals are unknown: %s", reason),
-			"add trust_root to qms.yaml (see 'qms verify --help')")
-	} else {
-		fmt.Fprintf(env.Stderr, "qms: warning: signatures not shown: %s\n", reason)
+	in, done, err := siteInput(env, w, now, opts.released)
+	if err != nil {
+		return err
 	}
+	defer done()
+	in.Window = opts.window
 
 	// Write into a new folder next to --out, then swap it in.
 	parent := filepath.Dir(out)
@@ -105,9 +92,9 @@ func runRender(ctx context.Context, opts renderOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
-	done := false
+	moved := false
 	defer func() {
-		if !done {
+		if !moved {
 			os.RemoveAll(tmp)
 		}
 	}()
@@ -134,7 +121,7 @@ func runRender(ctx context.Context, opts renderOptions, env *Env) error {
 		}
 		return err
 	}
-	done = true
+	moved = true
 	if old != "" {
 		os.RemoveAll(old)
 	}
@@ -219,4 +206,34 @@ func writeSite(ctx context.Context, in site.Input, dir string) (int, error) {
 		err = firstErr
 	}
 	return files, err
+}
+
+// siteInput is what the site of the workspace is made from: with a trust
+// root, HEAD's tree with the verified approvals ('qms verify's engine);
+// without, the working tree and no signatures (a warning says so), and
+// released is refused. The archive's html/ folder is made from the same
+// input. Call done when the site is written.
+func siteInput(env *Env, w *workspace, now time.Time, released bool) (in site.Input, done func(), err error) {
+	in = site.Input{FS: os.DirFS(w.root), Kinds: w.kinds, Company: w.cfg.Company, Now: now, Released: released}
+	states, v, reason := approvalStates(env, w)
+	if v == nil {
+		if released {
+			return in, nil, withHint(usagef("--released publishes approved versions only, and approvals are unknown: %s", reason),
+				"add trust_root to qms.yaml (see 'qms verify --help')")
+		}
+		fmt.Fprintf(env.Stderr, "qms: warning: signatures not shown: %s\n", reason)
+		return in, func() {}, nil
+	}
+	in.Approval = &site.Approval{Report: v.report, States: states, Blob: v.repo.Blob}
+	in.Commit = v.report.Head
+	head, err := v.repo.Commit(v.report.Head)
+	if err == nil {
+		// The states are those of HEAD's blobs: show HEAD's tree.
+		in.FS, err = v.repo.TreeFS(head.Tree)
+	}
+	if err != nil {
+		v.w.close()
+		return in, nil, err
+	}
+	return in, v.w.close, nil
 }
