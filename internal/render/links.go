@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"regexp"
@@ -36,8 +37,19 @@ func CheckLinks(files map[string][]byte) []string {
 		if !strings.HasSuffix(name, ".html") {
 			continue
 		}
-		for _, m := range linkRe.FindAllSubmatch(data, -1) {
+		for _, loc := range linkRe.FindAllSubmatchIndex(data, -1) {
+			m := [][]byte{data[loc[0]:loc[1]], data[loc[2]:loc[3]]}
 			raw := unescape(string(m[1]))
+			if raw == "" {
+				// An empty href on a link is the page itself (goldmark
+				// writes one for a refused javascript: link); anything
+				// else would load the page as an asset.
+				tag := data[bytes.LastIndexByte(data[:loc[0]], '<')+1:]
+				if !bytes.HasPrefix(tag, []byte("a ")) {
+					bad = append(bad, fmt.Sprintf("%s: empty link", name))
+				}
+				continue
+			}
 			isSrc := strings.HasPrefix(strings.TrimSpace(string(m[0])), "src")
 			if i := strings.Index(raw, ":"); i >= 0 && !strings.ContainsAny(raw[:i], "/?#") {
 				if isSrc {

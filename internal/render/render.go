@@ -337,39 +337,39 @@ func pathEscape(s string) string {
 // layout wraps a page's content.
 func (s *site) layout(name, title string, body template.HTML) []byte {
 	var b bytes.Buffer
-	err := layoutT.Execute(&b, map[string]any{
-		"Title":    title,
-		"Company":  s.in.Company,
-		"Index":    rel(name, "index.html"),
-		"Status":   rel(name, "status.html"),
-		"Body":     body,
-		"Made":     s.in.Now.UTC().Format("2006-01-02 15:04 UTC"),
-		"Commit":   s.in.Commit,
-		"Released": s.in.Released,
-	})
-	if err != nil {
-		panic(err) // the template and its data are ours
+	company, home := h(s.in.Company), h(s.in.Company)
+	if company != "" {
+		company = " · " + company
+	} else {
+		home = "Quality records"
 	}
-	return b.Bytes()
-}
-
-var layoutT = template.Must(template.New("layout").Parse(`<!DOCTYPE html>
+	released, commit := "", ""
+	if s.in.Released {
+		released = ` · <span class="badge approved">released versions only</span>`
+	}
+	if s.in.Commit != "" {
+		commit = " from commit <code>" + h(s.in.Commit) + "</code>"
+	}
+	fmt.Fprintf(&b, `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}{{if .Company}} · {{.Company}}{{end}}</title>
-<link rel="stylesheet" href="{{.Style}}">
+<title>%s%s</title>
+<link rel="stylesheet" href="%s">
 </head>
 <body>
-<header><a href="{{.Index}}">{{if .Company}}{{.Company}}{{else}}Quality records{{end}}</a> · <a href="{{.Status}}">Status</a>{{if .Released}} · <span class="badge approved">released versions only</span>{{end}}</header>
+<header><a href="%s">%s</a> · <a href="%s">Status</a>%s</header>
 <main>
-{{.Body}}
+%s
 </main>
-<footer>Made by qms on {{.Made}}{{if .Commit}} from commit <code>{{.Commit}}</code>{{end}}.</footer>
+<footer>Made by qms on %s%s.</footer>
 </body>
 </html>
-`))
+`, h(title), company, rel(name, "style.css"), rel(name, "index.html"), home, rel(name, "status.html"), released,
+		body, s.in.Now.UTC().Format("2006-01-02 15:04 UTC"), commit)
+	return b.Bytes()
+}
 
 const css = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1b1f24;line-height:1.45}

@@ -120,9 +120,9 @@ func TestLinks(t *testing.T) {
 		}
 	}
 	// The checker itself finds what is broken.
-	files["x.html"] = []byte(`<a href="nowhere.html">a</a><a href="index.html#nope">b</a><img src="https://cdn.example.com/x.png">`)
-	if bad := CheckLinks(files); len(bad) != 3 {
-		t.Errorf("CheckLinks found %d problems, want 3: %q", len(bad), bad)
+	files["x.html"] = []byte(`<a href="nowhere.html">a</a><a href="index.html#nope">b</a><img src="https://cdn.example.com/x.png"><link href="">`)
+	if bad := CheckLinks(files); len(bad) != 4 {
+		t.Errorf("CheckLinks found %d problems, want 4: %q", len(bad), bad)
 	}
 }
 
