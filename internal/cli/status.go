@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -24,6 +25,7 @@ type statusOptions struct {
 	format         string
 	window         int
 	supplierMonths int
+	noCache        bool
 }
 
 func statusCommand(env *Env) *cli.Command {
@@ -43,6 +45,7 @@ func statusCommand(env *Env) *cli.Command {
 			&cli.BoolFlag{Name: "strict", Usage: "exit 1 when anything is overdue, failing or uncovered"},
 			&cli.IntFlag{Name: "window", Value: 30, Usage: "days ahead in which a date is due soon"},
 			&cli.IntFlag{Name: "supplier-months", Value: 12, Usage: "months between supplier evaluations"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "parse every record again instead of reusing .git/qms/status-cache"},
 			formatFlag(false),
 		},
 		Action: func(c *cli.Context) error {
@@ -50,7 +53,7 @@ func statusCommand(env *Env) *cli.Command {
 				return err
 			}
 			return runStatus(c.Context, statusOptions{at: c.String("at"), strict: c.Bool("strict"), format: c.String("format"),
-				window: c.Int("window"), supplierMonths: c.Int("supplier-months")}, env)
+				window: c.Int("window"), supplierMonths: c.Int("supplier-months"), noCache: c.Bool("no-cache")}, env)
 		},
 	}
 }
@@ -107,9 +110,18 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 		return err
 	}
 	defer w.close()
-	recs, err := status.Load(w.kinds, w.src)
+	var cache *status.Cache
+	if repo, err := w.gitRepo(); err == nil && !opts.noCache {
+		// The cache compares files' times with when they were read: the
+		// wall clock, not the (possibly pinned) clock of the report.
+		cache = status.OpenCache(filepath.Join(repo.GitDir(), "qms", "status-cache"), toolIdentity(), time.Now())
+	}
+	recs, err := status.LoadCached(w.kinds, w.src, cache)
 	if err != nil {
 		return err
+	}
+	if err := cache.Save(); err != nil {
+		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the status cache: %v\n", err)
 	}
 	states, v, reason := approvalStates(env, w)
 	if v != nil {
