@@ -111,3 +111,31 @@ func TestCache(t *testing.T) {
 		t.Errorf("the cache still holds the removed record")
 	}
 }
+
+// FuzzOpenCache reads arbitrary cache files: never a panic, and a cache
+// whose entries do not match the files is not used.
+func FuzzOpenCache(f *testing.F) {
+	f.Add([]byte(`{"magic":"qms-status-cache 1","key":"746f6f6c","entries":{"records/incidents/INC-2026-0001.md":{"i":"x","t":1,"d":{"a":[1,-2,3.5,{"b":null}]}}}}`))
+	f.Add([]byte(`{"magic":"qms-status-cache 1","key":"746f6f6c","entries":{"x":{"d":null}}}`))
+	f.Add([]byte("{"))
+	kinds, _ := schema.Load(qms.Defaults, nil)
+	dir := f.TempDir()
+	inc := filepath.Join(dir, "records", "incidents", "INC-2026-0001.md")
+	if err := os.MkdirAll(filepath.Dir(inc), 0o755); err != nil {
+		f.Fatal(err)
+	}
+	if err := os.WriteFile(inc, []byte("---\nid: INC-2026-0001\n---\n"), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	src := check.FS{FS: os.DirFS(dir), Dir: dir}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "status-cache")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := LoadCached(kinds, src, OpenCache(p, []byte("tool"), time.Now()))
+		if err != nil || len(recs) != 1 || recs[0].ID != "INC-2026-0001" {
+			t.Fatalf("LoadCached = %v, %v", recs, err)
+		}
+	})
+}
