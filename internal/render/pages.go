@@ -297,6 +297,19 @@ func (s *site) dashboard() []byte {
 		}
 		return fmt.Sprintf(`<span class="badge %s">%s</span>`, h(st), h(word))
 	}
+	if len(r.Findings) == 0 {
+		b.WriteString("<p><span class=\"badge ok\">nothing overdue, failing or uncovered</span></p>\n")
+	} else {
+		fmt.Fprintf(&b, "<h2 id=\"qms-problems\">Problems: %d</h2>\n<ul>\n", len(r.Findings))
+		for _, f := range r.Findings {
+			where := h(f.Path)
+			if q, ok := s.byPath[f.Path]; ok {
+				where = fmt.Sprintf("<a href=\"%s\">%s</a>", rel(name, q.name), h(q.rec.ID))
+			}
+			fmt.Fprintf(&b, "<li><span class=\"badge overdue\">%s</span> %s: %s</li>\n", h(f.Rule), where, h(f.Message))
+		}
+		b.WriteString("</ul>\n")
+	}
 	b.WriteString("<h2 id=\"qms-plan\">Plan in force</h2>\n")
 	if p := r.Plan; p != nil {
 		fmt.Fprintf(&b, "<p>%s %s, effective %s. Next review %s %s.</p>\n", link(p.ID), h(p.Title), h(p.Effective), h(p.NextReview), badge(p.State))

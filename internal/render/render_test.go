@@ -137,6 +137,21 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
+func TestDashboardProblems(t *testing.T) {
+	files := site_(t, testrepo.Example(t), Input{Now: time.Date(2027, 3, 20, 0, 0, 0, 0, time.UTC)})
+	dash := string(files["status.html"])
+	for _, want := range []string{`<h2 id="qms-problems">Problems: 3</h2>`,
+		`<span class="badge overdue">review-overdue</span> <a href="records/plan/GP-100-r3.html">GP-100-r3</a>: the review of plan GP-100-r3 was due on 2027-01-15`,
+		`test-overdue`, `evaluation-overdue`} {
+		if !strings.Contains(dash, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	if bad := CheckLinks(files); len(bad) > 0 {
+		t.Errorf("broken links:\n%s", strings.Join(bad, "\n"))
+	}
+}
+
 func TestReleasedNeedsApproval(t *testing.T) {
 	kinds, _ := schema.Load(qms.Defaults, nil)
 	err := Write(context.Background(), Input{FS: testrepo.Example(t), Kinds: kinds, Released: true, Now: testNow}, func(string, []byte) error { return nil })
