@@ -57,7 +57,7 @@ func (s *site) index() []byte {
 	b.WriteString("</tbody>\n</table>\n")
 	if s.in.Approval == nil {
 		b.WriteString("<p class=\"note\">Approvals were not verified: the repository has no trust root, so no signature is shown as valid.</p>\n")
-	} else if n := len(s.in.Approval.Report.Failures); n > 0 {
+	} else if n := failures(s.in.Approval); n > 0 {
 		fmt.Fprintf(&b, "<p class=\"note\">The history has %d authentication failure(s): signatures in those commits do not count. Run <code>qms verify</code>.</p>\n", n)
 	}
 	return s.layout(name, title, template.HTML(b.String()))
@@ -404,4 +404,11 @@ func (s *site) dashboard() []byte {
 		b.WriteString("</ul>\n")
 	}
 	return s.layout(name, "Continuity status", template.HTML(b.String()))
+}
+
+func failures(a *Approval) int {
+	if a == nil || a.Report == nil {
+		return 0
+	}
+	return len(a.Report.Failures)
 }

@@ -74,7 +74,7 @@ type page struct {
 // Write renders the site and calls emit for each of its files, in sorted
 // order of their slash-separated names. The output depends only on in.
 func Write(ctx context.Context, in Input, emit func(name string, data []byte) error) error {
-	if in.Released && in.Approval == nil {
+	if in.Released && (in.Approval == nil || in.Approval.Report == nil || in.Approval.Blob == nil) {
 		return ErrNoApproval
 	}
 	if in.Window <= 0 {
@@ -222,8 +222,12 @@ func publish(in Input, recs []status.Record) ([]*page, error) {
 			}
 			p.rec.Data, p.rec.Body = old.Data, old.Body
 			p.state, p.sigs, p.earlier = approval.Approved, sigs, 0
+			now := approval.Draft
+			if st != nil {
+				now = st.State
+			}
 			p.note = fmt.Sprintf("This is the version approved on %s. A newer version exists that is not approved yet (%s).",
-				when.UTC().Format("2006-01-02 15:04 UTC"), st.State)
+				when.UTC().Format("2006-01-02 15:04 UTC"), now)
 		}
 		p.title = titleOf(p.rec)
 		out = append(out, p)
