@@ -200,7 +200,11 @@ func printStatus(w io.Writer, r *status.Report) {
 		fmt.Fprintf(w, "  none declared\n")
 	}
 	for _, t := range r.Tests {
-		fmt.Fprintf(w, "  %s %s (every %d months): next due %s (%s): %s\n", t.ID, t.Name, t.EveryMonths, t.NextDue, inDays(t.Days), stateWord(t.State))
+		if t.NextDue == "" {
+			fmt.Fprintf(w, "  %s %s: the plan sets no interval (every_months)\n", t.ID, t.Name)
+		} else {
+			fmt.Fprintf(w, "  %s %s (every %d months): next due %s (%s): %s\n", t.ID, t.Name, t.EveryMonths, t.NextDue, inDays(t.Days), stateWord(t.State))
+		}
 		l := t.Last
 		if l == nil {
 			fmt.Fprintf(w, "    never run\n")

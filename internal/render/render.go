@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -58,7 +59,7 @@ type Approval struct {
 
 // ErrNoApproval is returned by Write when Released is asked for without
 // a verified history.
-var ErrNoApproval = fmt.Errorf("publishing released versions needs the verified history (a trust root)")
+var ErrNoApproval = errors.New("publishing released versions needs the verified history (a trust root)")
 
 // page is a record as it is published.
 type page struct {
