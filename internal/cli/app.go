@@ -129,6 +129,9 @@ func newApp(env *Env) *cli.App {
 			verifyCommand(env),
 			logCommand(env),
 			cloneCommand(env),
+			statusCommand(env),
+			renderCommand(env),
+			notifyCommand(env),
 		},
 	}
 	for _, c := range app.Commands {

@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	site "github.com/qms-tool/qms/internal/render"
+)
+
+type renderOptions struct {
+	out      string
+	released bool
+	at       string
+	window   int
+}
+
+func renderCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:  "render",
+		Usage: "write a static HTML site of the records",
+		Description: "Writes an index, a page per kind and per record (with its signatures: printed name, role,\n" +
+			"meaning, UTC time, key fingerprint, commit) and the continuity dashboard to --out. Every\n" +
+			"link is relative and nothing is loaded from elsewhere: open index.html from disk.\n" +
+			"With --released, each record is published as it was last approved (from history), and\n" +
+			"records never approved are left out; this needs a trust root (see 'qms verify').\n" +
+			"--out is replaced as a whole, and only when it is empty or a site qms made before.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Usage: "the folder to write the site to (required)"},
+			&cli.BoolFlag{Name: "released", Usage: "publish only approved versions"},
+			&cli.StringFlag{Name: "at", Usage: "compute the dashboard as of this date (YYYY-MM-DD) instead of today"},
+			&cli.IntFlag{Name: "window", Value: 30, Usage: "days ahead in which a date is due soon"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := noArgs(c); err != nil {
+				return err
+			}
+			return runRender(c.Context, renderOptions{out: c.String("out"), released: c.Bool("released"), at: c.String("at"), window: c.Int("window")}, env)
+		},
+	}
+}
+
+// siteMark is the file that marks a folder as a site qms made, so that a
+// later run may replace it.
+const siteMark = ".qms-site"
+
+func runRender(ctx context.Context, opts renderOptions, env *Env) error {
+	defer lessGC()()
+	if opts.out == "" {
+		return withHint(usagef("--out is required"), "qms render --out site")
+	}
+	if opts.window < 1 {
+		return usagef("--window must be 1 or more")
+	}
+	now, err := parseAt(env, opts.at)
+	if err != nil {
+		return err
+	}
+	out := opts.out
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(env.Dir, out)
+	}
+	out = filepath.Clean(out)
+	if err := replaceable(out); err != nil {
+		return err
+	}
+	w, err := openWorkspace(env, false)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	in, done, err := siteInput(env, w, now, opts.released)
+	if err != nil {
+		return err
+	}
+	defer done()
+	in.Window = opts.window
+
+	// Write into a new folder next to --out, then swap it in.
+	parent := filepath.Dir(out)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".tmp-")
+	if err != nil {
+		return err
+	}
+	moved := false
+	defer func() {
+		if !moved {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	files, err := writeSite(ctx, in, tmp)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, siteMark), []byte("made by qms render; the whole folder is replaced on the next run\n"), 0o644); err != nil {
+		return err
+	}
+	old := ""
+	if _, err := os.Stat(out); err == nil {
+		old = tmp + ".old"
+		if err := os.Rename(out, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		if old != "" {
+			os.Rename(old, out)
+		}
+		return err
+	}
+	moved = true
+	if old != "" {
+		os.RemoveAll(old)
+	}
+	what := "the working tree"
+	if in.Commit != "" {
+		what = "commit " + short(in.Commit)
+	}
+	fmt.Fprintf(env.Stderr, "qms: wrote %d files to %s from %s\n", files, opts.out, what)
+	return nil
+}
+
+// replaceable refuses to replace a folder that holds anything but a site
+// qms made: --out is removed as a whole.
+func replaceable(out string) error {
+	ents, err := os.ReadDir(out)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return withHint(fmt.Errorf("--out %s: %w", out, err), "choose a folder for the site")
+	}
+	if len(ents) == 0 {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(out, siteMark)); err == nil {
+		return nil
+	}
+	return withHint(usagef("--out %s is not empty and not a site qms made: it would be replaced", out), "choose a new or empty folder")
+}
+
+// writeSite writes the site's files under dir. Creating files is what
+// costs most on a large site, so several are written at once.
+func writeSite(ctx context.Context, in site.Input, dir string) (int, error) {
+	type job struct {
+		full string
+		data []byte
+	}
+	jobs := make(chan job, 64)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if err := os.WriteFile(j.full, j.data, 0o644); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	made := map[string]bool{}
+	files := 0
+	err := site.Write(ctx, in, func(name string, data []byte) error {
+		mu.Lock()
+		err := firstErr
+		mu.Unlock()
+		if err != nil {
+			return err
+		}
+		full := filepath.Join(dir, filepath.FromSlash(path.Clean(name)))
+		if d := filepath.Dir(full); !made[d] {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+			made[d] = true
+		}
+		files++
+		jobs <- job{full, data}
+		return nil
+	})
+	close(jobs)
+	wg.Wait()
+	if err == nil {
+		err = firstErr
+	}
+	return files, err
+}
+
+// siteInput is what the site of the workspace is made from: with a trust
+// root, HEAD's tree with the verified approvals ('qms verify's engine);
+// without, the working tree and no signatures (a warning says so), and
+// released is refused. The archive's html/ folder is made from the same
+// input. Call done when the site is written.
+func siteInput(env *Env, w *workspace, now time.Time, released bool) (in site.Input, done func(), err error) {
+	in = site.Input{FS: os.DirFS(w.root), Kinds: w.kinds, Company: w.cfg.Company, Now: now, Released: released}
+	states, v, reason := approvalStates(env, w)
+	if v == nil {
+		if released {
+			return in, nil, withHint(usagef("--released publishes approved versions only, and approvals are unknown: %s", reason),
+				"add trust_root to qms.yaml (see 'qms verify --help')")
+		}
+		fmt.Fprintf(env.Stderr, "qms: warning: signatures not shown: %s\n", reason)
+		return in, func() {}, nil
+	}
+	in.Approval = &site.Approval{Report: v.report, States: states, Blob: v.repo.Blob}
+	in.Commit = v.report.Head
+	head, err := v.repo.Commit(v.report.Head)
+	if err == nil {
+		// The states are those of HEAD's blobs: show HEAD's tree.
+		in.FS, err = v.repo.TreeFS(head.Tree)
+	}
+	if err != nil {
+		v.w.close()
+		return in, nil, err
+	}
+	return in, v.w.close, nil
+}
