@@ -188,6 +188,7 @@ type verifier struct {
 	cfg      Config
 	nodes    map[string]*node
 	policies map[string]*loaded // by the trees' hashes
+	memo     policy.Memo
 	rep      *Report
 	cur      *Outcome // what checking the current commit found
 }
@@ -324,7 +325,7 @@ func (v *verifier) policyAt(c *vcs.Commit) (*policy.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := policy.Load(tfs, v.cfg.StaffDir, v.cfg.MatrixPath)
+	p, err := v.memo.Load(tfs, v.cfg.StaffDir, v.cfg.MatrixPath)
 	v.policies[key.String()] = &loaded{p, err}
 	return p, err
 }

@@ -119,6 +119,7 @@ type Policy struct {
 
 	digestOnce sync.Once
 	digest     string
+	memo       *Memo // while loading
 }
 
 // ErrNoPolicy is returned when a tree has no staff records or no matrix:
@@ -128,7 +129,27 @@ var ErrNoPolicy = errors.New("no signing policy (staff records and responsibilit
 // Load reads the policy of a tree: staff records from staffDir, the matrix
 // from matrixPath, keys from keys/.
 func Load(fsys fs.FS, staffDir, matrixPath string) (*Policy, error) {
-	p := &Policy{People: map[string]*Person{}, keys: map[string]*Key{}}
+	return (*Memo)(nil).Load(fsys, staffDir, matrixPath)
+}
+
+// Memo remembers parsed staff records and key files by their Git blob id,
+// for file systems that know them (a commit's tree): a history changes a
+// few staff records at a time, and parsing all of them again for every
+// policy was most of the cost of loading one. A nil Memo remembers nothing.
+type Memo struct {
+	mu      sync.Mutex
+	records map[string]*record.Record
+	files   map[string]any // key files: openpgp.EntityList, ssh.PublicKey or error
+}
+
+// blobIDer is implemented by file systems over Git trees.
+type blobIDer interface {
+	BlobID(name string) (string, bool)
+}
+
+// Load is Load, remembering what it parses.
+func (m *Memo) Load(fsys fs.FS, staffDir, matrixPath string) (*Policy, error) {
+	p := &Policy{People: map[string]*Person{}, keys: map[string]*Key{}, memo: m}
 	ents, err := fs.ReadDir(fsys, staffDir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -139,6 +160,7 @@ func Load(fsys fs.FS, staffDir, matrixPath string) (*Policy, error) {
 		}
 		p.loadPerson(fsys, path.Join(staffDir, e.Name()))
 	}
+	p.memo = nil
 	if b, err := fs.ReadFile(fsys, matrixPath); err == nil {
 		p.Matrix = p.loadMatrix(matrixPath, b)
 	}
@@ -152,15 +174,53 @@ func (p *Policy) problem(format string, a ...any) {
 	p.Problems = append(p.Problems, fmt.Sprintf(format, a...))
 }
 
-func (p *Policy) loadPerson(fsys fs.FS, file string) {
+// blobID returns the blob id of a file when the memo can use it.
+func (p *Policy) blobID(fsys fs.FS, file string) string {
+	if p.memo == nil {
+		return ""
+	}
+	if b, ok := fsys.(blobIDer); ok {
+		if id, ok := b.BlobID(file); ok {
+			return id
+		}
+	}
+	return ""
+}
+
+// parseRecord parses a staff record, or takes it from the memo.
+func (p *Policy) parseRecord(fsys fs.FS, file string) (*record.Record, error) {
+	id := p.blobID(fsys, file)
+	if id != "" {
+		p.memo.mu.Lock()
+		r, ok := p.memo.records[id]
+		p.memo.mu.Unlock()
+		if ok {
+			return r, nil
+		}
+	}
 	b, err := fs.ReadFile(fsys, file)
 	if err != nil {
-		p.problem("%s: %v", file, err)
-		return
+		return nil, err
 	}
 	r, fs_ := record.Parse(file, b)
 	if r == nil {
-		p.problem("%s: %s", file, fs_[0].Message)
+		return nil, errors.New(fs_[0].Message)
+	}
+	if id != "" {
+		p.memo.mu.Lock()
+		if p.memo.records == nil {
+			p.memo.records = map[string]*record.Record{}
+		}
+		p.memo.records[id] = r
+		p.memo.mu.Unlock()
+	}
+	return r, nil
+}
+
+func (p *Policy) loadPerson(fsys fs.FS, file string) {
+	r, err := p.parseRecord(fsys, file)
+	if err != nil {
+		p.problem("%s: %v", file, err)
 		return
 	}
 	d := r.Data
@@ -214,16 +274,13 @@ func (p *Policy) loadKey(fsys fs.FS, k *Key) error {
 	if k.File == "" || strings.ContainsAny(k.File, `/\`) || k.File == "." || k.File == ".." {
 		return fmt.Errorf("file %q is not a file name in %s/", k.File, KeysDir)
 	}
-	b, err := fs.ReadFile(fsys, path.Join(KeysDir, k.File))
+	parsed, err := p.keyFile(fsys, k.Type, path.Join(KeysDir, k.File))
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %v", k.File, err)
 	}
 	switch k.Type {
 	case "openpgp":
-		el, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(b))
-		if err != nil {
-			return fmt.Errorf("%s: %v", k.File, err)
-		}
+		el := parsed.(openpgp.EntityList)
 		for _, e := range el {
 			if e.PrimaryKey != nil && fingerprintHex(e.PrimaryKey.Fingerprint) == k.Fingerprint {
 				p.Keyring = append(p.Keyring, e)
@@ -232,10 +289,7 @@ func (p *Policy) loadKey(fsys fs.FS, k *Key) error {
 		}
 		return fmt.Errorf("%s does not hold key %s (%d keys read)", k.File, k.Fingerprint, len(el))
 	case "ssh":
-		pub, _, _, _, err := ssh.ParseAuthorizedKey(b)
-		if err != nil {
-			return fmt.Errorf("%s: %v", k.File, err)
-		}
+		pub := parsed.(ssh.PublicKey)
 		if fp := ssh.FingerprintSHA256(pub); fp != k.Fingerprint {
 			return fmt.Errorf("%s holds key %s, not %s", k.File, fp, k.Fingerprint)
 		}
@@ -243,6 +297,47 @@ func (p *Policy) loadKey(fsys fs.FS, k *Key) error {
 		return nil
 	}
 	return fmt.Errorf("unknown key type %q", k.Type)
+}
+
+// keyFile parses a key file of a type, or takes it from the memo.
+func (p *Policy) keyFile(fsys fs.FS, typ, file string) (any, error) {
+	id := p.blobID(fsys, file)
+	if id != "" {
+		id = typ + " " + id
+		p.memo.mu.Lock()
+		v, ok := p.memo.files[id]
+		p.memo.mu.Unlock()
+		if ok {
+			if err, bad := v.(error); bad {
+				return nil, err
+			}
+			return v, nil
+		}
+	}
+	var v any
+	b, err := fs.ReadFile(fsys, file)
+	if err == nil {
+		switch typ {
+		case "openpgp":
+			v, err = openpgp.ReadArmoredKeyRing(bytes.NewReader(b))
+		case "ssh":
+			v, _, _, _, err = ssh.ParseAuthorizedKey(b)
+		default:
+			err = fmt.Errorf("unknown key type %q", typ)
+		}
+	}
+	if err != nil {
+		v = err
+	}
+	if id != "" {
+		p.memo.mu.Lock()
+		if p.memo.files == nil {
+			p.memo.files = map[string]any{}
+		}
+		p.memo.files[id] = v
+		p.memo.mu.Unlock()
+	}
+	return v, err
 }
 
 func (p *Policy) loadMatrix(file string, b []byte) *Matrix {

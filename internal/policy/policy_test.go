@@ -175,3 +175,52 @@ func TestDigest(t *testing.T) {
 		}
 	}
 }
+
+// blobFS gives every file a blob id, as a Git tree does.
+type blobFS struct {
+	fstest.MapFS
+	ids map[string]string
+}
+
+func (b blobFS) BlobID(name string) (string, bool) {
+	id, ok := b.ids[name]
+	return id, ok
+}
+
+// TestMemo: a Memo reuses what it parsed for the same blob id, and parses
+// again when the id changes.
+func TestMemo(t *testing.T) {
+	m := example(t)
+	ids := map[string]string{}
+	for name := range m {
+		ids[name] = "blob:" + name
+	}
+	var memo Memo
+	p1, err := memo.Load(blobFS{m, ids}, "records/staff", "records/matrix.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same id with other content: the memo answers (it trusts ids,
+	// which Git derives from content).
+	changed := fstest.MapFS{}
+	for k, v := range m {
+		changed[k] = v
+	}
+	changed["records/staff/akeller.md"] = &fstest.MapFile{Data: []byte("---\nid: akeller\n---\n")}
+	p2, err := memo.Load(blobFS{changed, ids}, "records/staff", "records/matrix.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1.Digest() != p2.Digest() {
+		t.Errorf("same blob ids, different policies: the memo was not used")
+	}
+	ids2 := map[string]string{}
+	for k, v := range ids {
+		ids2[k] = v
+	}
+	ids2["records/staff/akeller.md"] = "blob:other"
+	p3, _ := memo.Load(blobFS{changed, ids2}, "records/staff", "records/matrix.md")
+	if p3 == nil || p3.Digest() == p1.Digest() {
+		t.Errorf("a new blob id did not parse the new content")
+	}
+}

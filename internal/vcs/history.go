@@ -208,6 +208,16 @@ func (t treeFS) Open(name string) (fs.File, error) {
 	return &memFile{name: path.Base(name), r: bytes.NewReader(b), size: int64(len(b))}, nil
 }
 
+// BlobID returns the id of a file's blob, so that callers can remember
+// what they parsed of it across trees.
+func (t treeFS) BlobID(name string) (string, bool) {
+	e, err := t.entry("stat", name)
+	if err != nil || e.dir || e.link {
+		return "", false
+	}
+	return e.id.String(), true
+}
+
 // Stat describes a file without reading it; links are not followed.
 func (t treeFS) Stat(name string) (fs.FileInfo, error) { return t.Lstat(name) }
 
