@@ -134,11 +134,11 @@ func listTree(ctx context.Context, dir, commit string) ([]treeEntry, error) {
 // blobReader streams blobs out of one `git cat-file --batch`, in the order
 // they were requested.
 type blobReader struct {
-	cmd  *exec.Cmd
-	r    *bufio.Reader
+	cmd     *exec.Cmd
+	r       *bufio.Reader
 	left    int64 // bytes of the current blob not read yet
 	started bool
-	errc chan error
+	errc    chan error
 }
 
 // readBlobs starts cat-file and feeds it ids from another goroutine so
