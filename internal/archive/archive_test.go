@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/qms-tool/qms/internal/archive"
@@ -98,5 +99,96 @@ func TestBuild(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(dir, "tree/bin/run.sh")); err != nil || st.Mode().Perm()&0o100 == 0 {
 		t.Errorf("tree/bin/run.sh lost its executable bit: %v", err)
+	}
+}
+
+// TestBuildDeterministic builds the same commit from the original
+// repository (loose objects), a --no-local clone (one pack) and a clone
+// repacked differently, checked out under another umask, with other
+// branches and remote refs, and with another time zone and locale: the
+// bytes must be the same.
+func TestBuildDeterministic(t *testing.T) {
+	f := newFixture(t)
+	lab := f.lab
+	a := filepath.Join(lab.Dir, "a")
+	lab.Run(lab.Dir, nil, "git", "clone", "-q", "--no-local", lab.Repo, a)
+
+	old := syscall.Umask(0o077)
+	b := filepath.Join(lab.Dir, "b")
+	lab.Run(lab.Dir, nil, "git", "clone", "-q", "--no-local", lab.Repo, b)
+	syscall.Umask(old)
+	lab.Run(b, nil, "git", "branch", "feature")
+	lab.Run(b, nil, "git", "-c", "pack.threads=2", "repack", "-q", "-a", "-d", "-f", "--window=3", "--depth=2")
+	lab.Run(b, nil, "git", "gc", "-q", "--aggressive")
+
+	want, wantInfo := f.build(t, lab.Repo)
+	for _, tc := range []struct{ name, dir, tz, lang string }{
+		{"one pack", a, "UTC", "C"},
+		{"repacked, umask 077, other zone", b, "Pacific/Auckland", "de_DE.UTF-8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("TZ", tc.tz)
+			t.Setenv("LANG", tc.lang)
+			t.Setenv("LC_ALL", tc.lang)
+			got, info := f.build(t, tc.dir)
+			if info.Name != wantInfo.Name || info.SHA256 != wantInfo.SHA256 {
+				t.Errorf("Build(%s) = %s %s, want %s %s", tc.name, info.Name, info.SHA256, wantInfo.Name, wantInfo.SHA256)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("Build(%s): %d bytes differ from the original's %d", tc.name, len(got), len(want))
+			}
+		})
+	}
+}
+
+// TestAuditor follows VERIFY.txt with nothing but a shell, gpg, sha256sum,
+// tar, git and diff: every command it lists, as written, with an empty
+// keyring.
+func TestAuditor(t *testing.T) {
+	f := newFixture(t)
+	data, info := f.build(t, f.lab.Repo)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, info.Name), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, info.Name+".asc"), info.Signature, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dx := t.TempDir()
+	if err := archive.Extract(context.Background(), bytes.NewReader(data), dx); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(filepath.Join(dx, "VERIFY.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := "set -eu\ntrap 'gpgconf --kill gpg-agent >/dev/null 2>&1 || true; rm -rf \"$GNUPGHOME\"' EXIT\n"
+	n := 0
+	for _, line := range strings.Split(string(text), "\n") {
+		if strings.HasPrefix(line, "       ") && strings.TrimSpace(line) != "" {
+			script += strings.TrimSpace(line) + "\n"
+			n++
+		}
+	}
+	if n < 10 {
+		t.Fatalf("VERIFY.txt lists %d commands:\n%s", n, text)
+	}
+	script += "git -C repo verify-tag v1\ngit -C repo rev-parse HEAD\n"
+	out, err := f.lab.Try(dir, nil, "sh", "-c", script)
+	if err != nil {
+		t.Fatalf("following VERIFY.txt failed: %v\n%s\nscript:\n%s", err, out, script)
+	}
+	if !strings.Contains(out, "Good signature") || !strings.Contains(out, f.commit) {
+		t.Errorf("following VERIFY.txt:\n%s", out)
+	}
+
+	// The same steps catch a changed byte.
+	bad := bytes.Clone(data)
+	bad[len(bad)/2] ^= 1
+	if err := os.WriteFile(filepath.Join(dir, info.Name), bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := f.lab.Try(dir, nil, "sh", "-c", "export GNUPGHOME=\"$(mktemp -d)\"; trap 'gpgconf --kill gpg-agent; rm -rf \"$GNUPGHOME\"' EXIT; gpg --batch --import "+filepath.Join(dx, "keys/archive-signing-key.asc")+" && gpg --batch --verify "+info.Name+".asc "+info.Name); err == nil {
+		t.Errorf("gpg --verify accepted a changed archive:\n%s", out)
 	}
 }

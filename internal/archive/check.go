@@ -298,6 +298,12 @@ func unsafeMember(name string, h *tar.Header) string {
 	if strings.HasPrefix(name, "/") || !validMember(name) {
 		return fmt.Sprintf("unsafe path %q (absolute, outside the archive's directory, or with ..)", h.Name)
 	}
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			// A sparse file can claim terabytes of zeros in a few bytes.
+			return "sparse files are not allowed"
+		}
+	}
 	switch h.Typeflag {
 	case tar.TypeReg, tar.TypeDir:
 	case tar.TypeSymlink:
