@@ -326,14 +326,19 @@ func (s *Store) Put(ctx context.Context, key string, src io.ReaderAt, o store.Pu
 	for o.Size/partSize >= 10000 {
 		partSize *= 2
 	}
-	// One pass over the source: the whole object's SHA-256 and each part's.
-	full, parts, err := digests(ctx, src, o.Size, partSize)
-	if err != nil {
-		return false, err
-	}
-	sum := hex.EncodeToString(full)
-	if o.SHA256 != "" && o.SHA256 != sum {
-		return false, fmt.Errorf("%s: %w", key, store.ErrChanged)
+	// The SHA-256 decides whether the object is there already; with the
+	// caller's, nothing is read for a rerun. Either way the data sent is
+	// checked against it before the object becomes visible.
+	sum := o.SHA256
+	var whole []byte
+	if sum == "" || o.Size <= partSize {
+		if whole, err = digest(ctx, src, 0, o.Size); err != nil {
+			return false, err
+		}
+		if o.SHA256 != "" && o.SHA256 != hex.EncodeToString(whole) {
+			return false, fmt.Errorf("%s: %w", key, store.ErrChanged)
+		}
+		sum = hex.EncodeToString(whole)
 	}
 	info, err := s.Stat(ctx, key)
 	switch {
@@ -350,7 +355,7 @@ func (s *Store) Put(ctx context.Context, key string, src io.ReaderAt, o store.Pu
 	meta := map[string]string{metaSHA256: sum, metaSize: strconv.FormatInt(o.Size, 10)}
 	prog := &progress{fn: o.Progress}
 	if o.Size <= partSize {
-		b64 := base64.StdEncoding.EncodeToString(full)
+		b64 := base64.StdEncoding.EncodeToString(whole)
 		_, err := s.c.PutObject(ctx, &s3.PutObjectInput{
 			Bucket:                    &s.cfg.Bucket,
 			Key:                       &k,
@@ -363,17 +368,34 @@ func (s *Store) Put(ctx context.Context, key string, src io.ReaderAt, o store.Pu
 			ObjectLockMode:            types.ObjectLockModeCompliance,
 			ObjectLockRetainUntilDate: aws.Time(o.RetainUntil.UTC()),
 			Metadata:                  meta,
-		}, payloadHash(hex.EncodeToString(full)))
+		}, unsignedPayload)
 		if err != nil {
 			return false, s.wrap(key, err)
 		}
 		return true, nil
 	}
-	meta[metaComposite] = composite(parts)
-	return true, s.multipart(ctx, key, k, src, o, partSize, parts, meta, prog)
+	return true, s.multipart(ctx, key, k, src, o, sum, partSize, meta, prog)
 }
 
-func (s *Store) multipart(ctx context.Context, key, k string, src io.ReaderAt, o store.PutOptions, partSize int64, parts [][]byte, meta map[string]string, prog *progress) (err error) {
+// multipart uploads the parts in parallel, each with its SHA-256 (computed
+// by the worker just before sending, so hashing overlaps the transfer),
+// while one more goroutine reads the source in order to check the whole
+// object's SHA-256. The upload is completed only when everything agrees,
+// and aborted otherwise.
+func (s *Store) multipart(ctx context.Context, key, k string, src io.ReaderAt, o store.PutOptions, sum string, partSize int64, meta map[string]string, prog *progress) (err error) {
+	n := int((o.Size + partSize - 1) / partSize)
+	parts := make([][]byte, n)
+	// The composite checksum goes into the metadata at creation, so it
+	// must be known first: hash the parts now, on every core.
+	if err := eachPart(ctx, n, s.cfg.Concurrency, func(i int) error {
+		off := int64(i) * partSize
+		d, err := digest(ctx, src, off, min(partSize, o.Size-off))
+		parts[i] = d
+		return err
+	}); err != nil {
+		return err
+	}
+	meta[metaComposite] = composite(parts)
 	cr, err := s.c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket:                    &s.cfg.Bucket,
 		Key:                       &k,
@@ -396,58 +418,47 @@ func (s *Store) multipart(ctx context.Context, key, k string, src io.ReaderAt, o
 			s.c.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &k, UploadId: uploadID})
 		}
 	}()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make([]types.CompletedPart, len(parts))
-	jobs := make(chan int)
-	errs := make(chan error, len(parts))
-	var wg sync.WaitGroup
-	for w := 0; w < s.cfg.Concurrency; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				off := int64(i) * partSize
-				n := min(partSize, o.Size-off)
-				b64 := base64.StdEncoding.EncodeToString(parts[i])
-				out, err := s.c.UploadPart(ctx, &s3.UploadPartInput{
-					Bucket:            &s.cfg.Bucket,
-					Key:               &k,
-					UploadId:          uploadID,
-					PartNumber:        aws.Int32(int32(i + 1)),
-					Body:              prog.reader(src, off, n),
-					ContentLength:     aws.Int64(n),
-					ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
-					ChecksumSHA256:    &b64,
-				}, payloadHash(hex.EncodeToString(parts[i])))
-				if err == nil && out.ChecksumSHA256 != nil && *out.ChecksumSHA256 != b64 {
-					err = fmt.Errorf("part %d: the server computed SHA-256 %s, want %s", i+1, *out.ChecksumSHA256, b64)
-				}
-				if err != nil {
-					errs <- fmt.Errorf("upload part %d: %w", i+1, err)
-					cancel()
-					continue
-				}
-				done[i] = types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(int32(i + 1)), ChecksumSHA256: &b64}
-			}
-		}()
-	}
-feed:
-	for i := range parts {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+	// The whole object's SHA-256, read in order next to the uploads.
+	wholeSum := make(chan error, 1)
+	go func() {
+		d, err := digest(ctx, src, 0, o.Size)
+		if err == nil && hex.EncodeToString(d) != sum {
+			err = fmt.Errorf("%s: %w", key, store.ErrChanged)
 		}
+		wholeSum <- err
+	}()
+	done := make([]types.CompletedPart, n)
+	err = eachPart(ctx, n, s.cfg.Concurrency, func(i int) error {
+		off := int64(i) * partSize
+		size := min(partSize, o.Size-off)
+		b64 := base64.StdEncoding.EncodeToString(parts[i])
+		out, err := s.c.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket:            &s.cfg.Bucket,
+			Key:               &k,
+			UploadId:          uploadID,
+			PartNumber:        aws.Int32(int32(i + 1)),
+			Body:              prog.reader(src, off, size),
+			ContentLength:     aws.Int64(size),
+			ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+			ChecksumSHA256:    &b64,
+		}, unsignedPayload)
+		if err == nil && out.ChecksumSHA256 != nil && *out.ChecksumSHA256 != b64 {
+			err = fmt.Errorf("the server computed SHA-256 %s, want %s", *out.ChecksumSHA256, b64)
+		}
+		if err != nil {
+			return fmt.Errorf("upload part %d: %w", i+1, err)
+		}
+		done[i] = types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(int32(i + 1)), ChecksumSHA256: &b64}
+		return nil
+	})
+	if werr := <-wholeSum; err == nil {
+		err = werr
 	}
-	close(jobs)
-	wg.Wait()
-	close(errs)
-	if e, ok := <-errs; ok {
-		return s.wrap(key, e)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
+	if err != nil {
+		if errors.Is(err, store.ErrChanged) || errors.Is(err, context.Canceled) {
+			return err
+		}
+		return s.wrap(key, err)
 	}
 	_, err = s.c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket:          &s.cfg.Bucket,
@@ -459,6 +470,43 @@ feed:
 		return s.wrap(key, err)
 	}
 	return nil
+}
+
+// eachPart runs fn for 0..n-1 on workers goroutines, stopping at the first
+// error.
+func eachPart(ctx context.Context, n, workers int, fn func(i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if err := fn(i); err != nil {
+					errs <- err
+					cancel()
+				}
+			}
+		}()
+	}
+feed:
+	for i := 0; i < n; i++ {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	if err, ok := <-errs; ok {
+		return err
+	}
+	return ctx.Err()
 }
 
 // abortOrphans aborts the multipart uploads of an earlier, interrupted run
@@ -485,30 +533,30 @@ func (s *Store) abortOrphans(ctx context.Context, k string) error {
 	}
 }
 
-// digests reads src once and returns its SHA-256 and each part's.
-func digests(ctx context.Context, src io.ReaderAt, size, partSize int64) ([]byte, [][]byte, error) {
-	full := sha256.New()
-	var parts [][]byte
+// digest returns the SHA-256 of n bytes of src at off.
+func digest(ctx context.Context, src io.ReaderAt, off, n int64) ([]byte, error) {
+	h := sha256.New()
 	buf := make([]byte, 1<<20)
-	for off := int64(0); off < size || off == 0; off += partSize {
+	r := io.NewSectionReader(src, off, n)
+	var m int64
+	for {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		n := min(partSize, size-off)
-		part := sha256.New()
-		m, err := io.CopyBuffer(io.MultiWriter(full, part), io.NewSectionReader(src, off, n), buf)
-		if err != nil {
-			return nil, nil, err
-		}
-		if m != n {
-			return nil, nil, fmt.Errorf("read %d bytes at %d, want %d: %w", m, off, n, store.ErrChanged)
-		}
-		parts = append(parts, part.Sum(nil))
-		if size == 0 {
+		k, err := r.Read(buf)
+		h.Write(buf[:k])
+		m += int64(k)
+		if err == io.EOF {
 			break
 		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return full.Sum(nil), parts, nil
+	if m != n {
+		return nil, fmt.Errorf("read %d bytes at %d, want %d: %w", m, off, n, store.ErrChanged)
+	}
+	return h.Sum(nil), nil
 }
 
 // composite is the checksum S3 gives a multipart object: the SHA-256 of
@@ -521,17 +569,16 @@ func composite(parts [][]byte) string {
 	return base64.StdEncoding.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(parts))
 }
 
-// payloadHash gives the request signer the SHA-256 we computed already, so
-// that the body is not read an extra time to sign it.
-func payloadHash(hexsum string) func(*s3.Options) {
-	return func(o *s3.Options) {
-		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-			return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("qmsPayloadHash",
-				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-					return next.HandleFinalize(v4.SetPayloadHash(ctx, hexsum), in)
-				}), "ComputePayloadHash", middleware.Before)
-		})
-	}
+// unsignedPayload keeps the request signer from reading the body to hash
+// it: the body's integrity is checked by its x-amz-checksum-sha256 header,
+// which is signed, so hashing it a second time (on both sides) buys nothing.
+func unsignedPayload(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("qmsUnsignedPayload",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				return next.HandleFinalize(v4.SetPayloadHash(ctx, "UNSIGNED-PAYLOAD"), in)
+			}), "ComputePayloadHash", middleware.Before)
+	})
 }
 
 func contentType(key string) string {

@@ -42,6 +42,7 @@ type Server struct {
 	Root string
 
 	bin, versions, addr string
+	posixArgs           []string
 	cmd                 *exec.Cmd
 	exited              chan struct{}
 	proxy               *http.Server
@@ -67,13 +68,14 @@ func Binary() (string, error) {
 	return "", ErrNoServer
 }
 
-// Start runs versitygw with its data under dir, and the proxy.
-func Start(dir string) (*Server, error) {
+// Start runs versitygw with its data under dir, and the proxy; posixArgs
+// are more options for versitygw's posix backend.
+func Start(dir string, posixArgs ...string) (*Server, error) {
 	bin, err := Binary()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{bin: bin, Root: filepath.Join(dir, "data"), versions: filepath.Join(dir, "versions")}
+	s := &Server{bin: bin, posixArgs: posixArgs, Root: filepath.Join(dir, "data"), versions: filepath.Join(dir, "versions")}
 	for _, d := range []string{s.Root, s.versions} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, err
@@ -107,7 +109,8 @@ func Start(dir string) (*Server, error) {
 
 // StartGateway (re)starts versitygw on its address, after StopGateway.
 func (s *Server) StartGateway() error {
-	cmd := exec.Command(s.bin, "--port", s.addr, "--quiet", "posix", "--versioning-dir", s.versions, s.Root)
+	args := append([]string{"--port", s.addr, "--quiet", "posix", "--versioning-dir", s.versions}, s.posixArgs...)
+	cmd := exec.Command(s.bin, append(args, s.Root)...)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+AccessKey, "ROOT_SECRET_KEY="+SecretKey)
 	log, err := os.Create(filepath.Join(filepath.Dir(s.Root), "versitygw.log"))
 	if err != nil {
