@@ -176,3 +176,23 @@ func ArchiveName(commit string, t time.Time) string {
 func Build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	return build(ctx, w, opts)
 }
+
+// Describe resolves rev ("" means HEAD) in the repository at root and
+// returns the Info a Build of it would have, without Size, SHA256,
+// Signature, Signer and Meta: enough to know the archive's Name, to look
+// for it before building it again.
+func Describe(ctx context.Context, root, rev, branch string) (Info, error) {
+	c, err := resolve(ctx, root, rev, branch)
+	if err != nil {
+		return Info{}, err
+	}
+	return Info{Name: ArchiveName(c.id, c.time), Commit: c.id, CommitTime: c.time, Branch: c.branch}, nil
+}
+
+// ReadFiles calls fn with the content of every file of commit's tree
+// whose path want accepts (symbolic links and files over 16 MiB are
+// skipped), in Git's path order: what an HTML renderer reads the records
+// at the archived commit with.
+func ReadFiles(ctx context.Context, root, commit string, want func(path string) bool, fn func(path string, data []byte) error) error {
+	return readFiles(ctx, root, commit, want, fn)
+}

@@ -337,24 +337,24 @@ func writeTree(ctx context.Context, dir string, entries []treeEntry, a *tarWrite
 	for _, e := range entries {
 		size, err := br.next(e.id)
 		if err != nil {
-			br.close()
+			br.abort()
 			return err
 		}
 		name := "tree/" + e.path
 		switch e.mode {
 		case "120000":
 			if size > maxLink {
-				br.close()
+				br.abort()
 				return fmt.Errorf("archive: %s: symbolic link target too long", e.path)
 			}
 			target, err := io.ReadAll(br)
 			if err != nil {
-				br.close()
+				br.abort()
 				return err
 			}
 			err = a.symlink(name, string(target))
 			if err != nil {
-				br.close()
+				br.abort()
 				return err
 			}
 		default:
@@ -363,7 +363,7 @@ func writeTree(ctx context.Context, dir string, entries []treeEntry, a *tarWrite
 				mode = 0o755
 			}
 			if err := a.stream(name, size, mode, br); err != nil {
-				br.close()
+				br.abort()
 				return err
 			}
 		}
@@ -394,12 +394,12 @@ func writeKeys(ctx context.Context, dir string, entries []treeEntry, sg *signer,
 		}
 		for _, e := range repo {
 			if _, err := br.next(e.id); err != nil {
-				br.close()
+				br.abort()
 				return err
 			}
 			data, err := io.ReadAll(br)
 			if err != nil {
-				br.close()
+				br.abort()
 				return err
 			}
 			keys = append(keys, key{e.path, data})

@@ -128,6 +128,7 @@ func newApp(env *Env) *cli.App {
 			approveCommand(env),
 			verifyCommand(env),
 			logCommand(env),
+			archiveCommand(env),
 		},
 	}
 	for _, c := range app.Commands {
