@@ -1,6 +1,9 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -20,10 +23,12 @@ import (
 //
 //	s3 start
 //	s3 mb BUCKET          make a bucket with Object Lock
-//	s3 corrupt BUCKET/KEY flip one byte of a stored object, behind the server's back
+//	s3 corrupt BUCKET/GLOB flip one byte of a stored object, behind the server's back
+//	s3 truncate BUCKET/GLOB cut a stored object in half, behind the server's back
 //	s3 stop | s3 restart  stop versitygw (the proxy stays), start it again
 func init() {
 	extraCmds["s3"] = cmdS3
+	extraCmds["evil-archive"] = cmdEvilArchive
 	extraSetup = append(extraSetup, needS3)
 }
 
@@ -82,7 +87,7 @@ func cmdS3(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
 			ts.Fatalf("usage: s3 corrupt BUCKET/KEY")
 		}
-		p := filepath.Join(srv.Root, filepath.FromSlash(args[1]))
+		p := s3Object(ts, srv, args[1])
 		b, err := os.ReadFile(p)
 		ts.Check(err)
 		if len(b) == 0 {
@@ -95,6 +100,16 @@ func cmdS3(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(os.Chmod(p, 0o644))
 		ts.Check(os.WriteFile(p, b, 0o644))
 		ts.Check(os.Chmod(p, st.Mode().Perm()))
+	case "truncate":
+		if len(args) != 2 {
+			ts.Fatalf("usage: s3 truncate BUCKET/KEY")
+		}
+		p := s3Object(ts, srv, args[1])
+		st, err := os.Stat(p)
+		ts.Check(err)
+		ts.Check(os.Chmod(p, 0o644))
+		ts.Check(os.Truncate(p, st.Size()/2))
+		ts.Check(os.Chmod(p, st.Mode().Perm()))
 	case "stop":
 		srv.StopGateway()
 	case "restart":
@@ -102,4 +117,36 @@ func cmdS3(ts *testscript.TestScript, neg bool, args []string) {
 	default:
 		ts.Fatalf("unknown s3 command %q", args[0])
 	}
+}
+
+// s3Object is the file holding the one object that matches the glob
+// BUCKET/KEY in the server's directory.
+func s3Object(ts *testscript.TestScript, srv *s3test.Server, glob string) string {
+	m, err := filepath.Glob(filepath.Join(srv.Root, filepath.FromSlash(glob)))
+	ts.Check(err)
+	if len(m) != 1 {
+		ts.Fatalf("%s matches %d objects, want 1", glob, len(m))
+	}
+	return m[0]
+}
+
+// evil-archive FILE writes a .tar.gz named like an archive whose second
+// member climbs out of the directory it is extracted into.
+func cmdEvilArchive(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: evil-archive FILE")
+	}
+	top := strings.TrimSuffix(filepath.Base(args[0]), ".tar.gz")
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, name := range []string{top + "/VERIFY.txt", top + "/../../escape.txt"} {
+		body := []byte("gotcha\n")
+		ts.Check(tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}))
+		_, err := tw.Write(body)
+		ts.Check(err)
+	}
+	ts.Check(tw.Close())
+	ts.Check(zw.Close())
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), buf.Bytes(), 0o644))
 }

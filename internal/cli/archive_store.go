@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +13,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -26,6 +29,10 @@ import (
 	"github.com/qms-tool/qms/internal/store/dir"
 	"github.com/qms-tool/qms/internal/store/s3"
 )
+
+func init() {
+	archiveSubcommands = append(archiveSubcommands, archivePushCommand, archiveListCommand, archiveVerifyCommand, archiveRestoreCommand)
+}
 
 // The archive location flags every archive subcommand takes.
 func locationFlags() []cli.Flag {
@@ -204,7 +211,7 @@ func runPush(ctx context.Context, o pushOptions, env *Env) error {
 	if o.to == "" && cfg.To == "" {
 		fmt.Fprintf(env.Stdout, "no archive location configured: using %s\n", st)
 	}
-	built, err := pushBuilt(ctx, env, ws, o.signKey, retain, kindRetain)
+	built, err := pushBuilt(ctx, env, ws, o.signKey)
 	if err != nil {
 		return err
 	}
@@ -277,156 +284,75 @@ func parseRetainPeriod(s string) (archive.Period, error) {
 	return archive.Period{Years: y, Days: d}, nil
 }
 
-// built is an archive of HEAD built and kept in .git/qms/archive: NAME,
-// NAME.asc and NAME.json (its archive.Info).
+// pushedArchive is the archive of HEAD, built in .git/qms/archive.
 type pushedArchive struct {
 	path string
 	info archive.Info
 }
 
-func pushBuilt(ctx context.Context, env *Env, ws *workspace, signKey string, retain archive.Period, kindRetain map[string]archive.Period) (*pushedArchive, error) {
+// pushBuilt finds the archive of HEAD in .git/qms/archive, or builds it.
+func pushBuilt(ctx context.Context, env *Env, ws *workspace, signKey string) (*pushedArchive, error) {
 	repo, err := ws.gitRepo()
 	if err != nil {
 		return nil, err
 	}
-	head, err := repo.Commit("HEAD")
+	desc, err := archive.Describe(ctx, repo.Root, "HEAD", "")
 	if err != nil {
 		return nil, withHint(fmt.Errorf("no commit to archive: %w", err), "commit the records first")
 	}
-	name := archive.ArchiveName(head.ID, head.Committer)
-	cache := filepath.Join(repo.GitDir(), "qms", "archive")
-	b := &pushedArchive{path: filepath.Join(cache, name)}
-	if info, ok := readPushBuilt(b.path); ok {
-		b.info = info
-		return b, nil
+	p, _, ok := builtArchive(archiveDir(repo), desc)
+	if !ok {
+		fmt.Fprintf(env.Stdout, "building the archive of %s\n", desc.Commit[:12])
+		b, err := buildArchive(ctx, env, archiveBuildOptions{signKey: signKey, commit: desc.Commit, branch: desc.Branch})
+		if err != nil {
+			return nil, err
+		}
+		return &pushedArchive{path: filepath.Join(archiveDir(repo), b.Info.Name), info: b.Info}, nil
 	}
-	key, err := readSignKey(env, ws.root, signKey)
+	// Built before: hash it again (it may have been damaged since) and
+	// read its archive.json for the retention.
+	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.CreateTemp(cache, "."+name+".tmp-*")
+	defer f.Close()
+	st, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	fmt.Fprintf(env.Stdout, "building the archive of %s\n", head.ID[:12])
-	info, err := archive.Build(ctx, tmp, archive.BuildOptions{
-		Root:          ws.root,
-		Commit:        head.ID,
-		SignKey:       key,
-		ToolVersion:   Version,
-		Retention:     retain,
-		KindRetention: kindRetain,
-		Kinds:         storeKindPaths(ws),
-		TempDir:       cache,
-		Now:           env.Now,
-	})
-	if err != nil {
-		return nil, err
+	info := desc
+	info.Size = st.Size()
+	if info.SHA256, err = store.Hash(f, info.Size); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return nil, err
+	if info.Meta, err = readArchiveMeta(io.NewSectionReader(f, 0, info.Size)); err != nil {
+		return nil, withHint(fmt.Errorf("%s: %w", p, err), "remove it and run 'qms archive build' again")
 	}
-	if err := tmp.Close(); err != nil {
-		return nil, err
-	}
-	b.path = filepath.Join(cache, info.Name)
-	j, _ := json.MarshalIndent(info, "", "  ")
-	if err := storeWriteFile(b.path+archive.SigSuffix, info.Signature); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp.Name(), b.path); err != nil {
-		return nil, err
-	}
-	if err := storeWriteFile(b.path+".json", j); err != nil {
-		return nil, err
-	}
-	b.info = info
-	return b, nil
+	return &pushedArchive{path: p, info: info}, nil
 }
 
-// readPushBuilt reads a finished build: the JSON is written last, and must
-// agree with the archive's size.
-func readPushBuilt(p string) (archive.Info, bool) {
-	var info archive.Info
-	j, err := os.ReadFile(p + ".json")
-	if err != nil || json.Unmarshal(j, &info) != nil || info.SHA256 == "" {
-		return info, false
-	}
-	st, err := os.Stat(p)
-	if err != nil || st.Size() != info.Size {
-		return info, false
-	}
-	if _, err := os.Stat(p + archive.SigSuffix); err != nil {
-		return info, false
-	}
-	return info, true
-}
-
-func storeWriteFile(p string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-*")
+// readArchiveMeta reads archive.json, among the first members of an
+// archive.
+func readArchiveMeta(r io.Reader) (archive.Meta, error) {
+	var m archive.Meta
+	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return err
+		return m, err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
-}
-
-// storeKindPaths maps each record kind to its folder, for archive.json's
-// counts.
-func storeKindPaths(ws *workspace) map[string]string {
-	m := map[string]string{}
-	if ws.kinds == nil {
-		return m
-	}
-	for _, name := range ws.kinds.Names {
-		if k := ws.kinds.Kinds[name]; k != nil && k.Folder+k.File != "" {
-			m[name] = k.Folder + k.File
+	tr := tar.NewReader(zr)
+	for i := 0; i < 8; i++ {
+		h, err := tr.Next()
+		if err != nil {
+			return m, fmt.Errorf("no %s: %w", archive.MetaName, err)
+		}
+		if path.Base(h.Name) == archive.MetaName {
+			if err := json.NewDecoder(io.LimitReader(tr, 1<<20)).Decode(&m); err != nil {
+				return m, fmt.Errorf("%s: %w", archive.MetaName, err)
+			}
+			return m, nil
 		}
 	}
-	return m
-}
-
-// readSignKey reads the signing key from --sign-key or QMS_SIGN_KEY (a
-// file name, or the armored key itself), refusing files inside the
-// repository: a private key committed to it would be archived, mirrored
-// and cloned everywhere.
-func readSignKey(env *Env, root, flag string) ([]byte, error) {
-	src := flag
-	if src == "" {
-		src = env.Getenv("QMS_SIGN_KEY")
-		if strings.HasPrefix(strings.TrimSpace(src), "-----BEGIN PGP PRIVATE KEY BLOCK-----") {
-			return []byte(src), nil
-		}
-	}
-	if src == "" {
-		return nil, withHint(usagef("no signing key: the archive must be signed"), "pass --sign-key FILE or set QMS_SIGN_KEY (an armored OpenPGP private key, kept outside the repository)")
-	}
-	p := src
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(env.Dir, p)
-	}
-	abs, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
-	}
-	if rootAbs, err := filepath.EvalSymlinks(root); err == nil {
-		if rel, err := filepath.Rel(rootAbs, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return nil, withHint(usagef("signing key %s is inside the repository", src), "keep private keys outside the repository (a committed key is archived and cloned everywhere)")
-		}
-	}
-	return os.ReadFile(abs)
+	return m, fmt.Errorf("no %s among the first members", archive.MetaName)
 }
 
 // progressBar draws a bar on a terminal, and says nothing otherwise (the
@@ -842,6 +768,10 @@ func runRestore(ctx context.Context, o restoreOptions, env *Env) error {
 	}
 	for i, k := range keys {
 		sum, err := storeDownload(ctx, st, k, filepath.Join(out, k))
+		if errors.Is(err, store.ErrDamaged) {
+			findings = append(findings, qms.Finding{Path: k, Line: 1, Column: 1, Rule: "archive-integrity", Severity: qms.Error, Message: err.Error()})
+			return restoreVerdict(env, o.name, findings)
+		}
 		if err != nil {
 			return storeError(st, err)
 		}
@@ -857,8 +787,9 @@ func runRestore(ctx context.Context, o restoreOptions, env *Env) error {
 		return err
 	}
 	findings = append(findings, mf...)
+	top := strings.TrimSuffix(o.name, archive.Suffix)
 	if len(mf) == 0 {
-		if _, err := withOpenFile(tarPath, func(f *os.File) ([]qms.Finding, error) { return nil, archive.Extract(ctx, f, out) }); err != nil {
+		if _, err := withOpenFile(tarPath, func(f *os.File) ([]qms.Finding, error) { return nil, archive.Extract(ctx, f, filepath.Join(out, top)) }); err != nil {
 			if errors.Is(err, archive.ErrUnsafe) {
 				finding("archive-unsafe", "%v", err)
 			} else {
@@ -866,7 +797,6 @@ func runRestore(ctx context.Context, o restoreOptions, env *Env) error {
 			}
 		}
 	}
-	top := strings.TrimSuffix(o.name, archive.Suffix)
 	keyNote := o.key
 	if pub == nil {
 		if pub, err = os.ReadFile(filepath.Join(out, top, filepath.FromSlash(archive.SigningKeyName))); err != nil {
@@ -891,15 +821,19 @@ func runRestore(ctx context.Context, o restoreOptions, env *Env) error {
 			fmt.Fprintf(env.Stdout, "good signature by %s (checked against %s)\n", signer, keyNote)
 		}
 	}
-	if err := printFindings(env.Stdout, "text", findings, nil); err != nil {
-		return err
-	}
 	if len(findings) > 0 {
-		fmt.Fprintf(env.Stdout, "%s: %s: do not trust this copy\n", o.name, plural(len(findings), "problem"))
-		return errFindings
+		return restoreVerdict(env, o.name, findings)
 	}
 	fmt.Fprintf(env.Stdout, "manifest checked, extracted into %s\n", filepath.Join(out, top))
 	return nil
+}
+
+func restoreVerdict(env *Env, name string, findings []qms.Finding) error {
+	if err := printFindings(env.Stdout, "text", findings, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s: %s: do not trust this copy\n", name, plural(len(findings), "problem"))
+	return errFindings
 }
 
 func storePath(env *Env, p string) string {
@@ -925,7 +859,7 @@ func waitRestored(ctx context.Context, env *Env, st store.Store, keys []string, 
 	delay := 2 * time.Second
 	asked := map[string]bool{}
 	for {
-		pending := 0
+		pending, requested := 0, false
 		for _, k := range keys {
 			info, err := st.Stat(ctx, k)
 			if err != nil {
@@ -946,6 +880,7 @@ func waitRestored(ctx context.Context, env *Env, st store.Store, keys []string, 
 				}
 				if err == nil && !asked[k] {
 					fmt.Fprintf(env.Stdout, "%s: restore requested (%s tier, readable for %s)\n", k, tier, plural(days, "day"))
+					requested = true
 				}
 				asked[k] = true
 			}
@@ -953,6 +888,9 @@ func waitRestored(ctx context.Context, env *Env, st store.Store, keys []string, 
 		}
 		if pending == 0 {
 			return nil
+		}
+		if requested {
+			continue // a restore may be done at once: look again before waiting
 		}
 		waited := time.Since(start)
 		if waited > maxWait {

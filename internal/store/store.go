@@ -26,6 +26,9 @@ var (
 	// ErrConflict is returned by Put when the key already holds different
 	// content: archives are never overwritten.
 	ErrConflict = errors.New("already holds different content")
+	// ErrDamaged is returned while reading Get's data when the backend
+	// finds that the data does not match the checksum it recorded.
+	ErrDamaged = errors.New("stored data does not match its checksum: damaged")
 	// ErrChanged is returned by Put when the source does not hash to the
 	// SHA-256 it was given (it changed while being uploaded).
 	ErrChanged = errors.New("source changed during upload")

@@ -110,7 +110,6 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 			o.UsePathStyle = true
 		}
-		o.RetryMaxAttempts = 5
 	})
 	return NewWithClient(c, cfg), nil
 }
@@ -306,11 +305,24 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.c.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.cfg.Bucket, Key: &k})
+	out, err := s.c.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.cfg.Bucket, Key: &k, ChecksumMode: types.ChecksumModeEnabled})
 	if err != nil {
 		return nil, s.wrap(key, err)
 	}
-	return out.Body, nil
+	return damageReader{out.Body}, nil
+}
+
+// damageReader turns the SDK's failed response checksum validation (of a
+// single-part object; composite checksums are not validated by the SDK)
+// into store.ErrDamaged.
+type damageReader struct{ io.ReadCloser }
+
+func (d damageReader) Read(b []byte) (int, error) {
+	n, err := d.ReadCloser.Read(b)
+	if err != nil && err != io.EOF && strings.Contains(err.Error(), "checksum did not match") {
+		err = fmt.Errorf("%w (%v)", store.ErrDamaged, err)
+	}
+	return n, err
 }
 
 // Put uploads in one PutObject, or in parts above the part size.
