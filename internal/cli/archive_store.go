@@ -355,23 +355,35 @@ func readArchiveMeta(r io.Reader) (archive.Meta, error) {
 	return m, fmt.Errorf("no %s among the first members", archive.MetaName)
 }
 
-// progressBar draws a bar on a terminal, and says nothing otherwise (the
-// lines before and after tell what happened).
+// progressBar draws a bar on a terminal; elsewhere (CI logs) it writes a
+// quiet line at each quarter of a large upload, and nothing for a small one.
 type progressBar struct {
-	env   *Env
-	name  string
-	total int64
-	start time.Time
-	last  time.Time
-	drawn bool
+	env     *Env
+	name    string
+	total   int64
+	start   time.Time
+	last    time.Time
+	drawn   bool
+	quarter int64
 }
+
+// quietLines is the size from which uploads get progress lines off a
+// terminal.
+const quietLines = 64 << 20
 
 func newProgressBar(env *Env, name string, total int64) *progressBar {
 	return &progressBar{env: env, name: name, total: total, start: time.Now()}
 }
 
 func (p *progressBar) update(done int64) {
-	if !p.env.IsTerminal || p.total == 0 {
+	if p.total == 0 {
+		return
+	}
+	if !p.env.IsTerminal {
+		if q := done * 4 / p.total; p.total >= quietLines && q > p.quarter && q < 4 {
+			p.quarter = q
+			fmt.Fprintf(p.env.Stdout, "%s: %d%% uploaded (%s of %s)\n", p.name, q*25, storeBytes(done), storeBytes(p.total))
+		}
 		return
 	}
 	now := time.Now()
@@ -852,11 +864,14 @@ func withOpenFile(p string, fn func(*os.File) ([]qms.Finding, error)) ([]qms.Fin
 	return fn(f)
 }
 
+// restorePoll is the first wait between looks at a running restore.
+var restorePoll = 2 * time.Second
+
 // waitRestored requests restores of the archived keys and polls, backing
 // off from 2 seconds to 10 minutes, until all are readable.
 func waitRestored(ctx context.Context, env *Env, st store.Store, keys []string, days int, tier store.Tier, maxWait time.Duration) error {
 	start := time.Now()
-	delay := 2 * time.Second
+	delay := restorePoll
 	asked := map[string]bool{}
 	for {
 		pending, requested := 0, false
