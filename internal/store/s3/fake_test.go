@@ -139,3 +139,14 @@ func TestParseURL(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseURL(f *testing.F) {
+	f.Add("s3://bucket/qms/archive")
+	f.Add("s3://b/../x")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseURL(s)
+		if err == nil && (c.Bucket == "" || c.Prefix != "" && store.CheckKey(strings.TrimSuffix(c.Prefix, "/")) != nil) {
+			t.Fatalf("ParseURL(%q) = %+v", s, c)
+		}
+	})
+}
