@@ -616,7 +616,7 @@ func runArchiveVerify(ctx context.Context, o archiveVerifyOptions, env *Env) err
 	}
 	if o.format == "text" {
 		if len(findings) == 0 {
-			fmt.Fprintf(env.Stdout, "%s: %s and their signatures kept as pushed\n", st, plural(checked, "archive"))
+			fmt.Fprintf(env.Stdout, "%s: every archive and signature kept as pushed (%s)\n", st, plural(checked, "archive"))
 		} else {
 			fmt.Fprintf(env.Stdout, "%s: %s in %s\n", st, plural(len(findings), "problem"), plural(checked, "archive"))
 		}
