@@ -156,11 +156,11 @@ func archivePushCommand(env *Env) *cli.Command {
 		Description: "Builds the archive of HEAD unless it is built already (kept in .git/qms/archive),\n" +
 			"then uploads NAME.tar.gz and its signature NAME.tar.gz.asc with SHA-256 checksums,\n" +
 			"in the storage class, under Object Lock retention in COMPLIANCE mode until now plus\n" +
-			"the retention (10 years by default, longer for kinds listedArchive in qms.yaml\n" +
+			"the retention (10 years by default, longer for kinds listed in qms.yaml\n" +
 			"archive.retain_kinds). An object already there with the same SHA-256 is not uploaded\n" +
 			"again; an interrupted upload leaves nothing visible and the next run completes it.\n" +
-			"The signing key comes from --sign-key or QMS_SIGN_KEY (a file, or the armored key\n" +
-			"itself), never from a file in the repository.",
+			"The signing key comes from --sign-key FILE or QMS_SIGN_KEY=FILE, never from a file in\n" +
+			"the repository.",
 		Flags: append(locationFlags(),
 			&cli.StringFlag{Name: "storage-class", Usage: "DEEP_ARCHIVE, GLACIER, GLACIER_IR or STANDARD (default: archive.storage_class in qms.yaml, else DEEP_ARCHIVE)"},
 			&cli.StringFlag{Name: "retain", Usage: "how long to lock the archive, e.g. 10y or 10y30d (default: archive.retain in qms.yaml, else 10y)"},
@@ -238,12 +238,19 @@ func runPush(ctx context.Context, o pushOptions, env *Env) error {
 		return storeError(st, err)
 	}
 	reportPut(env, st, name, up, class, until)
+	archiveUploaded := up
 	sig, err := os.ReadFile(built.path + archive.SigSuffix)
 	if err != nil {
 		return err
 	}
 	sum := sha256.Sum256(sig)
 	up, err = st.Put(ctx, name+archive.SigSuffix, strings.NewReader(string(sig)), store.PutOptions{Size: int64(len(sig)), SHA256: hex.EncodeToString(sum[:]), Class: class, RetainUntil: until})
+	if errors.Is(err, store.ErrConflict) && !archiveUploaded {
+		// The same archive (the build is deterministic) was pushed before
+		// with a signature made at another time, by a clone of its own.
+		fmt.Fprintf(env.Stdout, "%s%s: a signature of the same archive, made at another time, is there already: kept it\n", name, archive.SigSuffix)
+		return nil
+	}
 	if err != nil {
 		return storeError(st, err)
 	}
