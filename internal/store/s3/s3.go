@@ -432,8 +432,10 @@ func (s *Store) multipart(ctx context.Context, key, k string, src io.ReaderAt, o
 	}()
 	// The whole object's SHA-256, read in order next to the uploads.
 	wholeSum := make(chan error, 1)
+	hashCtx, stopHash := context.WithCancel(ctx)
+	defer stopHash()
 	go func() {
-		d, err := digest(ctx, src, 0, o.Size)
+		d, err := digest(hashCtx, src, 0, o.Size)
 		if err == nil && hex.EncodeToString(d) != sum {
 			err = fmt.Errorf("%s: %w", key, store.ErrChanged)
 		}
@@ -463,6 +465,9 @@ func (s *Store) multipart(ctx context.Context, key, k string, src io.ReaderAt, o
 		done[i] = types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(int32(i + 1)), ChecksumSHA256: &b64}
 		return nil
 	})
+	if err != nil {
+		stopHash()
+	}
 	if werr := <-wholeSum; err == nil {
 		err = werr
 	}
