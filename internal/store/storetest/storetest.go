@@ -58,7 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, o Options) {
 					t.Fatalf("second Put = %v, %v, want false, nil (nothing uploaded)", up, err)
 				}
 				list, err := s.List(ctx)
-				if err != nil || len(list) != 1 || list[0].Key != key || list[0].Size != int64(len(data)) {
+				if err != nil || len(list) != 1 || list[0].Key != key || list[0].Size != int64(len(data)) || list[0].Class != "" && list[0].Class != class {
 					t.Fatalf("List = %+v, %v, want just %s", list, err, key)
 				}
 			})

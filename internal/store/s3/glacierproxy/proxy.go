@@ -1,12 +1,15 @@
 package glacierproxy
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -135,6 +138,8 @@ func (p *Proxy) modify(resp *http.Response) error {
 			p.class[k] = p.pending[k]
 			delete(p.restored, k)
 		}
+	case r.Method == http.MethodGet && ok && q.Get("list-type") == "2" && !strings.Contains(strings.Trim(r.URL.Path, "/"), "/"):
+		return p.listClasses(resp, strings.Trim(r.URL.Path, "/"))
 	case (r.Method == http.MethodHead || r.Method == http.MethodGet) && ok:
 		k := objectKey(r, "partNumber", "versionId")
 		class, known := p.class[k]
@@ -148,6 +153,39 @@ func (p *Proxy) modify(resp *http.Response) error {
 			resp.Header.Set("X-Amz-Restore", fmt.Sprintf(`ongoing-request="false", expiry-date="%s"`, exp.Format(http.TimeFormat)))
 		}
 	}
+	return nil
+}
+
+var listEntry = regexp.MustCompile(`(?s)<Contents>.*?</Contents>`)
+var listKey = regexp.MustCompile(`<Key>([^<]*)</Key>`)
+var listClass = regexp.MustCompile(`<StorageClass>[^<]*</StorageClass>`)
+
+// listClasses puts the kept storage classes into a ListObjectsV2 answer.
+// Called with p.mu held.
+func (p *Proxy) listClasses(resp *http.Response, bucket string) error {
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	body = listEntry.ReplaceAllFunc(body, func(entry []byte) []byte {
+		m := listKey.FindSubmatch(entry)
+		if m == nil {
+			return entry
+		}
+		var key string
+		if err := xml.Unmarshal([]byte("<k>"+string(m[1])+"</k>"), &key); err != nil {
+			return entry
+		}
+		class, ok := p.class[bucket+"/"+key]
+		if !ok {
+			return entry
+		}
+		return listClass.ReplaceAll(entry, []byte("<StorageClass>"+class+"</StorageClass>"))
+	})
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	return nil
 }
 
