@@ -131,6 +131,8 @@ func storeError(s store.Store, err error) error {
 	case errors.Is(err, context.DeadlineExceeded), strings.Contains(err.Error(), "connect: connection refused"),
 		strings.Contains(err.Error(), "no such host"):
 		return withHint(fmt.Errorf("%s is unreachable: %w", s, err), "check the URL, --endpoint and the network")
+	case strings.Contains(err.Error(), "PermanentRedirect"), strings.Contains(err.Error(), "AuthorizationHeaderMalformed"):
+		return withHint(err, "set AWS_REGION (or the profile's region) to the bucket's region")
 	case strings.Contains(err.Error(), "NoSuchBucket"):
 		return withHint(err, "create the bucket with Object Lock enabled first")
 	case strings.Contains(err.Error(), "InvalidAccessKeyId"), strings.Contains(err.Error(), "SignatureDoesNotMatch"),
