@@ -114,6 +114,7 @@ func (s *Server) StartGateway() error {
 		return err
 	}
 	cmd.Stdout, cmd.Stderr = log, log
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return fmt.Errorf("start versitygw: %w", err)
