@@ -35,6 +35,8 @@ func newFixture(t *testing.T) *fixture {
 	lab.Commit(fpr, "Start the QMS")
 	lab.Git("-c", "user.signingkey="+fpr, "tag", "-s", "-m", "first release", "v1")
 	lab.Write("records/notes.md", "# Notes\n\nback\\slash and ünïcode\n")
+	lab.Write("notes/back\\slash.txt", "odd names are archived too\n")
+	lab.Write("notes/new\nline.txt", "odd names are archived too\n")
 	lab.Write("bin/run.sh", "#!/bin/sh\necho ok\n")
 	lab.Run(lab.Repo, nil, "chmod", "+x", "bin/run.sh")
 	lab.Run(lab.Repo, nil, "ln", "-s", "../records/notes.md", "bin/notes")

@@ -528,5 +528,5 @@ func validMember(name string) bool {
 			return false
 		}
 	}
-	return !strings.ContainsAny(name, "\x00\\")
+	return !strings.Contains(name, "\x00")
 }

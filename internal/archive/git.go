@@ -144,7 +144,7 @@ type blobReader struct {
 // readBlobs starts cat-file and feeds it ids from another goroutine so
 // that requests and answers overlap.
 func readBlobs(ctx context.Context, dir string, ids []string) (*blobReader, error) {
-	cmd := gitCmd(ctx, dir, "cat-file", "--batch")
+	cmd := gitCmd(ctx, dir, "-c", "core.packedGitWindowSize=16m", "-c", "core.packedGitLimit=64m", "-c", "core.deltaBaseCacheLimit=16m", "cat-file", "--batch")
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -247,7 +247,11 @@ func writeBundle(ctx context.Context, dir string, c *commitInfo, w io.Writer) er
 	cmd := gitCmd(ctx, dir,
 		"-c", "pack.threads=1", "-c", "pack.useBitmaps=false", "-c", "pack.allowPackReuse=false",
 		"-c", "pack.window=10", "-c", "pack.depth=50", "-c", "pack.windowMemory=0",
-		"-c", "pack.useSparse=false", "-c", "pack.island=", "-c", "core.bigFileThreshold=512m",
+		"-c", "pack.useSparse=false", "-c", "pack.island=", "-c", "core.bigFileThreshold="+bigFile,
+		// Bound git's memory: pack windows are mapped, and mapped pages
+		// count as resident. None of these change the output.
+		"-c", "core.packedGitWindowSize=16m", "-c", "core.packedGitLimit=64m",
+		"-c", "pack.deltaCacheSize=16m", "-c", "core.deltaBaseCacheLimit=16m",
 		"pack-objects", "--stdout", "--revs", "--no-reuse-object", "--delta-base-offset",
 		"--threads=1", "--compression="+strconv.Itoa(bundleCompression), "-q")
 	cmd.Stdin = strings.NewReader(strings.Join(tips, "\n") + "\n")
@@ -263,6 +267,13 @@ func writeBundle(ctx context.Context, dir string, c *commitInfo, w io.Writer) er
 	}
 	return nil
 }
+
+// bigFile is the size above which a blob is stored whole, without looking
+// for a delta: records (a few KB, in many versions) delta well and cheaply;
+// attachments (scans, PDFs, images) are already compressed, rarely delta,
+// and cost the most to try. Part of the output's definition: changing it
+// changes the archive's bytes.
+const bigFile = "512k"
 
 // bundleCompression is the zlib level of the bundle's objects. The whole
 // archive is gzipped again, on every core, so the pack stays uncompressed
