@@ -241,6 +241,14 @@ func runPush(ctx context.Context, o pushOptions, env *Env) error {
 	}
 	reportPut(env, st, name, up, class, until)
 	archiveUploaded := up
+	// Pushed before, maybe under a shorter retention than now applies
+	// (a longer --retain, or a kind's retention added to qms.yaml).
+	required := meta.LongestRetention().After(built.info.CommitTime)
+	if !up {
+		if err := extendShort(ctx, env, st, name, required, until); err != nil {
+			return err
+		}
+	}
 	sig, err := os.ReadFile(built.path + archive.SigSuffix)
 	if err != nil {
 		return err
@@ -251,12 +259,35 @@ func runPush(ctx context.Context, o pushOptions, env *Env) error {
 		// The same archive (the build is deterministic) was pushed before
 		// with a signature made at another time, by a clone of its own.
 		fmt.Fprintf(env.Stdout, "%s%s: a signature of the same archive, made at another time, is there already: kept it\n", name, archive.SigSuffix)
-		return nil
+		return extendShort(ctx, env, st, name+archive.SigSuffix, required, until)
 	}
 	if err != nil {
 		return storeError(st, err)
 	}
 	reportPut(env, st, name+archive.SigSuffix, up, class, until)
+	if !up {
+		return extendShort(ctx, env, st, name+archive.SigSuffix, required, until)
+	}
+	return nil
+}
+
+// extendShort lengthens the retention of an object pushed before when it
+// ends before required.
+func extendShort(ctx context.Context, env *Env, st store.Store, key string, required, until time.Time) error {
+	if required.IsZero() || required.Year() < 1971 {
+		return nil
+	}
+	info, err := st.Stat(ctx, key)
+	if err != nil {
+		return storeError(st, err)
+	}
+	if info.LockMode == store.Compliance && !info.RetainUntil.Before(required) {
+		return nil
+	}
+	if err := st.Extend(ctx, key, until); err != nil {
+		return storeError(st, err)
+	}
+	fmt.Fprintf(env.Stdout, "%s: COMPLIANCE retention extended to %s\n", key, until.Format("2006-01-02"))
 	return nil
 }
 

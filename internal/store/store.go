@@ -163,6 +163,10 @@ type Store interface {
 	// returns nil when the object is readable already or the restore was
 	// started, and ErrRestoreInProgress while one runs.
 	Restore(ctx context.Context, key string, days int, tier Tier) error
+	// Extend lengthens the object's COMPLIANCE retention to until; it does
+	// nothing when the retention ends at until or later (a lock is never
+	// shortened).
+	Extend(ctx context.Context, key string, until time.Time) error
 	// Get reads the object's data; ErrNotRestored for a cold object that
 	// has not been restored.
 	Get(ctx context.Context, key string) (io.ReadCloser, error)

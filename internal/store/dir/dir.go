@@ -229,6 +229,31 @@ func (s *Store) existing(ctx context.Context, key string, src io.ReaderAt, o sto
 	return false, fmt.Errorf("%s/%s: %w", s, key, store.ErrConflict)
 }
 
+// Extend rewrites the sidecar with the later date.
+func (s *Store) Extend(ctx context.Context, key string, until time.Time) error {
+	p, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Stat(ctx, key); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(p + SidecarSuffix)
+	if err != nil {
+		return err
+	}
+	var sc Sidecar
+	if err := json.Unmarshal(b, &sc); err != nil {
+		return fmt.Errorf("%s%s: %w", p, SidecarSuffix, err)
+	}
+	if !until.After(sc.RetainUntil) {
+		return nil
+	}
+	sc.RetainUntil, sc.LockMode = until.UTC(), store.Compliance
+	b, _ = json.MarshalIndent(sc, "", "  ")
+	return writeFile(p+SidecarSuffix, append(b, '\n'))
+}
+
 // Restore has nothing to do: a local file is always readable.
 func (s *Store) Restore(ctx context.Context, key string, _ int, _ store.Tier) error {
 	_, err := s.Stat(ctx, key)

@@ -39,6 +39,7 @@ type Client interface {
 	ListMultipartUploads(context.Context, *s3.ListMultipartUploadsInput, ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error)
 	ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	RestoreObject(context.Context, *s3.RestoreObjectInput, ...func(*s3.Options)) (*s3.RestoreObjectOutput, error)
+	PutObjectRetention(context.Context, *s3.PutObjectRetentionInput, ...func(*s3.Options)) (*s3.PutObjectRetentionOutput, error)
 }
 
 var _ Client = (*s3.Client)(nil)
@@ -292,6 +293,28 @@ func (s *Store) Restore(ctx context.Context, key string, days int, tier store.Ti
 			Days:                 aws.Int32(int32(days)),
 			GlacierJobParameters: &types.GlacierJobParameters{Tier: types.Tier(tier)},
 		},
+	})
+	if err != nil {
+		return s.wrap(key, err)
+	}
+	return nil
+}
+
+// Extend sends PutObjectRetention (COMPLIANCE) when until is later than
+// the current retention.
+func (s *Store) Extend(ctx context.Context, key string, until time.Time) error {
+	info, err := s.Stat(ctx, key)
+	if err != nil {
+		return err
+	}
+	if info.LockMode == store.Compliance && !until.After(info.RetainUntil) {
+		return nil
+	}
+	k, _ := s.key(key)
+	_, err = s.c.PutObjectRetention(ctx, &s3.PutObjectRetentionInput{
+		Bucket:    &s.cfg.Bucket,
+		Key:       &k,
+		Retention: &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeCompliance, RetainUntilDate: aws.Time(until.UTC())},
 	})
 	if err != nil {
 		return s.wrap(key, err)

@@ -103,6 +103,23 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, o Options) {
 			t.Fatal("the rerun stored other data")
 		}
 	})
+	t.Run("extend", func(t *testing.T) {
+		s := open(t)
+		put(t, s, "a.tar.gz", []byte("kept longer"))
+		later := until.AddDate(5, 0, 0)
+		for _, u := range []time.Time{later, until} { // the second must not shorten
+			if err := s.Extend(ctx, "a.tar.gz", u); err != nil {
+				t.Fatalf("Extend(%v) = %v", u, err)
+			}
+		}
+		info, err := s.Stat(ctx, "a.tar.gz")
+		if err != nil || !info.RetainUntil.Equal(later) || info.LockMode != store.Compliance {
+			t.Fatalf("Stat after Extend = %+v, %v, want COMPLIANCE until %v", info, err, later)
+		}
+		if err := s.Extend(ctx, "missing.tar.gz", later); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Extend of a missing object = %v, want ErrNotFound", err)
+		}
+	})
 	t.Run("not found", func(t *testing.T) {
 		s := open(t)
 		if _, err := s.Stat(ctx, "missing.tar.gz"); !errors.Is(err, store.ErrNotFound) {
