@@ -38,6 +38,10 @@ const (
 // Unsigned is not set.
 var ErrNoSignKey = errors.New("no signing key")
 
+// ErrNoCommit is wrapped by Build's and Describe's errors when the
+// revision names no commit (an empty repository, a typo).
+var ErrNoCommit = errors.New("no commit")
+
 // ErrUnsafe is wrapped by Extract's errors for members it refuses to write:
 // absolute paths, "..", links leaving the directory, devices.
 var ErrUnsafe = errors.New("unsafe archive member")

@@ -52,7 +52,7 @@ func resolve(ctx context.Context, dir, rev, branch string) (*commitInfo, error) 
 	}
 	out, err := git(ctx, dir, "rev-parse", "--verify", "--end-of-options", rev+"^{commit}")
 	if err != nil {
-		return nil, fmt.Errorf("no commit %q: %w", rev, err)
+		return nil, fmt.Errorf("%w %q", ErrNoCommit, rev)
 	}
 	c := &commitInfo{id: strings.TrimSpace(string(out))}
 	out, err = git(ctx, dir, "show", "-s", "--format=%ct", c.id)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"os"
@@ -102,6 +103,9 @@ func buildArchive(ctx context.Context, env *Env, opts archiveBuildOptions) (*bui
 		return nil, err
 	}
 	desc, err := archive.Describe(ctx, repo.Root, opts.commit, opts.branch)
+	if errors.Is(err, archive.ErrNoCommit) {
+		return nil, withHint(usageError{err.Error()}, "commit the records first, or name an existing commit with --commit")
+	}
 	if err != nil {
 		return nil, err
 	}
