@@ -609,9 +609,19 @@ func runArchiveVerify(ctx context.Context, o archiveVerifyOptions, env *Env) err
 		}
 	}
 	retain := archive.DefaultRetention
-	if ws != nil && ws.cfg.Archive.Retain != "" {
-		if retain, err = parseRetainPeriod(ws.cfg.Archive.Retain); err != nil {
-			return usagef("qms.yaml archive.retain %q: %v", ws.cfg.Archive.Retain, err)
+	kindRetain := map[string]archive.Period{}
+	if ws != nil {
+		if r := ws.cfg.Archive.Retain; r != "" {
+			if retain, err = parseRetainPeriod(r); err != nil {
+				return usagef("qms.yaml archive.retain %q: %v", r, err)
+			}
+		}
+		for kind, r := range ws.cfg.Archive.RetainKinds {
+			p, err := parseRetainPeriod(r)
+			if err != nil {
+				return usagef("qms.yaml archive.retain_kinds.%s %q: %v", kind, r, err)
+			}
+			kindRetain[kind] = p
 		}
 	}
 	st, err := openStore(ctx, env, o.locationOptions, ws)
@@ -635,12 +645,13 @@ func runArchiveVerify(ctx context.Context, o archiveVerifyOptions, env *Env) err
 	var findings []qms.Finding
 	checked := 0
 	for _, name := range names {
-		fs_, err := verifyObject(ctx, st, name, retain, now, true)
+		need := requiredRetention(ws, name, retain, kindRetain)
+		fs_, err := verifyObject(ctx, st, name, need, now, true)
 		if err != nil {
 			return storeError(st, err)
 		}
 		findings = append(findings, fs_...)
-		fs_, err = verifyObject(ctx, st, name+archive.SigSuffix, retain, now, false)
+		fs_, err = verifyObject(ctx, st, name+archive.SigSuffix, need, now, false)
 		if err != nil {
 			return storeError(st, err)
 		}
@@ -666,6 +677,47 @@ func runArchiveVerify(ctx context.Context, o archiveVerifyOptions, env *Env) err
 	}
 	return nil
 }
+
+// requiredRetention is how long the archive called name must be locked:
+// the default period, or a kind's longer one when the archived commit holds
+// records of that kind. The kinds are read from the commit in the
+// repository verify runs in; without it (or the commit) the default applies.
+func requiredRetention(ws *workspace, name string, base archive.Period, kinds map[string]archive.Period) archive.Period {
+	meta := archive.Meta{Retention: base, KindRetention: kinds, Records: map[string]int{}}
+	m := nameCommitRE.FindStringSubmatch(name)
+	if ws == nil || len(kinds) == 0 || m == nil {
+		return meta.LongestRetention()
+	}
+	repo, err := ws.gitRepo()
+	if err != nil {
+		return meta.LongestRetention()
+	}
+	c, err := repo.Commit(m[1])
+	if err != nil {
+		return meta.LongestRetention()
+	}
+	tree, err := repo.TreeFS(c.Tree)
+	if err != nil {
+		return meta.LongestRetention()
+	}
+	for kind := range kinds {
+		k := ws.kinds.Kinds[kind]
+		switch {
+		case k == nil:
+		case k.File != "":
+			if _, err := fs.Stat(tree, k.File); err == nil {
+				meta.Records[kind] = 1
+			}
+		case k.Folder != "":
+			if md, _ := fs.Glob(tree, path.Join(strings.Trim(k.Folder, "/"), "*.md")); len(md) > 0 {
+				meta.Records[kind] = len(md)
+			}
+		}
+	}
+	return meta.LongestRetention()
+}
+
+var nameCommitRE = regexp.MustCompile(`qms-\d{8}T\d{6}Z-([0-9a-f]{12,40})\.tar\.gz$`)
 
 // verifyObject checks one object from its metadata alone.
 func verifyObject(ctx context.Context, st store.Store, key string, retain archive.Period, now time.Time, isArchive bool) ([]qms.Finding, error) {
