@@ -70,8 +70,12 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 		info.Signer = sg.fingerprint
 	}
 
-	// The bundle is the slowest part (a pack made from scratch): let git
-	// make it on its own core while the tree is compressed on the others.
+	// The bundle is the slowest part (a pack made from scratch): git makes
+	// it on one core while the tree is compressed on the others, and it is
+	// compressed as it comes, into a gzip member of its own spooled to a
+	// temporary file: its tar header, which needs its size, is written
+	// once it is complete. gzip readers (gzip, tar, Go) read the members
+	// as one stream.
 	bundle, err := os.CreateTemp(opts.TempDir, "qms-bundle-*")
 	if err != nil {
 		return Info{}, fmt.Errorf("archive: %w", err)
@@ -79,7 +83,7 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	defer os.Remove(bundle.Name())
 	defer bundle.Close()
 	type result struct {
-		size int64
+		size int64 // of the bundle, uncompressed
 		sum  string
 		err  error
 	}
@@ -87,8 +91,16 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	go func() {
 		h := sha256.New()
 		bw := bufio.NewWriterSize(bundle, 1<<20)
-		cw := &counter{w: io.MultiWriter(bw, h)}
-		err := writeBundle(ctx, opts.Root, c, cw)
+		gz, err := newGzip(bw)
+		if err != nil {
+			bundled <- result{err: err}
+			return
+		}
+		cw := &counter{w: io.MultiWriter(gz, h)}
+		err = writeBundle(ctx, opts.Root, c, cw)
+		if err == nil {
+			err = gz.Close()
+		}
 		if err == nil {
 			err = bw.Flush()
 		}
@@ -151,14 +163,12 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 		}
 		out = io.MultiWriter(cnt, sw)
 	}
-	gz, err := pgzip.NewWriterLevel(out, compressionLevel)
+	gz, err := newGzip(out)
 	if err != nil {
 		return Info{}, err
 	}
-	if err := gz.SetConcurrency(blockSize, 2*runtime.GOMAXPROCS(0)); err != nil {
-		return Info{}, err
-	}
-	a := &tarWriter{tw: tar.NewWriter(gz), top: strings.TrimSuffix(info.Name, Suffix), mtime: c.time, dirs: map[string]bool{}}
+	member := &switchWriter{w: gz}
+	a := &tarWriter{tw: tar.NewWriter(member), top: strings.TrimSuffix(info.Name, Suffix), mtime: c.time, dirs: map[string]bool{}}
 	if err := a.dir(""); err != nil {
 		return Info{}, err
 	}
@@ -177,16 +187,46 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	if err := writeTree(ctx, opts.Root, entries, a); err != nil {
 		return Info{}, err
 	}
+	// First member: everything so far, padding included.
+	if err := a.tw.Flush(); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	if err := gz.Close(); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
 	r := waitBundle()
 	if r.err != nil {
 		return Info{}, r.err
 	}
+	// Second member: the bundle's tar header.
+	if gz, err = newGzip(out); err != nil {
+		return Info{}, err
+	}
+	member.w = gz
+	if err := a.tw.WriteHeader(a.header(BundleName, 0o644, tar.TypeReg, r.size)); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	if err := gz.Close(); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	// Third member: the bundle, compressed already. The tar writer is fed
+	// as many bytes, to keep its count, and they go nowhere.
+	member.w = io.Discard
+	if _, err := io.CopyN(a.tw, zeros{}, r.size); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	a.sums = append(a.sums, manifestLine{BundleName, r.sum})
 	if _, err := bundle.Seek(0, io.SeekStart); err != nil {
 		return Info{}, err
 	}
-	if err := a.stream(BundleName, r.size, 0o644, bundle); err != nil {
+	if _, err := io.Copy(out, bufio.NewReaderSize(bundle, 1<<20)); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	// Last member: the bundle's padding, the manifest, the end of the tar.
+	if gz, err = newGzip(out); err != nil {
 		return Info{}, err
 	}
+	member.w = gz
 	if err := a.file(ManifestName, a.manifest()); err != nil {
 		return Info{}, err
 	}
@@ -205,6 +245,31 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	info.Size = cnt.n
 	info.SHA256 = hex.EncodeToString(sum.Sum(nil))
 	return info, nil
+}
+
+// newGzip starts a gzip member: no name, no time, fixed block size and
+// level, so the bytes depend on nothing but the input.
+func newGzip(w io.Writer) (*pgzip.Writer, error) {
+	gz, err := pgzip.NewWriterLevel(w, compressionLevel)
+	if err != nil {
+		return nil, err
+	}
+	if err := gz.SetConcurrency(blockSize, 2*runtime.GOMAXPROCS(0)); err != nil {
+		return nil, err
+	}
+	return gz, nil
+}
+
+// switchWriter lets the tar writer go on across gzip members.
+type switchWriter struct{ w io.Writer }
+
+func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 type counter struct {
