@@ -17,6 +17,10 @@ import (
 //	tree/...          the files of the commit, from the Git tree
 //	repo.bundle       the history (git bundle v2) with its signatures
 //	MANIFEST.sha256   sha256sum of every regular file above
+//
+// The .tar.gz is four gzip members in a row (everything before the bundle;
+// the bundle's tar header; the bundle, compressed while git wrote it; the
+// rest), which gzip, tar and Go's readers read as one stream.
 const (
 	ManifestName = "MANIFEST.sha256"
 	VerifyName   = "VERIFY.txt"
@@ -173,8 +177,9 @@ func ArchiveName(commit string, t time.Time) string {
 }
 
 // Build writes the archive of opts.Commit as a gzipped tar to w, streaming:
-// nothing proportional to the repository is held in memory (the bundle and
-// the HTML are spooled to opts.TempDir). The same commit, branch, tool
+// nothing proportional to the repository's content is held in memory (the
+// compressed bundle and the HTML are spooled to opts.TempDir; the list of
+// file names and digests is kept). The same commit, branch, tool
 // version and HTML give the same bytes whatever the checkout, umask,
 // locale, clock or packing of the repository.
 func Build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {

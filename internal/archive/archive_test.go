@@ -87,6 +87,15 @@ func TestBuild(t *testing.T) {
 	if err != nil || len(findings) != 0 {
 		t.Errorf("Check = %v, %v; want no findings", findings, err)
 	}
+	// A flipped bit anywhere, even inside the compressed bundle, is a finding.
+	for _, at := range []int{len(data) / 3, len(data) / 2, len(data) - 30} {
+		bad := bytes.Clone(data)
+		bad[at] ^= 0x10
+		findings, err := archive.Check(context.Background(), bytes.NewReader(bad))
+		if err != nil || len(findings) == 0 {
+			t.Errorf("Check(archive with byte %d of %d changed) = %v, %v; want findings", at, len(data), findings, err)
+		}
+	}
 	dir := t.TempDir()
 	if err := archive.Extract(context.Background(), bytes.NewReader(data), dir); err != nil {
 		t.Fatalf("Extract: %v", err)
