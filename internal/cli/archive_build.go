@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/yuin/goldmark"
 
+	"github.com/qms-tool/qms/internal/approval"
 	"github.com/qms-tool/qms/internal/archive"
 	"github.com/qms-tool/qms/internal/record"
 	"github.com/qms-tool/qms/internal/safefile"
@@ -135,11 +136,12 @@ func buildArchive(ctx context.Context, env *Env, opts archiveBuildOptions) (*bui
 		k := w.kinds.Kinds[name]
 		kinds[name] = k.Folder + k.File
 	}
+	sigs := archiveSignatures(ctx, env, w, repo.Root, desc.Commit)
 	info, err := archive.Build(ctx, bw, archive.BuildOptions{
 		Root: repo.Root, Commit: desc.Commit, Branch: desc.Branch, SignKey: key,
 		ToolVersion: Version, Kinds: kinds, Now: env.Now,
 		Retention: archive.DefaultRetention,
-		HTML:      recordPages(ctx, repo.Root, desc.Commit, w.kinds),
+		HTML:      recordPages(ctx, repo.Root, desc.Commit, w.kinds, sigs),
 	})
 	if err != nil {
 		return nil, err
@@ -174,13 +176,48 @@ func displayPath(env *Env, p string) string {
 	return p
 }
 
+// pageSignatures is what the pages say about approvals: each record's
+// state and signatures, and how they were verified.
+type pageSignatures struct {
+	note   string
+	states map[string]approval.State
+}
+
+// archiveSignatures verifies the history as 'qms verify' does when the
+// archived commit is HEAD and a trust root is configured; otherwise the
+// pages say why they show no signatures. The outcome depends only on the
+// history, so the archive stays deterministic.
+func archiveSignatures(ctx context.Context, env *Env, w *workspace, root, commit string) pageSignatures {
+	if w.cfg.TrustRoot.Commit == "" {
+		return pageSignatures{note: "Signatures were not verified when this archive was made: qms.yaml sets no trust_root. The history in repo.bundle holds every signature ('git log --show-signature')."}
+	}
+	head, err := archive.Describe(ctx, root, "HEAD", "")
+	if err != nil || head.Commit != commit {
+		return pageSignatures{note: "Signatures were not verified when this archive was made: it was built from a commit other than HEAD. The history in repo.bundle holds every signature ('git log --show-signature')."}
+	}
+	v, err := verifyHistory(env, "", false)
+	if err != nil {
+		return pageSignatures{note: "Signatures could not be verified when this archive was made: " + err.Error()}
+	}
+	defer v.w.close()
+	ps := pageSignatures{states: map[string]approval.State{}}
+	ps.note = fmt.Sprintf("Signatures verified by qms %s from the trust root %s: %s, %s.", Version, short(w.cfg.TrustRoot.Commit),
+		plural(v.report.Commits, "commit"), plural(len(v.report.Failures), "authentication failure"))
+	for _, s := range v.states {
+		ps.states[s.Path] = s
+	}
+	return ps
+}
+
 // recordPages renders every record at the commit as a plain HTML page:
-// its frontmatter as a table, its body with goldmark (raw HTML in records
-// is escaped, never passed through), and an index by kind.
+// its frontmatter as a table, its approval state and signatures (21 CFR
+// 11.50: printed name, role, meaning, UTC time; plus key and commit), its
+// body with goldmark (raw HTML in records is escaped, never passed
+// through), and an index by kind.
 //
 // TODO(issue 6): the lead replaces this with the shared renderer of
 // 'qms render', which also shows each record's signatures.
-func recordPages(ctx context.Context, root, commit string, kinds *schema.Set) func(emit func(string, []byte) error) error {
+func recordPages(ctx context.Context, root, commit string, kinds *schema.Set, sigs pageSignatures) func(emit func(string, []byte) error) error {
 	return func(emit func(string, []byte) error) error {
 		kindOf := func(p string) string {
 			if !strings.HasSuffix(p, ".md") {
@@ -194,7 +231,7 @@ func recordPages(ctx context.Context, root, commit string, kinds *schema.Set) fu
 			}
 			return ""
 		}
-		type entry struct{ kind, id, title, page string }
+		type entry struct{ kind, id, title, page, path string }
 		var index []entry
 		md := goldmark.New()
 		err := archive.ReadFiles(ctx, root, commit, func(p string) bool { return kindOf(p) != "" }, func(p string, src []byte) error {
@@ -215,8 +252,8 @@ func recordPages(ctx context.Context, root, commit string, kinds *schema.Set) fu
 				body.WriteString("<pre>" + html.EscapeString(string(src)) + "</pre>\n")
 			}
 			id, _ := data["id"].(string)
-			index = append(index, entry{kindOf(p), id, title, page})
-			return emit(page, recordPage(p, title, data, body.Bytes(), strings.Count(page, "/")))
+			index = append(index, entry{kindOf(p), id, title, page, p})
+			return emit(page, recordPage(p, title, data, sigs, body.Bytes(), strings.Count(page, "/")))
 		})
 		if err != nil {
 			return err
@@ -224,6 +261,7 @@ func recordPages(ctx context.Context, root, commit string, kinds *schema.Set) fu
 		var b bytes.Buffer
 		b.WriteString(pageHead("Records", 0))
 		b.WriteString("<h1>Records</h1>\n")
+		fmt.Fprintf(&b, "<p>%s</p>\n", html.EscapeString(sigs.note))
 		last := ""
 		for _, e := range index {
 			if e.kind != last {
@@ -233,7 +271,11 @@ func recordPages(ctx context.Context, root, commit string, kinds *schema.Set) fu
 				fmt.Fprintf(&b, "<h2>%s</h2>\n<ul>\n", html.EscapeString(e.kind))
 				last = e.kind
 			}
-			fmt.Fprintf(&b, "<li><a href=\"%s\">%s</a> %s</li>\n", html.EscapeString(e.page), html.EscapeString(e.id), html.EscapeString(e.title))
+			state := ""
+			if st, ok := sigs.states[e.path]; ok {
+				state = " (" + st.State + ")"
+			}
+			fmt.Fprintf(&b, "<li><a href=\"%s\">%s</a> %s%s</li>\n", html.EscapeString(e.page), html.EscapeString(e.id), html.EscapeString(e.title), html.EscapeString(state))
 		}
 		if last != "" {
 			b.WriteString("</ul>\n")
@@ -250,7 +292,7 @@ func pageHead(title string, depth int) string {
 		"<p><a href=\"" + strings.Repeat("../", depth) + "index.html\">All records</a></p>\n"
 }
 
-func recordPage(p, title string, data map[string]any, body []byte, depth int) []byte {
+func recordPage(p, title string, data map[string]any, sigs pageSignatures, body []byte, depth int) []byte {
 	var b bytes.Buffer
 	b.WriteString(pageHead(title, depth))
 	fmt.Fprintf(&b, "<h1>%s</h1>\n<p>Source: <code>tree/%s</code></p>\n<table>\n", html.EscapeString(title), html.EscapeString(p))
@@ -274,6 +316,22 @@ func recordPage(p, title string, data map[string]any, body []byte, depth int) []
 		fmt.Fprintf(&b, "<tr><th>%s</th><td>%s</td></tr>\n", html.EscapeString(k), html.EscapeString(s))
 	}
 	b.WriteString("</table>\n")
+	if st, ok := sigs.states[p]; ok {
+		fmt.Fprintf(&b, "<h2>Approval: %s</h2>\n", html.EscapeString(st.State))
+		if len(st.Signatures) > 0 {
+			b.WriteString("<table>\n<tr><th>Meaning</th><th>Name</th><th>Roles</th><th>Time (UTC)</th><th>Key</th><th>Commit</th></tr>\n")
+			for _, g := range st.Signatures {
+				fmt.Fprintf(&b, "<tr><td>%s</td><td>%s (%s)</td><td>%s</td><td>%s</td><td><code>%s</code></td><td><code>%s</code></td></tr>\n",
+					html.EscapeString(g.Meaning), html.EscapeString(g.Name), html.EscapeString(g.Person), html.EscapeString(strings.Join(g.Roles, ", ")),
+					g.Time.UTC().Format("2006-01-02 15:04:05"), html.EscapeString(g.Fingerprint), html.EscapeString(g.Commit))
+			}
+			b.WriteString("</table>\n")
+		}
+		for _, m := range st.Missing {
+			fmt.Fprintf(&b, "<p>Still needs: %s</p>\n", html.EscapeString(m))
+		}
+	}
+	fmt.Fprintf(&b, "<p><small>%s</small></p>\n", html.EscapeString(sigs.note))
 	b.Write(body)
 	b.WriteString("</body>\n</html>\n")
 	return b.Bytes()
