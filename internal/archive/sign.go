@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
@@ -159,11 +158,12 @@ func VerifySigner(pub []byte, data io.Reader, sig []byte) (string, error) {
 		RejectHashAlgorithms:        map[crypto.Hash]bool{crypto.MD5: true, crypto.SHA1: true, crypto.RIPEMD160: true},
 		RejectMessageHashAlgorithms: map[crypto.Hash]bool{crypto.MD5: true, crypto.SHA1: true, crypto.RIPEMD160: true},
 	}
-	_, e, err := openpgp.VerifyDetachedSignature(keys, data, block.Body, cfg)
+	src := &errReader{r: data}
+	_, e, err := openpgp.VerifyDetachedSignature(keys, src, block.Body, cfg)
+	if src.err != nil {
+		return "", src.err // reading the data failed: not the signature's fault
+	}
 	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "read") && !strings.Contains(err.Error(), "signature") {
-			return "", err
-		}
 		return "", fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	if e == nil || e.PrimaryKey == nil {
