@@ -17,8 +17,10 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/yuin/goldmark"
 
+	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/approval"
 	"github.com/qms-tool/qms/internal/archive"
+	"github.com/qms-tool/qms/internal/config"
 	"github.com/qms-tool/qms/internal/record"
 	"github.com/qms-tool/qms/internal/safefile"
 	"github.com/qms-tool/qms/internal/schema"
@@ -110,6 +112,41 @@ func buildArchive(ctx context.Context, env *Env, opts archiveBuildOptions) (*bui
 	if err != nil {
 		return nil, err
 	}
+	// Settings and kinds come from the archived commit, not the working
+	// tree: the same commit must give the same archive.
+	cm, err := repo.Commit(desc.Commit)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := repo.TreeFS(cm.Tree)
+	if err != nil {
+		return nil, err
+	}
+	cfg, _, err := config.Load(tree)
+	if err != nil {
+		return nil, withHint(fmt.Errorf("commit %s: %w", short(desc.Commit), err), "archive a commit of the QMS repository")
+	}
+	kindSet, _ := schema.Load(qms.Defaults, tree)
+	kinds := map[string]string{}
+	for _, name := range kindSet.Names {
+		k := kindSet.Kinds[name]
+		kinds[name] = k.Folder + k.File
+	}
+	// The retention goes into archive.json, so that the archive itself says
+	// how long it must be kept; push applies it.
+	retain, kindRetain := archive.DefaultRetention, map[string]archive.Period{}
+	if r := cfg.Archive.Retain; r != "" {
+		if retain, err = parseRetainPeriod(r); err != nil {
+			return nil, usagef("qms.yaml archive.retain %q: %v", r, err)
+		}
+	}
+	for kind, r := range cfg.Archive.RetainKinds {
+		p, err := parseRetainPeriod(r)
+		if err != nil {
+			return nil, usagef("qms.yaml archive.retain_kinds.%s %q: %v", kind, r, err)
+		}
+		kindRetain[kind] = p
+	}
 	out := opts.out
 	if out == "" {
 		out = filepath.Join(archiveDir(repo), desc.Name)
@@ -131,17 +168,12 @@ func buildArchive(ctx context.Context, env *Env, opts archiveBuildOptions) (*bui
 	defer tmp.Close()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
 
-	kinds := map[string]string{}
-	for _, name := range w.kinds.Names {
-		k := w.kinds.Kinds[name]
-		kinds[name] = k.Folder + k.File
-	}
 	sigs := archiveSignatures(ctx, env, w, repo.Root, desc.Commit)
 	info, err := archive.Build(ctx, bw, archive.BuildOptions{
 		Root: repo.Root, Commit: desc.Commit, Branch: desc.Branch, SignKey: key,
 		ToolVersion: Version, Kinds: kinds, Now: env.Now,
-		Retention: archive.DefaultRetention,
-		HTML:      recordPages(ctx, repo.Root, desc.Commit, w.kinds, sigs),
+		Retention: retain, KindRetention: kindRetain,
+		HTML: recordPages(ctx, repo.Root, desc.Commit, kindSet, sigs),
 	})
 	if err != nil {
 		return nil, err
