@@ -46,6 +46,10 @@ var ErrNoSignKey = errors.New("no signing key")
 // revision names no commit (an empty repository, a typo).
 var ErrNoCommit = errors.New("no commit")
 
+// ErrShallow is returned by Build and Describe for a shallow clone: the
+// archive must hold the whole history.
+var ErrShallow = errors.New("the clone is shallow: the archive needs the whole history (run 'git fetch --unshallow')")
+
 // ErrUnsafe is wrapped by Extract's errors for members it refuses to write:
 // absolute paths, "..", links leaving the directory, devices.
 var ErrUnsafe = errors.New("unsafe archive member")

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,5 +203,15 @@ func TestAuditor(t *testing.T) {
 	}
 	if out, err := f.lab.Try(dir, nil, "sh", "-c", "export GNUPGHOME=\"$(mktemp -d)\"; trap 'gpgconf --kill gpg-agent; rm -rf \"$GNUPGHOME\"' EXIT; gpg --batch --import "+filepath.Join(dx, "keys/archive-signing-key.asc")+" && gpg --batch --verify "+info.Name+".asc "+info.Name); err == nil {
 		t.Errorf("gpg --verify accepted a changed archive:\n%s", out)
+	}
+}
+
+func TestBuildShallow(t *testing.T) {
+	f := newFixture(t)
+	shallow := filepath.Join(f.lab.Dir, "shallow")
+	f.lab.Run(f.lab.Dir, nil, "git", "clone", "-q", "--depth=1", "file://"+f.lab.Repo, shallow)
+	_, err := archive.Build(context.Background(), io.Discard, archive.BuildOptions{Root: shallow, Unsigned: true})
+	if !errors.Is(err, archive.ErrShallow) {
+		t.Errorf("Build(shallow clone) = %v, want ErrShallow", err)
 	}
 }

@@ -55,6 +55,9 @@ func resolve(ctx context.Context, dir, rev, branch string) (*commitInfo, error) 
 		return nil, fmt.Errorf("%w %q", ErrNoCommit, rev)
 	}
 	c := &commitInfo{id: strings.TrimSpace(string(out))}
+	if out, err := git(ctx, dir, "rev-parse", "--is-shallow-repository"); err == nil && strings.TrimSpace(string(out)) == "true" {
+		return nil, ErrShallow
+	}
 	out, err = git(ctx, dir, "show", "-s", "--format=%ct", c.id)
 	if err != nil {
 		return nil, err
