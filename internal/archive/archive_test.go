@@ -215,3 +215,31 @@ func TestBuildShallow(t *testing.T) {
 		t.Errorf("Build(shallow clone) = %v, want ErrShallow", err)
 	}
 }
+
+// TestBuildCanceled: a canceled build stops git and leaves no temporary
+// files behind.
+func TestBuildCanceled(t *testing.T) {
+	f := newFixture(t)
+	tmp := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := archive.Build(ctx, io.Discard, archive.BuildOptions{Root: f.lab.Repo, SignKey: f.signKey, TempDir: tmp}); err == nil {
+		t.Errorf("Build(canceled) succeeded")
+	}
+	w := &failingWriter{after: 1000}
+	if _, err := archive.Build(context.Background(), w, archive.BuildOptions{Root: f.lab.Repo, SignKey: f.signKey, TempDir: tmp}); err == nil {
+		t.Errorf("Build(to a failing writer) succeeded")
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("Build left %d temporary files", len(left))
+	}
+}
+
+type failingWriter struct{ after int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.after -= len(p); w.after < 0 {
+		return 0, errors.New("disk full")
+	}
+	return len(p), nil
+}
