@@ -132,6 +132,7 @@ func newApp(env *Env) *cli.App {
 			statusCommand(env),
 			renderCommand(env),
 			notifyCommand(env),
+			archiveCommand(env),
 		},
 	}
 	for _, c := range app.Commands {

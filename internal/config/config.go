@@ -27,6 +27,22 @@ type Config struct {
 	Company string `yaml:"company"`
 	// TrustRoot is where 'qms verify' starts trusting history.
 	TrustRoot TrustRoot `yaml:"trust_root"`
+	// Archive is where and how long 'qms archive push' keeps archives.
+	Archive Archive `yaml:"archive"`
+}
+
+// Archive configures the long-term archive.
+type Archive struct {
+	// To is the location: s3://bucket/prefix or file:///dir (--to wins).
+	To string `yaml:"to"`
+	// StorageClass is DEEP_ARCHIVE (default), GLACIER, GLACIER_IR or
+	// STANDARD (--storage-class wins).
+	StorageClass string `yaml:"storage_class"`
+	// Retain is how long every archive is kept, e.g. "10y" (the default)
+	// or "10y30d"; RetainKinds gives longer periods to archives holding
+	// records of a kind, e.g. {ifu: 15y}.
+	Retain      string            `yaml:"retain"`
+	RetainKinds map[string]string `yaml:"retain_kinds"`
 }
 
 // TrustRoot is a commit trusted as it is, and who must have signed it.

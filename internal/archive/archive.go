@@ -1,0 +1,211 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Layout of an archive. Every member lives under one top directory named
+// after the archive (Name without ".tar.gz"), in this fixed order:
+//
+//	VERIFY.txt        how to check the archive without qms
+//	archive.json      commit, dates, tool version, retention, counts (Meta)
+//	html/...          the records rendered, readable offline
+//	keys/...          the archive signing key and the repository's public keys
+//	tree/...          the files of the commit, from the Git tree
+//	repo.bundle       the history (git bundle v2) with its signatures
+//	MANIFEST.sha256   sha256sum of every regular file above
+//
+// The .tar.gz is four gzip members in a row (everything before the bundle;
+// the bundle's tar header; the bundle, compressed while git wrote it; the
+// rest), which gzip, tar and Go's readers read as one stream.
+const (
+	ManifestName = "MANIFEST.sha256"
+	VerifyName   = "VERIFY.txt"
+	MetaName     = "archive.json"
+	BundleName   = "repo.bundle"
+	// SigningKeyName is the public half of the key that signed the
+	// archive, under keys/.
+	SigningKeyName = "keys/archive-signing-key.asc"
+)
+
+// Suffix ends every archive's file name; the detached signature is the
+// archive's name plus SigSuffix.
+const (
+	Suffix    = ".tar.gz"
+	SigSuffix = ".asc"
+)
+
+// ErrNoSignKey is returned by Build when no signing key is given and
+// Unsigned is not set.
+var ErrNoSignKey = errors.New("no signing key")
+
+// ErrNoCommit is wrapped by Build's and Describe's errors when the
+// revision names no commit (an empty repository, a typo).
+var ErrNoCommit = errors.New("no commit")
+
+// ErrShallow is returned by Build and Describe for a shallow clone: the
+// archive must hold the whole history.
+var ErrShallow = errors.New("the clone is shallow: the archive needs the whole history (run 'git fetch --unshallow')")
+
+// ErrUnsafe is wrapped by Extract's errors for members it refuses to write:
+// absolute paths, "..", links leaving the directory, devices.
+var ErrUnsafe = errors.New("unsafe archive member")
+
+// BuildOptions says what to archive and how.
+type BuildOptions struct {
+	// Root is the repository's work tree (or any directory inside it).
+	Root string
+	// Commit names the commit to archive (any git revision); "" means HEAD.
+	Commit string
+	// Branch is the branch name the bundle carries the commit under
+	// (refs/heads/Branch). "" means: the branch HEAD points at when its tip
+	// is the commit, else "main". It is part of the archive's bytes, so two
+	// builds of one commit agree only when they agree on it.
+	Branch string
+	// SignKey is an armored OpenPGP private key (not passphrase-protected)
+	// that signs the archive; its public half goes into keys/.
+	SignKey []byte
+	// Unsigned allows a nil SignKey: Info.Signature is then nil. For tests
+	// and dry runs; never upload an unsigned archive.
+	Unsigned bool
+	// ToolVersion is qms's version, recorded in archive.json and VERIFY.txt.
+	ToolVersion string
+	// HTML renders the records: it calls emit once per file with a path
+	// relative to html/ (e.g. "index.html", "records/incidents/INC-1.html").
+	// Order does not matter; names must be unique, clean and relative.
+	// Nil makes an html/ with an index only.
+	HTML func(emit func(name string, data []byte) error) error
+	// Retention is how long the archive must be kept by default (10 years
+	// when zero), and KindRetention longer periods per record kind; both are
+	// written to archive.json for the upload to apply.
+	Retention     Period
+	KindRetention map[string]Period
+	// Kinds maps each record kind to its folder (or single file) in the
+	// tree, to count records per kind in archive.json. May be nil.
+	Kinds map[string]string
+	// TempDir holds the spooled bundle and HTML while building; "" means
+	// the system's temporary directory.
+	TempDir string
+	// Now is when the signature is made; nil means time.Now. Nothing else
+	// in the archive depends on the clock.
+	Now func() time.Time
+}
+
+// Period is a retention period in whole years and days, so that "10 years"
+// stays 10 calendar years.
+type Period struct {
+	Years int `json:"years,omitempty"`
+	Days  int `json:"days,omitempty"`
+}
+
+// IsZero reports whether p is no time at all.
+func (p Period) IsZero() bool { return p.Years == 0 && p.Days == 0 }
+
+// After returns t plus p.
+func (p Period) After(t time.Time) time.Time { return t.AddDate(p.Years, 0, p.Days) }
+
+// DefaultRetention is what DESIGN.md asks for when nothing is configured.
+var DefaultRetention = Period{Years: 10}
+
+// Info describes a built archive.
+type Info struct {
+	// Name is the archive's stable file name,
+	// qms-<commit date, UTC, YYYYMMDDTHHMMSSZ>-<12 hex of the commit>.tar.gz.
+	Name string `json:"name"`
+	// Commit is the full id of the archived commit; CommitTime its
+	// committer date; Branch the ref it is bundled under.
+	Commit     string    `json:"commit"`
+	CommitTime time.Time `json:"commit_time"`
+	Branch     string    `json:"branch"`
+	// Size and SHA256 (lower-case hex) describe the .tar.gz bytes.
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// Signature is the detached armored OpenPGP signature of the .tar.gz
+	// (to store as Name+".asc"); nil when built Unsigned.
+	Signature []byte `json:"-"`
+	// Signer is the signing key's fingerprint, upper-case hex.
+	Signer string `json:"signer,omitempty"`
+	// Meta is what archive.json says.
+	Meta Meta `json:"meta"`
+}
+
+// Meta is archive.json.
+type Meta struct {
+	Format      int       `json:"format"` // 1
+	Name        string    `json:"name"`
+	Commit      string    `json:"commit"`
+	CommitTime  time.Time `json:"commit_time"`
+	Branch      string    `json:"branch"`
+	Tags        []string  `json:"tags,omitempty"`
+	ToolVersion string    `json:"tool_version"`
+	// Retention is the default period; KindRetention the longer ones. The
+	// archive is to be kept for the longest that applies to a kind it holds.
+	Retention     Period            `json:"retention"`
+	KindRetention map[string]Period `json:"kind_retention,omitempty"`
+	// Records counts the records of each kind at the commit; Files counts
+	// tree/.
+	Records map[string]int `json:"records"`
+	Files   int            `json:"files"`
+	Signer  string         `json:"signer,omitempty"`
+}
+
+// LongestRetention is the longest period that applies to the archive: the
+// default, or a kind's own when the archive holds records of that kind.
+func (m Meta) LongestRetention() Period {
+	best := m.Retention
+	if best.IsZero() {
+		best = DefaultRetention
+	}
+	ref := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for kind, p := range m.KindRetention {
+		if m.Records != nil && m.Records[kind] == 0 {
+			continue
+		}
+		if p.After(ref).After(best.After(ref)) {
+			best = p
+		}
+	}
+	return best
+}
+
+// ArchiveName is the file name Build gives the archive of commit made at t.
+func ArchiveName(commit string, t time.Time) string {
+	short := commit
+	if len(short) > 12 {
+		short = short[:12]
+	}
+	return "qms-" + t.UTC().Format("20060102T150405Z") + "-" + short + Suffix
+}
+
+// Build writes the archive of opts.Commit as a gzipped tar to w, streaming:
+// nothing proportional to the repository's content is held in memory (the
+// compressed bundle and the HTML are spooled to opts.TempDir; the list of
+// file names and digests is kept). The same commit, branch, tool
+// version and HTML give the same bytes whatever the checkout, umask,
+// locale, clock or packing of the repository.
+func Build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
+	return build(ctx, w, opts)
+}
+
+// Describe resolves rev ("" means HEAD) in the repository at root and
+// returns the Info a Build of it would have, without Size, SHA256,
+// Signature, Signer and Meta: enough to know the archive's Name, to look
+// for it before building it again.
+func Describe(ctx context.Context, root, rev, branch string) (Info, error) {
+	c, err := resolve(ctx, root, rev, branch)
+	if err != nil {
+		return Info{}, err
+	}
+	return Info{Name: ArchiveName(c.id, c.time), Commit: c.id, CommitTime: c.time, Branch: c.branch}, nil
+}
+
+// ReadFiles calls fn with the content of every file of commit's tree
+// whose path want accepts (symbolic links and files over 16 MiB are
+// skipped), in Git's path order: what an HTML renderer reads the records
+// at the archived commit with.
+func ReadFiles(ctx context.Context, root, commit string, want func(path string) bool, fn func(path string, data []byte) error) error {
+	return readFiles(ctx, root, commit, want, fn)
+}

@@ -1,0 +1,597 @@
+package archive
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/klauspost/pgzip"
+)
+
+// compressionLevel is the gzip level of the archive. The archive is mostly
+// Git objects and records; klauspost's level 5 is about as small as
+// gzip -6 there at a fraction of the time.
+const compressionLevel = 5
+
+// blockSize is pgzip's unit of parallel work. It is fixed, never derived
+// from the number of cores, so that the output is the same everywhere.
+const blockSize = 1 << 20
+
+// maxLink bounds a symbolic link's target read into memory.
+const maxLink = 4096
+
+// maxKey bounds a public key file copied into keys/.
+const maxKey = 1 << 20
+
+func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
+	if opts.Root == "" {
+		return Info{}, errors.New("archive: no repository directory")
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	var sg *signer
+	switch {
+	case len(opts.SignKey) > 0:
+		var err error
+		if sg, err = loadSigner(opts.SignKey); err != nil {
+			return Info{}, err
+		}
+	case !opts.Unsigned:
+		return Info{}, ErrNoSignKey
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	c, err := resolve(ctx, opts.Root, opts.Commit, opts.Branch)
+	if err != nil {
+		return Info{}, err
+	}
+	entries, err := listTree(ctx, opts.Root, c.id)
+	if err != nil {
+		return Info{}, err
+	}
+	info := Info{Name: ArchiveName(c.id, c.time), Commit: c.id, CommitTime: c.time, Branch: c.branch}
+	if sg != nil {
+		info.Signer = sg.fingerprint
+	}
+
+	// The bundle is the slowest part (a pack made from scratch): git makes
+	// it on one core while the tree is compressed on the others, and it is
+	// compressed as it comes, into a gzip member of its own spooled to a
+	// temporary file: its tar header, which needs its size, is written
+	// once it is complete. gzip readers (gzip, tar, Go) read the members
+	// as one stream.
+	bundle, err := os.CreateTemp(opts.TempDir, "qms-bundle-*")
+	if err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	defer os.Remove(bundle.Name())
+	defer bundle.Close()
+	type result struct {
+		size int64 // of the bundle, uncompressed
+		sum  string
+		err  error
+	}
+	bundled := make(chan result, 1)
+	go func() {
+		h := sha256.New()
+		bw := bufio.NewWriterSize(bundle, 1<<20)
+		gz, err := newGzip(bw)
+		if err != nil {
+			bundled <- result{err: err}
+			return
+		}
+		cw := &counter{w: io.MultiWriter(gz, h)}
+		err = writeBundle(ctx, opts.Root, c, cw)
+		if err == nil {
+			err = gz.Close()
+		}
+		if err == nil {
+			err = bw.Flush()
+		}
+		bundled <- result{cw.n, hex.EncodeToString(h.Sum(nil)), err}
+	}()
+	waitBundle := func() result {
+		select {
+		case r := <-bundled:
+			bundled <- r
+			return r
+		case <-ctx.Done():
+			return result{err: ctx.Err()}
+		}
+	}
+	defer func() { cancel(); <-bundled }()
+
+	html, err := spoolHTML(opts.HTML, opts.TempDir)
+	if err != nil {
+		return Info{}, err
+	}
+	defer html.close()
+
+	meta := Meta{
+		Format: 1, Name: info.Name, Commit: c.id, CommitTime: c.time, Branch: c.branch,
+		ToolVersion: opts.ToolVersion, Retention: opts.Retention, KindRetention: opts.KindRetention,
+		Records: map[string]int{}, Signer: info.Signer,
+	}
+	if meta.Retention.IsZero() {
+		meta.Retention = DefaultRetention
+	}
+	for _, t := range c.tags {
+		meta.Tags = append(meta.Tags, t.name)
+	}
+	for kind, where := range opts.Kinds {
+		meta.Records[kind] = 0
+		where = strings.Trim(where, "/")
+		for _, e := range entries {
+			if e.path == where || path.Dir(e.path) == where && strings.HasSuffix(e.path, ".md") {
+				meta.Records[kind]++
+			}
+		}
+	}
+	meta.Files = len(entries)
+	info.Meta = meta
+	metaJSON, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return Info{}, err
+	}
+	metaJSON = append(metaJSON, '\n')
+
+	// The output: gzip over tar, hashed, counted and signed on the way out.
+	sum := sha256.New()
+	cnt := &counter{w: io.MultiWriter(w, sum)}
+	var out io.Writer = cnt
+	var sigBuf bytes.Buffer
+	var sw io.WriteCloser
+	if sg != nil {
+		if sw, err = sg.signWriter(&sigBuf, now()); err != nil {
+			return Info{}, err
+		}
+		out = io.MultiWriter(cnt, sw)
+	}
+	gz, err := newGzip(out)
+	if err != nil {
+		return Info{}, err
+	}
+	member := &switchWriter{w: gz}
+	a := &tarWriter{tw: tar.NewWriter(member), top: strings.TrimSuffix(info.Name, Suffix), mtime: c.time, dirs: map[string]bool{}}
+	if err := a.dir(""); err != nil {
+		return Info{}, err
+	}
+	if err := a.file(VerifyName, verifyText(info, opts.ToolVersion)); err != nil {
+		return Info{}, err
+	}
+	if err := a.file(MetaName, metaJSON); err != nil {
+		return Info{}, err
+	}
+	if err := html.write(a); err != nil {
+		return Info{}, err
+	}
+	if err := writeKeys(ctx, opts.Root, entries, sg, a); err != nil {
+		return Info{}, err
+	}
+	if err := writeTree(ctx, opts.Root, entries, a); err != nil {
+		return Info{}, err
+	}
+	// First member: everything so far, padding included.
+	if err := a.tw.Flush(); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	if err := gz.Close(); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	r := waitBundle()
+	if r.err != nil {
+		return Info{}, r.err
+	}
+	// Second member: the bundle's tar header.
+	if gz, err = newGzip(out); err != nil {
+		return Info{}, err
+	}
+	member.w = gz
+	if err := a.tw.WriteHeader(a.header(BundleName, 0o644, tar.TypeReg, r.size)); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	if err := gz.Close(); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	// Third member: the bundle, compressed already. The tar writer is fed
+	// as many bytes, to keep its count, and they go nowhere.
+	member.w = io.Discard
+	if _, err := io.CopyN(a.tw, zeros{}, r.size); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	a.sums = append(a.sums, manifestLine{BundleName, r.sum})
+	if _, err := bundle.Seek(0, io.SeekStart); err != nil {
+		return Info{}, err
+	}
+	if _, err := io.Copy(out, bufio.NewReaderSize(bundle, 1<<20)); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	// Last member: the bundle's padding, the manifest, the end of the tar.
+	if gz, err = newGzip(out); err != nil {
+		return Info{}, err
+	}
+	member.w = gz
+	if err := a.file(ManifestName, a.manifest()); err != nil {
+		return Info{}, err
+	}
+	if err := a.tw.Close(); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	if err := gz.Close(); err != nil {
+		return Info{}, fmt.Errorf("archive: %w", err)
+	}
+	if sw != nil {
+		if err := sw.Close(); err != nil {
+			return Info{}, err
+		}
+		info.Signature = sigBuf.Bytes()
+	}
+	info.Size = cnt.n
+	info.SHA256 = hex.EncodeToString(sum.Sum(nil))
+	return info, nil
+}
+
+// newGzip starts a gzip member: no name, no time, fixed block size and
+// level, so the bytes depend on nothing but the input.
+func newGzip(w io.Writer) (*pgzip.Writer, error) {
+	gz, err := pgzip.NewWriterLevel(w, compressionLevel)
+	if err != nil {
+		return nil, err
+	}
+	if err := gz.SetConcurrency(blockSize, 2*runtime.GOMAXPROCS(0)); err != nil {
+		return nil, err
+	}
+	return gz, nil
+}
+
+// switchWriter lets the tar writer go on across gzip members.
+type switchWriter struct{ w io.Writer }
+
+func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+type counter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *counter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// tarWriter writes members under the top directory with fixed owners,
+// modes and times, and remembers each regular file's digest.
+type tarWriter struct {
+	tw    *tar.Writer
+	top   string
+	mtime time.Time
+	dirs  map[string]bool
+	sums  []manifestLine
+}
+
+type manifestLine struct{ path, sum string }
+
+func (a *tarWriter) header(name string, mode int64, typ byte, size int64) *tar.Header {
+	n := a.top + "/" + name
+	if name == "" {
+		n = a.top + "/"
+	}
+	return &tar.Header{
+		Typeflag: typ, Name: n, Mode: mode, Size: size, ModTime: a.mtime,
+		Uid: 0, Gid: 0, Uname: "root", Gname: "root", Format: tar.FormatPAX,
+	}
+}
+
+// dir writes a directory entry for name and its parents, once each.
+func (a *tarWriter) dir(name string) error {
+	if a.dirs[name] {
+		return nil
+	}
+	if name != "" {
+		if err := a.dir(parent(name)); err != nil {
+			return err
+		}
+	}
+	a.dirs[name] = true
+	h := a.header(name, 0o755, tar.TypeDir, 0)
+	if name != "" {
+		h.Name += "/"
+	}
+	return a.tw.WriteHeader(h)
+}
+
+func parent(name string) string {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		return name[:i]
+	}
+	return ""
+}
+
+func (a *tarWriter) file(name string, data []byte) error {
+	return a.stream(name, int64(len(data)), 0o644, bytes.NewReader(data))
+}
+
+// stream writes a regular file of the given size from r.
+func (a *tarWriter) stream(name string, size, mode int64, r io.Reader) error {
+	if err := a.dir(parent(name)); err != nil {
+		return err
+	}
+	if err := a.tw.WriteHeader(a.header(name, mode, tar.TypeReg, size)); err != nil {
+		return fmt.Errorf("archive: %s: %w", name, err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(a.tw, h), io.LimitReader(r, size))
+	if err != nil {
+		return fmt.Errorf("archive: %s: %w", name, err)
+	}
+	if n != size {
+		return fmt.Errorf("archive: %s: %d bytes, expected %d", name, n, size)
+	}
+	a.sums = append(a.sums, manifestLine{name, hex.EncodeToString(h.Sum(nil))})
+	return nil
+}
+
+func (a *tarWriter) symlink(name, target string) error {
+	if err := a.dir(parent(name)); err != nil {
+		return err
+	}
+	h := a.header(name, 0o777, tar.TypeSymlink, 0)
+	h.Linkname = target
+	return a.tw.WriteHeader(h)
+}
+
+// manifest is MANIFEST.sha256 in sha256sum's format, sorted by path.
+func (a *tarWriter) manifest() []byte {
+	lines := append([]manifestLine(nil), a.sums...)
+	sort.Slice(lines, func(i, j int) bool { return lines[i].path < lines[j].path })
+	var b bytes.Buffer
+	for _, l := range lines {
+		b.WriteString(formatManifestLine(l.sum, l.path))
+	}
+	return b.Bytes()
+}
+
+// formatManifestLine writes one sha256sum line, escaping a name that holds
+// a backslash or newline the way GNU sha256sum does.
+func formatManifestLine(sum, name string) string {
+	if strings.ContainsAny(name, "\\\n") {
+		name = strings.ReplaceAll(name, "\\", "\\\\")
+		name = strings.ReplaceAll(name, "\n", "\\n")
+		return "\\" + sum + "  " + name + "\n"
+	}
+	return sum + "  " + name + "\n"
+}
+
+// writeTree copies the commit's files into tree/, straight from git.
+func writeTree(ctx context.Context, dir string, entries []treeEntry, a *tarWriter) error {
+	if err := a.dir("tree"); err != nil {
+		return err
+	}
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.id
+	}
+	br, err := readBlobs(ctx, dir, ids)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		size, err := br.next(e.id)
+		if err != nil {
+			br.abort()
+			return err
+		}
+		name := "tree/" + e.path
+		switch e.mode {
+		case "120000":
+			if size > maxLink {
+				br.abort()
+				return fmt.Errorf("archive: %s: symbolic link target too long", e.path)
+			}
+			target, err := io.ReadAll(br)
+			if err != nil {
+				br.abort()
+				return err
+			}
+			err = a.symlink(name, string(target))
+			if err != nil {
+				br.abort()
+				return err
+			}
+		default:
+			mode := int64(0o644)
+			if e.mode == "100755" {
+				mode = 0o755
+			}
+			if err := a.stream(name, size, mode, br); err != nil {
+				br.abort()
+				return err
+			}
+		}
+	}
+	return br.close()
+}
+
+// writeKeys writes keys/: the signing key's public half and the
+// repository's own public keys.
+func writeKeys(ctx context.Context, dir string, entries []treeEntry, sg *signer, a *tarWriter) error {
+	type key struct {
+		name string
+		data []byte
+	}
+	var keys []key
+	var ids []string
+	var repo []treeEntry
+	for _, e := range entries {
+		if strings.HasPrefix(e.path, "keys/") && e.mode != "120000" && e.size <= maxKey {
+			repo = append(repo, e)
+			ids = append(ids, e.id)
+		}
+	}
+	if len(ids) > 0 {
+		br, err := readBlobs(ctx, dir, ids)
+		if err != nil {
+			return err
+		}
+		for _, e := range repo {
+			if _, err := br.next(e.id); err != nil {
+				br.abort()
+				return err
+			}
+			data, err := io.ReadAll(br)
+			if err != nil {
+				br.abort()
+				return err
+			}
+			keys = append(keys, key{e.path, data})
+		}
+		if err := br.close(); err != nil {
+			return err
+		}
+	}
+	if sg != nil {
+		for _, k := range keys {
+			if k.name == SigningKeyName {
+				return fmt.Errorf("archive: the repository has its own %s: rename it, the archive puts the signing key there", SigningKeyName)
+			}
+		}
+		keys = append(keys, key{SigningKeyName, sg.public})
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].name < keys[j].name })
+	if err := a.dir("keys"); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := a.file(k.name, k.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// spooled holds the rendered HTML on disk until it is written in order.
+type spooled struct {
+	f     *os.File
+	off   int64
+	files map[string][2]int64 // name → offset, size
+}
+
+func spoolHTML(render func(emit func(string, []byte) error) error, tempDir string) (*spooled, error) {
+	f, err := os.CreateTemp(tempDir, "qms-html-*")
+	if err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	os.Remove(f.Name()) // kept open; gone when closed
+	s := &spooled{f: f, files: map[string][2]int64{}}
+	if render == nil {
+		return s, nil
+	}
+	bw := bufio.NewWriter(f)
+	emit := func(name string, data []byte) error {
+		if !validMember(name) {
+			return fmt.Errorf("archive: html: bad file name %q", name)
+		}
+		if _, dup := s.files[name]; dup {
+			return fmt.Errorf("archive: html: %s rendered twice", name)
+		}
+		if _, err := bw.Write(data); err != nil {
+			return fmt.Errorf("archive: html: %w", err)
+		}
+		s.files[name] = [2]int64{s.off, int64(len(data))}
+		s.off += int64(len(data))
+		return nil
+	}
+	if err := render(emit); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("render html: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("archive: html: %w", err)
+	}
+	return s, nil
+}
+
+func (s *spooled) close() { s.f.Close() }
+
+func (s *spooled) write(a *tarWriter) error {
+	names := make([]string, 0, len(s.files)+1)
+	for n := range s.files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var index []byte
+	if _, ok := s.files["index.html"]; !ok {
+		index = defaultIndex(names)
+		names = append(names, "index.html")
+		sort.Strings(names)
+	}
+	if err := a.dir("html"); err != nil {
+		return err
+	}
+	for _, n := range names {
+		if n == "index.html" && index != nil {
+			if err := a.file("html/index.html", index); err != nil {
+				return err
+			}
+			continue
+		}
+		at := s.files[n]
+		if err := a.stream("html/"+n, at[1], 0o644, io.NewSectionReader(s.f, at[0], at[1])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func defaultIndex(names []string) []byte {
+	var b bytes.Buffer
+	b.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Records</title></head><body>\n<h1>Records</h1>\n<ul>\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "<li><a href=\"%s\">%s</a></li>\n", htmlEscape(n), htmlEscape(n))
+	}
+	b.WriteString("</ul>\n</body></html>\n")
+	return b.Bytes()
+}
+
+func htmlEscape(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+	return r.Replace(s)
+}
+
+// validMember reports whether name is a clean relative slash path.
+func validMember(name string) bool {
+	if name == "" || strings.HasPrefix(name, "/") || path.Clean(name) != name || name == "." {
+		return false
+	}
+	for _, el := range strings.Split(name, "/") {
+		if el == ".." {
+			return false
+		}
+	}
+	return !strings.Contains(name, "\x00")
+}

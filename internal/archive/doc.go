@@ -1,0 +1,4 @@
+// Package archive makes and reads qms's long-term archive: one deterministic,
+// signed .tar.gz per commit that an auditor can check years later with
+// nothing but gpg, sha256sum, tar, git and a browser.
+package archive

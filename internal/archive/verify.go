@@ -1,0 +1,86 @@
+package archive
+
+import (
+	"bytes"
+	"text/template"
+)
+
+// verifyTemplate is VERIFY.txt. Its commands (the lines indented by seven
+// spaces) are run as they stand by the auditor test: keep them runnable.
+var verifyTemplate = template.Must(template.New("VERIFY.txt").Parse(`HOW TO VERIFY THIS ARCHIVE
+==========================
+
+This is the quality-records archive {{.Name}}
+of commit {{.Commit}} (branch {{.Branch}}),
+committed {{.Time}}, made by qms {{.Tool}}.
+
+You need only standard tools: gpg (GnuPG), sha256sum, tar, git, diff and a
+web browser. You do not need qms. Run the commands below in a shell, in the
+directory holding {{.Name}} and {{.Name}}.asc.
+
+1. Check the archive's signature before unpacking it. Use an empty keyring,
+   so that only the archive's key counts:
+
+       export GNUPGHOME="$(mktemp -d)"
+       tar -xzf {{.Name}} {{.Top}}/keys/archive-signing-key.asc
+       gpg --batch --import {{.Top}}/keys/archive-signing-key.asc
+       gpg --batch --verify {{.Name}}.asc {{.Name}}
+
+   gpg must say "Good signature" (a warning that the key is not certified
+   with a trusted signature is expected).
+{{- if .Signer}} The key must be the one with fingerprint
+
+    {{.Signer}}
+
+   Compare it with a copy you obtained independently (the company's quality
+   manual, the archive contract): the key inside the archive proves nothing
+   on its own.
+{{- end}}
+
+2. Unpack the archive and check every file against the manifest:
+
+       tar -xzf {{.Name}}
+       cd {{.Top}}
+       sha256sum -c --strict --quiet MANIFEST.sha256
+
+   No output means every file is intact. The manifest lists every regular
+   file of the archive but itself; the signature covers the manifest.
+
+3. Check the Git history and its signatures:
+
+       git clone --quiet repo.bundle repo
+       git -C repo bundle verify ../repo.bundle
+       gpg --batch --import keys/*.asc
+       git -C repo verify-commit {{.Commit}}
+       diff -r --exclude=.git repo tree
+
+   The bundle holds branch {{.Branch}} at the archived commit and every tag
+   in its history, with every commit and tag signature: 'git -C repo log
+   --show-signature' shows them. The last command compares the commit's
+   files with tree/; no output means they agree. (Commits signed with SSH
+   keys need an allowed-signers file: see 'git help config',
+   gpg.ssh.allowedSignersFile; the public keys are under keys/.)
+
+4. Read the records: open html/index.html in a web browser. The pages are
+   plain HTML and work offline. The source of each record (markdown with
+   YAML frontmatter) is under tree/.
+
+archive.json says which commit this is, when it was made, how long it must
+be kept, and how many records of each kind it holds.
+`))
+
+func verifyText(info Info, tool string) []byte {
+	var b bytes.Buffer
+	if tool == "" {
+		tool = "(unknown version)"
+	}
+	err := verifyTemplate.Execute(&b, map[string]string{
+		"Name": info.Name, "Top": info.Name[:len(info.Name)-len(Suffix)], "Commit": info.Commit,
+		"Branch": info.Branch, "Time": info.CommitTime.UTC().Format("2006-01-02 15:04:05 UTC"),
+		"Tool": tool, "Signer": info.Signer,
+	})
+	if err != nil {
+		panic(err) // the template is fixed; its data are strings
+	}
+	return b.Bytes()
+}

@@ -1,0 +1,3 @@
+// Package storetest is the test suite every store.Store backend passes:
+// the local directory and the real S3-compatible server run the same cases.
+package storetest
