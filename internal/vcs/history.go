@@ -35,6 +35,8 @@ const maxCommitSize = 16 << 20
 
 // Commit reads a commit by id (a full hex id or a revision such as HEAD).
 func (r *Repo) Commit(rev string) (*Commit, error) {
+	r.objects.Lock()
+	defer r.objects.Unlock()
 	var h *plumbing.Hash
 	if isHex40(rev) {
 		// A full id: no need to look for refs of that name (that lookup,

@@ -1,11 +1,13 @@
 package vcs
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 )
@@ -141,4 +143,49 @@ func gitStdin(t *testing.T, dir, stdin string, args ...string) string {
 		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestTreeFSConcurrent: a tree's files read from many goroutines of a
+// packed repository come out whole ('qms render' and 'qms archive build'
+// render pages in parallel; unserialized pack reads tore objects).
+func TestTreeFSConcurrent(t *testing.T) {
+	dir, git := gitRepo(t)
+	want := map[string]string{}
+	for i := range 40 {
+		p := fmt.Sprintf("records/r%02d.md", i)
+		want[p] = strings.Repeat(fmt.Sprintf("line %d of %s\n", i, p), 200+i)
+		write(t, dir, p, want[p])
+	}
+	git("add", "-A")
+	git("commit", "-q", "-m", "records")
+	git("gc", "-q", "--aggressive")
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	c, err := r.Commit("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tfs, err := r.TreeFS(c.Tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				p := fmt.Sprintf("records/r%02d.md", (i+g*5)%40)
+				b, err := fs.ReadFile(tfs, p)
+				if err != nil || string(b) != want[p] {
+					t.Errorf("ReadFile(%s) = %d bytes, %v; want %d bytes", p, len(b), err, len(want[p]))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

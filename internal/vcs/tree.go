@@ -43,16 +43,7 @@ func (r *Repo) rawTree(id plumbing.Hash) ([]byte, error) {
 	if ok {
 		return raw, nil
 	}
-	o, err := r.r.Storer.EncodedObject(plumbing.TreeObject, id)
-	if err != nil {
-		return nil, fmt.Errorf("read tree %s: %w", id, err)
-	}
-	rd, err := o.Reader()
-	if err != nil {
-		return nil, fmt.Errorf("read tree %s: %w", id, err)
-	}
-	raw, err = io.ReadAll(rd)
-	rd.Close()
+	raw, err := r.readObject(plumbing.TreeObject, id)
 	if err != nil {
 		return nil, fmt.Errorf("read tree %s: %w", id, err)
 	}
@@ -72,9 +63,27 @@ func (r *Repo) rawTree(id plumbing.Hash) ([]byte, error) {
 	return raw, nil
 }
 
+// readObject reads a whole object of a type.
+func (r *Repo) readObject(t plumbing.ObjectType, id plumbing.Hash) ([]byte, error) {
+	r.objects.Lock()
+	defer r.objects.Unlock()
+	o, err := r.r.Storer.EncodedObject(t, id)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := o.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	return io.ReadAll(rd)
+}
+
 // objectSize returns an object's size without reading its content where
 // the storage allows, or -1 if it cannot be read.
 func (r *Repo) objectSize(id plumbing.Hash) int64 {
+	r.objects.Lock()
+	defer r.objects.Unlock()
 	if s, ok := r.r.Storer.(interface {
 		EncodedObjectSize(plumbing.Hash) (int64, error)
 	}); ok {

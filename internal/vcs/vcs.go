@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5"
@@ -29,6 +30,11 @@ type Repo struct {
 	r      *git.Repository
 	closer interface{ Close() error }
 	cache  treeCache
+	// objects serializes reading objects: go-git's pack reader seeks a
+	// shared file and is not safe for concurrent use, and callers read
+	// trees from several goroutines ('qms render' renders pages in
+	// parallel). Reading a torn object showed as "flate: corrupt input".
+	objects sync.Mutex
 }
 
 // objectCache bounds go-git's cache of decoded objects (delta bases
@@ -231,6 +237,8 @@ func (s *Staged) Read(p string) ([]byte, error) {
 }
 
 func (r *Repo) blob(h plumbing.Hash, size int64) ([]byte, error) {
+	r.objects.Lock()
+	defer r.objects.Unlock()
 	b, err := r.r.BlobObject(h)
 	if err != nil {
 		return nil, fmt.Errorf("read object %s: %w", h, err)
