@@ -2,28 +2,24 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
+	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
-	"github.com/yuin/goldmark"
 
 	"github.com/qms-tool/qms"
-	"github.com/qms-tool/qms/internal/approval"
 	"github.com/qms-tool/qms/internal/archive"
 	"github.com/qms-tool/qms/internal/config"
-	"github.com/qms-tool/qms/internal/record"
+	site "github.com/qms-tool/qms/internal/render"
 	"github.com/qms-tool/qms/internal/safefile"
 	"github.com/qms-tool/qms/internal/schema"
+	"github.com/qms-tool/qms/internal/vcs"
 )
 
 type archiveBuildOptions struct {
@@ -168,12 +164,13 @@ func buildArchive(ctx context.Context, env *Env, opts archiveBuildOptions) (*bui
 	defer tmp.Close()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
 
-	sigs := archiveSignatures(ctx, env, w, repo.Root, desc.Commit)
+	pages, done := archivePages(ctx, env, w, repo, cm, tree, kindSet, cfg.Company)
+	defer done()
 	info, err := archive.Build(ctx, bw, archive.BuildOptions{
 		Root: repo.Root, Commit: desc.Commit, Branch: desc.Branch, SignKey: key,
 		ToolVersion: Version, Kinds: kinds, Now: env.Now,
 		Retention: retain, KindRetention: kindRetain,
-		HTML: recordPages(ctx, repo.Root, desc.Commit, kindSet, sigs),
+		HTML: pages,
 	})
 	if err != nil {
 		return nil, err
@@ -208,163 +205,20 @@ func displayPath(env *Env, p string) string {
 	return p
 }
 
-// pageSignatures is what the pages say about approvals: each record's
-// state and signatures, and how they were verified.
-type pageSignatures struct {
-	note   string
-	states map[string]approval.State
-}
-
-// archiveSignatures verifies the history as 'qms verify' does when the
-// archived commit is HEAD and a trust root is configured; otherwise the
-// pages say why they show no signatures. The outcome depends only on the
-// history, so the archive stays deterministic.
-func archiveSignatures(ctx context.Context, env *Env, w *workspace, root, commit string) pageSignatures {
-	if w.cfg.TrustRoot.Commit == "" {
-		return pageSignatures{note: "Signatures were not verified when this archive was made: qms.yaml sets no trust_root. The history in repo.bundle holds every signature ('git log --show-signature')."}
-	}
-	head, err := archive.Describe(ctx, root, "HEAD", "")
-	if err != nil || head.Commit != commit {
-		return pageSignatures{note: "Signatures were not verified when this archive was made: it was built from a commit other than HEAD. The history in repo.bundle holds every signature ('git log --show-signature')."}
-	}
-	v, err := verifyHistory(env, "", false)
-	if err != nil {
-		return pageSignatures{note: "Signatures could not be verified when this archive was made: " + err.Error()}
-	}
-	defer v.w.close()
-	ps := pageSignatures{states: map[string]approval.State{}}
-	ps.note = fmt.Sprintf("Signatures verified by qms %s from the trust root %s: %s, %s.", Version, short(w.cfg.TrustRoot.Commit),
-		plural(v.report.Commits, "commit"), plural(len(v.report.Failures), "authentication failure"))
-	for _, s := range v.states {
-		ps.states[s.Path] = s
-	}
-	return ps
-}
-
-// recordPages renders every record at the commit as a plain HTML page:
-// its frontmatter as a table, its approval state and signatures (21 CFR
-// 11.50: printed name, role, meaning, UTC time; plus key and commit), its
-// body with goldmark (raw HTML in records is escaped, never passed
-// through), and an index by kind.
-//
-// TODO(issue 6): the lead replaces this with the shared renderer of
-// 'qms render', which also shows each record's signatures.
-func recordPages(ctx context.Context, root, commit string, kinds *schema.Set, sigs pageSignatures) func(emit func(string, []byte) error) error {
-	return func(emit func(string, []byte) error) error {
-		kindOf := func(p string) string {
-			if !strings.HasSuffix(p, ".md") {
-				return ""
-			}
-			for _, name := range kinds.Names {
-				k := kinds.Kinds[name]
-				if k.File != "" && p == k.File || k.Folder != "" && path.Dir(p) == strings.Trim(k.Folder, "/") {
-					return name
-				}
-			}
-			return ""
-		}
-		type entry struct{ kind, id, title, page, path string }
-		var index []entry
-		md := goldmark.New()
-		err := archive.ReadFiles(ctx, root, commit, func(p string) bool { return kindOf(p) != "" }, func(p string, src []byte) error {
-			rec, _ := record.Parse(p, src)
-			page := strings.TrimSuffix(p, ".md") + ".html"
-			var body bytes.Buffer
-			title := p
-			var data map[string]any
-			if rec != nil {
-				data = rec.Data
-				if t, ok := data["title"].(string); ok && t != "" {
-					title = t
-				}
-				if err := md.Convert(rec.Body, &body); err != nil {
-					return fmt.Errorf("%s: %w", p, err)
-				}
-			} else {
-				body.WriteString("<pre>" + html.EscapeString(string(src)) + "</pre>\n")
-			}
-			id, _ := data["id"].(string)
-			index = append(index, entry{kindOf(p), id, title, page, p})
-			return emit(page, recordPage(p, title, data, sigs, body.Bytes(), strings.Count(page, "/")))
-		})
-		if err != nil {
-			return err
-		}
-		var b bytes.Buffer
-		b.WriteString(pageHead("Records", 0))
-		b.WriteString("<h1>Records</h1>\n")
-		fmt.Fprintf(&b, "<p>%s</p>\n", html.EscapeString(sigs.note))
-		last := ""
-		for _, e := range index {
-			if e.kind != last {
-				if last != "" {
-					b.WriteString("</ul>\n")
-				}
-				fmt.Fprintf(&b, "<h2>%s</h2>\n<ul>\n", html.EscapeString(e.kind))
-				last = e.kind
-			}
-			state := ""
-			if st, ok := sigs.states[e.path]; ok {
-				state = " (" + st.State + ")"
-			}
-			fmt.Fprintf(&b, "<li><a href=\"%s\">%s</a> %s%s</li>\n", html.EscapeString(e.page), html.EscapeString(e.id), html.EscapeString(e.title), html.EscapeString(state))
-		}
-		if last != "" {
-			b.WriteString("</ul>\n")
-		}
-		b.WriteString("</body>\n</html>\n")
-		return emit("index.html", b.Bytes())
-	}
-}
-
-func pageHead(title string, depth int) string {
-	return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + html.EscapeString(title) + "</title>\n" +
-		"<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;padding:0 1em}table{border-collapse:collapse}" +
-		"th,td{border:1px solid #999;padding:.2em .5em;text-align:left;vertical-align:top}</style>\n</head>\n<body>\n" +
-		"<p><a href=\"" + strings.Repeat("../", depth) + "index.html\">All records</a></p>\n"
-}
-
-func recordPage(p, title string, data map[string]any, sigs pageSignatures, body []byte, depth int) []byte {
-	var b bytes.Buffer
-	b.WriteString(pageHead(title, depth))
-	fmt.Fprintf(&b, "<h1>%s</h1>\n<p>Source: <code>tree/%s</code></p>\n<table>\n", html.EscapeString(title), html.EscapeString(p))
-	keys := make([]string, 0, len(data))
-	for k := range data {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := data[k]
-		var s string
-		switch v.(type) {
-		case map[string]any, []any:
-			j, _ := json.Marshal(v)
-			s = string(j)
-		case nil:
-			s = ""
-		default:
-			s = fmt.Sprint(v)
-		}
-		fmt.Fprintf(&b, "<tr><th>%s</th><td>%s</td></tr>\n", html.EscapeString(k), html.EscapeString(s))
-	}
-	b.WriteString("</table>\n")
-	if st, ok := sigs.states[p]; ok {
-		fmt.Fprintf(&b, "<h2>Approval: %s</h2>\n", html.EscapeString(st.State))
-		if len(st.Signatures) > 0 {
-			b.WriteString("<table>\n<tr><th>Meaning</th><th>Name</th><th>Roles</th><th>Time (UTC)</th><th>Key</th><th>Commit</th></tr>\n")
-			for _, g := range st.Signatures {
-				fmt.Fprintf(&b, "<tr><td>%s</td><td>%s (%s)</td><td>%s</td><td>%s</td><td><code>%s</code></td><td><code>%s</code></td></tr>\n",
-					html.EscapeString(g.Meaning), html.EscapeString(g.Name), html.EscapeString(g.Person), html.EscapeString(strings.Join(g.Roles, ", ")),
-					g.Time.UTC().Format("2006-01-02 15:04:05"), html.EscapeString(g.Fingerprint), html.EscapeString(g.Commit))
-			}
-			b.WriteString("</table>\n")
-		}
-		for _, m := range st.Missing {
-			fmt.Fprintf(&b, "<p>Still needs: %s</p>\n", html.EscapeString(m))
+// archivePages renders the site of 'qms render' for the archived commit,
+// as of its commit time: the archive's html/ folder. When the archived
+// commit is HEAD and qms.yaml sets a trust root, every record page carries
+// its verified signatures; otherwise the pages say that signatures were
+// not verified (repo.bundle holds them). Everything depends on the commit
+// and its history only, so the archive stays deterministic.
+func archivePages(ctx context.Context, env *Env, w *workspace, repo *vcs.Repo, commit *vcs.Commit, tree fs.FS, kinds *schema.Set, company string) (func(emit func(string, []byte) error) error, func()) {
+	in := site.Input{FS: tree, Kinds: kinds, Company: company, Now: commit.Committer.UTC(), Commit: commit.ID}
+	done := func() {}
+	if head, err := repo.Commit("HEAD"); err == nil && head.ID == commit.ID {
+		if states, v, _ := approvalStates(env, w); v != nil {
+			in.Approval = &site.Approval{Report: v.report, States: states, Blob: v.repo.Blob}
+			done = v.w.close
 		}
 	}
-	fmt.Fprintf(&b, "<p><small>%s</small></p>\n", html.EscapeString(sigs.note))
-	b.Write(body)
-	b.WriteString("</body>\n</html>\n")
-	return b.Bytes()
+	return func(emit func(string, []byte) error) error { return site.Write(ctx, in, emit) }, done
 }
