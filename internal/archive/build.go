@@ -257,6 +257,8 @@ func newGzip(w io.Writer) (*pgzip.Writer, error) {
 	if err := gz.SetConcurrency(blockSize, 2*runtime.GOMAXPROCS(0)); err != nil {
 		return nil, err
 	}
+	// pgzip writes the zero time.Time as a date in 2042: say "no time".
+	gz.ModTime = time.Unix(0, 0)
 	return gz, nil
 }
 
