@@ -243,3 +243,16 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestGzipHeader: every gzip member says no name, no time, unknown OS.
+func TestGzipHeader(t *testing.T) {
+	f := newFixture(t)
+	data, _ := f.build(t, f.lab.Repo)
+	want := []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+	if !bytes.HasPrefix(data, want) {
+		t.Errorf("gzip header = % x, want % x", data[:10], want)
+	}
+	if n := bytes.Count(data, want); n < 4 {
+		t.Errorf("%d gzip members with a clean header, want 4", n)
+	}
+}

@@ -167,6 +167,13 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
+	// On an early return, stop the member's compressing goroutines.
+	closed := false
+	defer func() {
+		if !closed {
+			gz.Close()
+		}
+	}()
 	member := &switchWriter{w: gz}
 	a := &tarWriter{tw: tar.NewWriter(member), top: strings.TrimSuffix(info.Name, Suffix), mtime: c.time, dirs: map[string]bool{}}
 	if err := a.dir(""); err != nil {
@@ -194,6 +201,7 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	if err := gz.Close(); err != nil {
 		return Info{}, fmt.Errorf("archive: %w", err)
 	}
+	closed = true
 	r := waitBundle()
 	if r.err != nil {
 		return Info{}, r.err
@@ -202,6 +210,7 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	if gz, err = newGzip(out); err != nil {
 		return Info{}, err
 	}
+	closed = false
 	member.w = gz
 	if err := a.tw.WriteHeader(a.header(BundleName, 0o644, tar.TypeReg, r.size)); err != nil {
 		return Info{}, fmt.Errorf("archive: %w", err)
@@ -209,6 +218,7 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	if err := gz.Close(); err != nil {
 		return Info{}, fmt.Errorf("archive: %w", err)
 	}
+	closed = true
 	// Third member: the bundle, compressed already. The tar writer is fed
 	// as many bytes, to keep its count, and they go nowhere.
 	member.w = io.Discard
@@ -226,6 +236,7 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	if gz, err = newGzip(out); err != nil {
 		return Info{}, err
 	}
+	closed = false
 	member.w = gz
 	if err := a.file(ManifestName, a.manifest()); err != nil {
 		return Info{}, err
@@ -236,6 +247,7 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	if err := gz.Close(); err != nil {
 		return Info{}, fmt.Errorf("archive: %w", err)
 	}
+	closed = true
 	if sw != nil {
 		if err := sw.Close(); err != nil {
 			return Info{}, err
@@ -257,6 +269,8 @@ func newGzip(w io.Writer) (*pgzip.Writer, error) {
 	if err := gz.SetConcurrency(blockSize, 2*runtime.GOMAXPROCS(0)); err != nil {
 		return nil, err
 	}
+	// pgzip writes the zero time.Time as a date in 2042: say "no time".
+	gz.ModTime = time.Unix(0, 0)
 	return gz, nil
 }
 

@@ -78,7 +78,14 @@ func (c *checker) member(name string, h *tar.Header, body io.Reader) error {
 		return nil
 	}
 	switch h.Typeflag {
-	case tar.TypeDir, tar.TypeSymlink:
+	case tar.TypeDir:
+		return nil
+	case tar.TypeSymlink:
+		// Links come only from the commit's tree; the manifest cannot
+		// vouch for them, the bundle can ('diff -r repo tree').
+		if !strings.HasPrefix(name, "tree/") {
+			c.add(name, RuleMember, "symbolic link outside tree/")
+		}
 		return nil
 	}
 	if _, dup := c.sums[name]; dup || name == ManifestName && c.manifest != nil {

@@ -92,6 +92,8 @@ func TestCheck(t *testing.T) {
 			[]string{"not a file, directory or symbolic link"}},
 		{"escaping link", tarball(t, append(valid(member{name: "a/l", typ: tar.TypeSymlink, link: "../../etc"}), manifest("VERIFY.txt", "archive.json", "repo.bundle"))...),
 			[]string{"leaves the archive"}},
+		{"link outside tree/", tarball(t, append(valid(member{name: "a/html/l", typ: tar.TypeSymlink, link: "../VERIFY.txt"}), manifest("VERIFY.txt", "archive.json", "repo.bundle"))...),
+			[]string{"html/l:0:0: symbolic link outside tree/"}},
 		{"not gzip", []byte("plain text, not an archive"), []string{"not a readable .tar.gz"}},
 		{"truncated", tarball(t, valid(manifest("VERIFY.txt", "archive.json", "repo.bundle"))...)[:40], []string{"not a readable .tar.gz"}},
 	} {
