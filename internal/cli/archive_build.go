@@ -130,18 +130,9 @@ func buildArchive(ctx context.Context, env *Env, opts archiveBuildOptions) (*bui
 	}
 	// The retention goes into archive.json, so that the archive itself says
 	// how long it must be kept; push applies it.
-	retain, kindRetain := archive.DefaultRetention, map[string]archive.Period{}
-	if r := cfg.Archive.Retain; r != "" {
-		if retain, err = parseRetainPeriod(r); err != nil {
-			return nil, usagef("qms.yaml archive.retain %q: %v", r, err)
-		}
-	}
-	for kind, r := range cfg.Archive.RetainKinds {
-		p, err := parseRetainPeriod(r)
-		if err != nil {
-			return nil, usagef("qms.yaml archive.retain_kinds.%s %q: %v", kind, r, err)
-		}
-		kindRetain[kind] = p
+	retain, kindRetain, err := retention(cfg.Archive)
+	if err != nil {
+		return nil, err
 	}
 	out := opts.out
 	if out == "" {

@@ -73,6 +73,26 @@ func defaultStore(env *Env, root string) (string, error) {
 
 // openStore opens the location named by --to, qms.yaml or the default.
 // ws may be nil outside a QMS repository.
+// retention reads qms.yaml's archive retention: every archive's, and the
+// longer ones of archives that hold records of a kind.
+func retention(a config.Archive) (archive.Period, map[string]archive.Period, error) {
+	retain, kinds := archive.DefaultRetention, map[string]archive.Period{}
+	if a.Retain != "" {
+		var err error
+		if retain, err = parseRetainPeriod(a.Retain); err != nil {
+			return retain, nil, usagef("qms.yaml archive.retain %q: %v", a.Retain, err)
+		}
+	}
+	for kind, r := range a.RetainKinds {
+		p, err := parseRetainPeriod(r)
+		if err != nil {
+			return retain, nil, usagef("qms.yaml archive.retain_kinds.%s %q: %v", kind, r, err)
+		}
+		kinds[kind] = p
+	}
+	return retain, kinds, nil
+}
+
 func openStore(ctx context.Context, env *Env, o locationOptions, ws *workspace) (store.Store, error) {
 	to := o.to
 	if to == "" && ws != nil {
@@ -501,9 +521,7 @@ func runList(ctx context.Context, o listOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
-	if ws != nil {
-		defer ws.close()
-	}
+	defer ws.close()
 	st, err := openStore(ctx, env, o.locationOptions, ws)
 	if err != nil {
 		return err
@@ -597,9 +615,7 @@ func runArchiveVerify(ctx context.Context, o archiveVerifyOptions, env *Env) err
 	if err != nil {
 		return err
 	}
-	if ws != nil {
-		defer ws.close()
-	}
+	defer ws.close()
 	if o.name != "" {
 		if err := store.CheckKey(o.name); err != nil {
 			return usageError{err.Error()}
@@ -608,20 +624,10 @@ func runArchiveVerify(ctx context.Context, o archiveVerifyOptions, env *Env) err
 			return usagef("%q is not an archive name (NAME%s)", o.name, archive.Suffix)
 		}
 	}
-	retain := archive.DefaultRetention
-	kindRetain := map[string]archive.Period{}
+	retain, kindRetain := archive.DefaultRetention, map[string]archive.Period{}
 	if ws != nil {
-		if r := ws.cfg.Archive.Retain; r != "" {
-			if retain, err = parseRetainPeriod(r); err != nil {
-				return usagef("qms.yaml archive.retain %q: %v", r, err)
-			}
-		}
-		for kind, r := range ws.cfg.Archive.RetainKinds {
-			p, err := parseRetainPeriod(r)
-			if err != nil {
-				return usagef("qms.yaml archive.retain_kinds.%s %q: %v", kind, r, err)
-			}
-			kindRetain[kind] = p
+		if retain, kindRetain, err = retention(ws.cfg.Archive); err != nil {
+			return err
 		}
 	}
 	st, err := openStore(ctx, env, o.locationOptions, ws)
@@ -845,9 +851,7 @@ func runRestore(ctx context.Context, o restoreOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
-	if ws != nil {
-		defer ws.close()
-	}
+	defer ws.close()
 	st, err := openStore(ctx, env, o.locationOptions, ws)
 	if err != nil {
 		return err

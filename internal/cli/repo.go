@@ -42,9 +42,10 @@ func (w *workspace) gitRepo() (*vcs.Repo, error) {
 	return w.git, w.gitErr
 }
 
-// close releases the repository's open files.
+// close releases the repository's open files; a nil workspace (outside a
+// repository) has none.
 func (w *workspace) close() {
-	if w.git != nil {
+	if w != nil && w.git != nil {
 		w.git.Close()
 	}
 }
