@@ -40,8 +40,6 @@ type cacheEntry struct {
 	Ident string `json:"i"`
 	// At is when the file was read (Unix nanoseconds).
 	At int64 `json:"t"`
-	// ModTime is the file's modification time then.
-	ModTime int64 `json:"m"`
 	// Data is the frontmatter, or null for a file that is no record.
 	Data map[string]any `json:"d"`
 }
@@ -147,7 +145,7 @@ func (c *Cache) store(p string, id fileIdent, data map[string]any) {
 		return
 	}
 	c.mu.Lock()
-	c.new[p] = cacheEntry{Ident: id.ident, At: c.started, ModTime: id.modTime, Data: data}
+	c.new[p] = cacheEntry{Ident: id.ident, At: c.started, Data: data}
 	c.changed = true
 	c.mu.Unlock()
 }
