@@ -44,7 +44,8 @@ func runWith(adjust func(*cli.Env)) int {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
-	// QMS_MEMPROFILE=FILE writes a heap profile (peak allocations) at the end.
+	// QMS_MEMPROFILE=FILE writes a heap profile at the end (memory in use
+	// then, and everything allocated: -sample_index=alloc_space).
 	if p := os.Getenv("QMS_MEMPROFILE"); p != "" {
 		defer func() {
 			if f, err := os.Create(p); err == nil {

@@ -118,6 +118,7 @@ type history struct {
 	blobs   map[string]string // path -> blob id at the current head
 	signers []*signer
 	matrix  *policy.Matrix
+	people  map[string]*policy.Person // the generated staff, as the policy reads them
 	// writers maps a path to who last wrote it; pending lists records
 	// edited and not yet approved.
 	writers  map[string]string
@@ -132,7 +133,6 @@ type history struct {
 	stats   HistoryStats
 	logf    func(string, ...any)
 	clock   time.Time
-	objects int
 }
 
 func (h *history) init() error {
@@ -164,7 +164,7 @@ func (h *history) init() error {
 	if err != nil {
 		return fmt.Errorf("gen: the generated policy: %w", err)
 	}
-	h.matrix = pol.Matrix
+	h.matrix, h.people = pol.Matrix, pol.People
 	h.reviewed = map[string]string{}
 	return nil
 }
@@ -172,13 +172,9 @@ func (h *history) init() error {
 // keys picks up to three people per matrix role who are active through the
 // whole history, gives each a key and writes it into their staff record.
 func (h *history) keys() error {
-	pol, err := policy.Load(os.DirFS(h.dir), staffDir, matrixPath)
-	if err != nil {
-		return err
-	}
 	end := historyStart.AddDate(1, 0, 0)
 	var ids []string
-	for id := range pol.People {
+	for id := range h.people {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
@@ -191,7 +187,7 @@ func (h *history) keys() error {
 	for _, role := range roles {
 		n := 0
 		for _, id := range ids {
-			p := pol.People[id]
+			p := h.people[id]
 			if n < 3 && p.HasRole(role) && p.Active(historyStart.AddDate(0, 0, -1)) && p.Active(end) {
 				chosen[id] = true
 				n++
@@ -207,7 +203,7 @@ func (h *history) keys() error {
 		if !chosen[id] {
 			continue
 		}
-		p := pol.People[id]
+		p := h.people[id]
 		s := &signer{id: id, name: p.Name, email: id + "@example.com", roles: p.Roles, kind: kinds[len(h.signers)%3]}
 		var entry string
 		switch s.kind {
@@ -392,7 +388,7 @@ func (h *history) approve(parent string) (string, error) {
 		if q != p && (rev != (meaning == "approval") || qr != rule || h.writers[q] == s.id || h.reviewed[q] == s.id) {
 			continue
 		}
-		trailers = append(trailers, fmt.Sprintf("QMS-Sign: %s %s %s", meaning, q, h.blobID(q)))
+		trailers = append(trailers, fmt.Sprintf("QMS-Sign: %s %s %s", meaning, q, h.blobs[q]))
 	}
 	for _, t := range trailers {
 		q := strings.Fields(t)[2]
@@ -458,8 +454,7 @@ func (h *history) merge(head string, editable []string) (string, error) {
 	}
 	h.set(a, sideA)
 	h.stats.Merges++
-	gov := h.holder(nil)
-	return h.commit(gov, "Merge branch 'side'", []string{main, side})
+	return h.commit(h.holder(nil), "Merge branch 'side'", []string{main, side})
 }
 
 func (h *history) nameOf(id string) string {
@@ -516,8 +511,6 @@ func (h *history) sign(s *signer, payload []byte) ([]byte, error) {
 	err := openpgp.ArmoredDetachSign(&out, s.pgp, bytes.NewReader(payload), &packet.Config{DefaultHash: crypto.SHA256, Time: func() time.Time { return at }})
 	return out.Bytes(), err
 }
-
-func (h *history) blobID(p string) string { return h.blobs[p] }
 
 // set changes a file for the next commit.
 func (h *history) set(p string, b []byte) {
@@ -629,7 +622,6 @@ func (h *history) object(kind string, data []byte) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return "", err
 	}
-	h.objects++
 	return id, os.WriteFile(p, z.Bytes(), 0o444)
 }
 
