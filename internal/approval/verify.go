@@ -110,7 +110,6 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Head: top.ID, Commits: len(order), seen: v.nodes, Authors: map[string][]string{}}
-	v.rep = rep
 	headPolicy, _ := v.policyAt(top)
 	if headPolicy != nil {
 		rep.Matrix = headPolicy.Matrix
@@ -189,7 +188,6 @@ type verifier struct {
 	nodes    map[string]*node
 	policies map[string]*loaded // by the trees' hashes
 	memo     policy.Memo
-	rep      *Report
 	cur      *Outcome // what checking the current commit found
 }
 

@@ -13,5 +13,5 @@ func (r *Repo) Blob(id string) ([]byte, error) {
 	if !isHex40(id) {
 		return nil, fmt.Errorf("read object %q: not a blob id", id)
 	}
-	return r.blob(plumbing.NewHash(id), 0)
+	return r.blob(plumbing.NewHash(id))
 }

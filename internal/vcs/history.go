@@ -241,7 +241,7 @@ func (t treeFS) ReadLink(name string) (string, error) {
 	if !e.symlink {
 		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
 	}
-	b, err := t.r.blob(e.id, 0)
+	b, err := t.r.blob(e.id)
 	if err != nil {
 		return "", &fs.PathError{Op: "readlink", Path: name, Err: err}
 	}
@@ -295,7 +295,7 @@ func (t treeFS) ReadFile(name string) ([]byte, error) {
 	if e.dir || e.symlink || e.link {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
 	}
-	b, err := t.r.blob(e.id, 0)
+	b, err := t.r.blob(e.id)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}

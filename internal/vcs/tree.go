@@ -43,7 +43,7 @@ func (r *Repo) rawTree(id plumbing.Hash) ([]byte, error) {
 	if ok {
 		return raw, nil
 	}
-	raw, err := r.readObject(plumbing.TreeObject, id)
+	raw, err := r.readObject(plumbing.TreeObject, id, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read tree %s: %w", id, err)
 	}
@@ -63,8 +63,8 @@ func (r *Repo) rawTree(id plumbing.Hash) ([]byte, error) {
 	return raw, nil
 }
 
-// readObject reads a whole object of a type.
-func (r *Repo) readObject(t plumbing.ObjectType, id plumbing.Hash) ([]byte, error) {
+// readObject reads an object of a type, at most limit bytes of it (0: all).
+func (r *Repo) readObject(t plumbing.ObjectType, id plumbing.Hash, limit int64) ([]byte, error) {
 	r.objects.Lock()
 	defer r.objects.Unlock()
 	o, err := r.r.Storer.EncodedObject(t, id)
@@ -76,6 +76,9 @@ func (r *Repo) readObject(t plumbing.ObjectType, id plumbing.Hash) ([]byte, erro
 		return nil, err
 	}
 	defer rd.Close()
+	if limit > 0 {
+		return io.ReadAll(io.LimitReader(rd, limit))
+	}
 	return io.ReadAll(rd)
 }
 

@@ -3,7 +3,6 @@ package vcs
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -233,23 +232,18 @@ func (s *Staged) Read(p string) ([]byte, error) {
 			return b, nil
 		}
 	}
-	return s.repo.blob(e.Hash, int64(e.Size))
+	return s.repo.blob(e.Hash)
 }
 
-func (r *Repo) blob(h plumbing.Hash, size int64) ([]byte, error) {
-	r.objects.Lock()
-	defer r.objects.Unlock()
-	b, err := r.r.BlobObject(h)
+// blobLimit is one byte past the record size cap: callers see an oversized
+// file without it being held whole in memory.
+const blobLimit = 4<<20 + 1
+
+// blob reads a blob, at most blobLimit bytes of it.
+func (r *Repo) blob(h plumbing.Hash) ([]byte, error) {
+	b, err := r.readObject(plumbing.BlobObject, h, blobLimit)
 	if err != nil {
 		return nil, fmt.Errorf("read object %s: %w", h, err)
 	}
-	rd, err := b.Reader()
-	if err != nil {
-		return nil, fmt.Errorf("read object %s: %w", h, err)
-	}
-	defer rd.Close()
-	// Read one byte past the record size cap's worth so that callers can
-	// see an oversized file without it being held whole in memory.
-	const limit = 4<<20 + 1
-	return io.ReadAll(io.LimitReader(rd, limit))
+	return b, nil
 }
