@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qms-tool/qms/internal/safefile"
 	"github.com/qms-tool/qms/internal/store"
 )
 
@@ -194,7 +195,7 @@ func (s *Store) Put(ctx context.Context, key string, src io.ReaderAt, o store.Pu
 	}
 	sc := Sidecar{SHA256: sum, Size: done, Class: string(o.Class), LockMode: store.Compliance, RetainUntil: o.RetainUntil.UTC()}
 	b, _ := json.MarshalIndent(sc, "", "  ")
-	if err := writeFile(p+SidecarSuffix, append(b, '\n')); err != nil {
+	if err := safefile.Write(p+SidecarSuffix, append(b, '\n'), 0o444); err != nil {
 		return false, err
 	}
 	if err := os.Link(tmp.Name(), p); err != nil {
@@ -251,7 +252,7 @@ func (s *Store) Extend(ctx context.Context, key string, until time.Time) error {
 	}
 	sc.RetainUntil, sc.LockMode = until.UTC(), store.Compliance
 	b, _ = json.MarshalIndent(sc, "", "  ")
-	return writeFile(p+SidecarSuffix, append(b, '\n'))
+	return safefile.Write(p+SidecarSuffix, append(b, '\n'), 0o444)
 }
 
 // Restore has nothing to do: a local file is always readable.
@@ -271,30 +272,6 @@ func (s *Store) Get(_ context.Context, key string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("%s/%s: %w", s, key, store.ErrNotFound)
 	}
 	return f, err
-}
-
-func writeFile(p string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+tmpMark+"*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o444); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
 }
 
 func syncDir(dir string) {
