@@ -201,11 +201,3 @@ func Describe(ctx context.Context, root, rev, branch string) (Info, error) {
 	}
 	return Info{Name: ArchiveName(c.id, c.time), Commit: c.id, CommitTime: c.time, Branch: c.branch}, nil
 }
-
-// ReadFiles calls fn with the content of every file of commit's tree
-// whose path want accepts (symbolic links and files over 16 MiB are
-// skipped), in Git's path order: what an HTML renderer reads the records
-// at the archived commit with.
-func ReadFiles(ctx context.Context, root, commit string, want func(path string) bool, fn func(path string, data []byte) error) error {
-	return readFiles(ctx, root, commit, want, fn)
-}

@@ -286,46 +286,6 @@ const bigFile = "512k"
 // rather than paying for deflate twice.
 const bundleCompression = 0
 
-// maxRead bounds a file ReadFiles holds in memory.
-const maxRead = 16 << 20
-
-func readFiles(ctx context.Context, dir, commit string, want func(string) bool, fn func(string, []byte) error) error {
-	entries, err := listTree(ctx, dir, commit)
-	if err != nil {
-		return err
-	}
-	var pick []treeEntry
-	var ids []string
-	for _, e := range entries {
-		if e.mode != "120000" && e.size <= maxRead && want(e.path) {
-			pick = append(pick, e)
-			ids = append(ids, e.id)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	br, err := readBlobs(ctx, dir, ids)
-	if err != nil {
-		return err
-	}
-	for _, e := range pick {
-		if _, err := br.next(e.id); err != nil {
-			br.abort()
-			return err
-		}
-		data, err := io.ReadAll(br)
-		if err == nil {
-			err = fn(e.path, data)
-		}
-		if err != nil {
-			br.abort()
-			return err
-		}
-	}
-	return br.close()
-}
-
 // abort stops cat-file after an error, without reading what it has left.
 func (b *blobReader) abort() {
 	b.cmd.Process.Kill()
