@@ -71,8 +71,6 @@ func defaultStore(env *Env, root string) (string, error) {
 	return "file://" + filepath.ToSlash(filepath.Join(data, "qms", "archive", name)), nil
 }
 
-// openStore opens the location named by --to, qms.yaml or the default.
-// ws may be nil outside a QMS repository.
 // retention reads qms.yaml's archive retention: every archive's, and the
 // longer ones of archives that hold records of a kind.
 func retention(a config.Archive) (archive.Period, map[string]archive.Period, error) {
@@ -93,6 +91,8 @@ func retention(a config.Archive) (archive.Period, map[string]archive.Period, err
 	return retain, kinds, nil
 }
 
+// openStore opens the location named by --to, qms.yaml or the default.
+// ws may be nil outside a QMS repository.
 func openStore(ctx context.Context, env *Env, o locationOptions, ws *workspace) (store.Store, error) {
 	to := o.to
 	if to == "" && ws != nil {
@@ -141,6 +141,22 @@ func optionalWorkspace(env *Env) (*workspace, error) {
 		return nil, nil
 	}
 	return openWorkspace(env, false)
+}
+
+// openLocation opens the QMS repository when there is one, then the store
+// it or o names: what the commands that read a location (list, verify,
+// restore) start with. The caller closes the workspace, which may be nil.
+func openLocation(ctx context.Context, env *Env, o locationOptions) (*workspace, store.Store, error) {
+	ws, err := optionalWorkspace(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(ctx, env, o, ws)
+	if err != nil {
+		ws.close()
+		return nil, nil, err
+	}
+	return ws, st, nil
 }
 
 // storeError adds a hint to the errors of a location.
@@ -517,15 +533,11 @@ type listedArchive struct {
 }
 
 func runList(ctx context.Context, o listOptions, env *Env) error {
-	ws, err := optionalWorkspace(env)
+	ws, st, err := openLocation(ctx, env, o.locationOptions)
 	if err != nil {
 		return err
 	}
 	defer ws.close()
-	st, err := openStore(ctx, env, o.locationOptions, ws)
-	if err != nil {
-		return err
-	}
 	objs, err := st.List(ctx)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -611,11 +623,6 @@ func archiveVerifyCommand(env *Env) *cli.Command {
 var nameTimeRE = regexp.MustCompile(`(?:^|/)qms-(\d{8}T\d{6}Z)-[0-9a-f]+\.tar\.gz$`)
 
 func runArchiveVerify(ctx context.Context, o archiveVerifyOptions, env *Env) error {
-	ws, err := optionalWorkspace(env)
-	if err != nil {
-		return err
-	}
-	defer ws.close()
 	if o.name != "" {
 		if err := store.CheckKey(o.name); err != nil {
 			return usageError{err.Error()}
@@ -624,15 +631,16 @@ func runArchiveVerify(ctx context.Context, o archiveVerifyOptions, env *Env) err
 			return usagef("%q is not an archive name (NAME%s)", o.name, archive.Suffix)
 		}
 	}
+	ws, st, err := openLocation(ctx, env, o.locationOptions)
+	if err != nil {
+		return err
+	}
+	defer ws.close()
 	retain, kindRetain := archive.DefaultRetention, map[string]archive.Period{}
 	if ws != nil {
 		if retain, kindRetain, err = retention(ws.cfg.Archive); err != nil {
 			return err
 		}
-	}
-	st, err := openStore(ctx, env, o.locationOptions, ws)
-	if err != nil {
-		return err
 	}
 	names := []string{o.name}
 	if o.name == "" {
@@ -847,15 +855,11 @@ func runRestore(ctx context.Context, o restoreOptions, env *Env) error {
 			return err
 		}
 	}
-	ws, err := optionalWorkspace(env)
+	ws, st, err := openLocation(ctx, env, o.locationOptions)
 	if err != nil {
 		return err
 	}
 	defer ws.close()
-	st, err := openStore(ctx, env, o.locationOptions, ws)
-	if err != nil {
-		return err
-	}
 	keys := []string{o.name, o.name + archive.SigSuffix}
 	infos := make([]store.Info, len(keys))
 	for i, k := range keys {
