@@ -176,7 +176,7 @@ func printClone(w io.Writer, name string, r *clone.Report) {
 			verdict = fmt.Sprintf("%d missing, %d damaged", len(in.Missing), len(in.Corrupt))
 		}
 		fmt.Fprintf(w, "  objects: %s hashed (%s, %d loose), %d reachable from refs: %s\n",
-			countWord(in.Objects), plural(in.Packs, "pack"), in.Loose, in.Reachable, verdict)
+			plural(in.Objects, "object"), plural(in.Packs, "pack"), in.Loose, in.Reachable, verdict)
 	}
 	if wt := r.Worktree; wt != nil {
 		if wt.Clean() {
@@ -231,5 +231,3 @@ func shortID(id clone.ID) string {
 	}
 	return id.Short()
 }
-
-func countWord(n int) string { return plural(n, "object") }

@@ -130,7 +130,7 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 		}
 		url := func() (string, error) { return fetchURL(ctx, repo, opts.Remote) }
 		g := &lazyGraph{build: func() (Graph, func(), error) {
-			return graphFor(nctx, repo, here, there, tracking, []source{{url, there}})
+			return graphFor(nctx, repo, here, tracking, []source{{url, there}})
 		}}
 		defer g.close()
 		rep.Refs = Compare(here, there, tracking, g)
@@ -168,7 +168,7 @@ type source struct {
 // sources: the clone itself when it has them all, else a scratch repository
 // borrowing the clone's objects into which the missing tips are fetched.
 // done removes the scratch repository.
-func graphFor(ctx context.Context, repo *Repo, here Refs, there Refs, tracking map[string]Root, srcs []source) (Graph, func(), error) {
+func graphFor(ctx context.Context, repo *Repo, here Refs, tracking map[string]Root, srcs []source) (Graph, func(), error) {
 	noop := func() {}
 	var ids []ID
 	for _, id := range here {
@@ -283,7 +283,7 @@ func CheckMirror(ctx context.Context, rep *Report, url string, opts Options) (*M
 	origin := func() (string, error) { return fetchURL(ctx, rep.repo, rep.Remote) }
 	mirror := func() (string, error) { return mirrorURL, nil }
 	g := &lazyGraph{build: func() (Graph, func(), error) {
-		return graphFor(nctx, rep.repo, nil, nil, nil, []source{{origin, rep.remoteRefs}, {mirror, refs}})
+		return graphFor(nctx, rep.repo, nil, nil, []source{{origin, rep.remoteRefs}, {mirror, refs}})
 	}}
 	defer g.close()
 	m.Refs = Compare(refs, rep.remoteRefs, nil, g)

@@ -90,11 +90,7 @@ func (m *Mirror) Findings(origin string) []qms.Finding {
 		if s.OK() {
 			continue
 		}
-		state := s.State
-		if state == Extra {
-			state = "extra"
-		}
-		fs = append(fs, qms.Finding{Path: m.URL, Rule: RuleMirror + state, Severity: qms.Error,
+		fs = append(fs, qms.Finding{Path: m.URL, Rule: RuleMirror + s.State, Severity: qms.Error,
 			Message: fmt.Sprintf("%s: %s", s.Ref, s.Describe("mirror", origin))})
 	}
 	return fs
