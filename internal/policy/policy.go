@@ -137,9 +137,13 @@ func Load(fsys fs.FS, staffDir, matrixPath string) (*Policy, error) {
 // few staff records at a time, and parsing all of them again for every
 // policy was most of the cost of loading one. A nil Memo remembers nothing.
 type Memo struct {
-	mu      sync.Mutex
-	records map[string]*record.Record
-	files   map[string]any // key files: openpgp.EntityList, ssh.PublicKey or error
+	mu     sync.Mutex
+	parsed map[string]parsed // by "what blob-id"
+}
+
+type parsed struct {
+	v   any
+	err error
 }
 
 // blobIDer is implemented by file systems over Git trees.
@@ -187,34 +191,48 @@ func (p *Policy) blobID(fsys fs.FS, file string) string {
 	return ""
 }
 
-// parseRecord parses a staff record, or takes it from the memo.
-func (p *Policy) parseRecord(fsys fs.FS, file string) (*record.Record, error) {
-	id := p.blobID(fsys, file)
-	if id != "" {
+// parse reads a file and parses it, or takes what parse made of the same
+// blob from the memo; what names the parser.
+func (p *Policy) parse(fsys fs.FS, what, file string, parse func([]byte) (any, error)) (any, error) {
+	key := p.blobID(fsys, file)
+	if key != "" {
+		key = what + " " + key
 		p.memo.mu.Lock()
-		r, ok := p.memo.records[id]
+		e, ok := p.memo.parsed[key]
 		p.memo.mu.Unlock()
 		if ok {
-			return r, nil
+			return e.v, e.err
 		}
 	}
 	b, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		return nil, err
 	}
-	r, fs_ := record.Parse(file, b)
-	if r == nil {
-		return nil, errors.New(fs_[0].Message)
-	}
-	if id != "" {
+	v, err := parse(b)
+	if key != "" {
 		p.memo.mu.Lock()
-		if p.memo.records == nil {
-			p.memo.records = map[string]*record.Record{}
+		if p.memo.parsed == nil {
+			p.memo.parsed = map[string]parsed{}
 		}
-		p.memo.records[id] = r
+		p.memo.parsed[key] = parsed{v, err}
 		p.memo.mu.Unlock()
 	}
-	return r, nil
+	return v, err
+}
+
+// parseRecord parses a staff record.
+func (p *Policy) parseRecord(fsys fs.FS, file string) (*record.Record, error) {
+	v, err := p.parse(fsys, "record", file, func(b []byte) (any, error) {
+		r, fs_ := record.Parse(file, b)
+		if r == nil {
+			return nil, errors.New(fs_[0].Message)
+		}
+		return r, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*record.Record), nil
 }
 
 func (p *Policy) loadPerson(fsys fs.FS, file string) {
@@ -274,13 +292,16 @@ func (p *Policy) loadKey(fsys fs.FS, k *Key) error {
 	if k.File == "" || strings.ContainsAny(k.File, `/\`) || k.File == "." || k.File == ".." {
 		return fmt.Errorf("file %q is not a file name in %s/", k.File, KeysDir)
 	}
-	parsed, err := p.keyFile(fsys, k.Type, path.Join(KeysDir, k.File))
+	if k.Type != "openpgp" && k.Type != "ssh" {
+		return fmt.Errorf("unknown key type %q", k.Type)
+	}
+	v, err := p.keyFile(fsys, k.Type, path.Join(KeysDir, k.File))
 	if err != nil {
 		return fmt.Errorf("%s: %v", k.File, err)
 	}
 	switch k.Type {
 	case "openpgp":
-		el := parsed.(openpgp.EntityList)
+		el := v.(openpgp.EntityList)
 		for _, e := range el {
 			if e.PrimaryKey != nil && fingerprintHex(e.PrimaryKey.Fingerprint) == k.Fingerprint {
 				p.Keyring = append(p.Keyring, e)
@@ -289,55 +310,25 @@ func (p *Policy) loadKey(fsys fs.FS, k *Key) error {
 		}
 		return fmt.Errorf("%s does not hold key %s (%d keys read)", k.File, k.Fingerprint, len(el))
 	case "ssh":
-		pub := parsed.(ssh.PublicKey)
+		pub := v.(ssh.PublicKey)
 		if fp := ssh.FingerprintSHA256(pub); fp != k.Fingerprint {
 			return fmt.Errorf("%s holds key %s, not %s", k.File, fp, k.Fingerprint)
 		}
 		p.SSH = append(p.SSH, pub)
-		return nil
 	}
-	return fmt.Errorf("unknown key type %q", k.Type)
+	return nil
 }
 
-// keyFile parses a key file of a type, or takes it from the memo.
+// keyFile parses a key file of a type (openpgp: an EntityList, ssh: a
+// PublicKey).
 func (p *Policy) keyFile(fsys fs.FS, typ, file string) (any, error) {
-	id := p.blobID(fsys, file)
-	if id != "" {
-		id = typ + " " + id
-		p.memo.mu.Lock()
-		v, ok := p.memo.files[id]
-		p.memo.mu.Unlock()
-		if ok {
-			if err, bad := v.(error); bad {
-				return nil, err
-			}
-			return v, nil
+	return p.parse(fsys, typ, file, func(b []byte) (any, error) {
+		if typ == "ssh" {
+			pub, _, _, _, err := ssh.ParseAuthorizedKey(b)
+			return pub, err
 		}
-	}
-	var v any
-	b, err := fs.ReadFile(fsys, file)
-	if err == nil {
-		switch typ {
-		case "openpgp":
-			v, err = openpgp.ReadArmoredKeyRing(bytes.NewReader(b))
-		case "ssh":
-			v, _, _, _, err = ssh.ParseAuthorizedKey(b)
-		default:
-			err = fmt.Errorf("unknown key type %q", typ)
-		}
-	}
-	if err != nil {
-		v = err
-	}
-	if id != "" {
-		p.memo.mu.Lock()
-		if p.memo.files == nil {
-			p.memo.files = map[string]any{}
-		}
-		p.memo.files[id] = v
-		p.memo.mu.Unlock()
-	}
-	return v, err
+		return openpgp.ReadArmoredKeyRing(bytes.NewReader(b))
+	})
 }
 
 func (p *Policy) loadMatrix(file string, b []byte) *Matrix {
