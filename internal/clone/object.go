@@ -216,21 +216,3 @@ func edges(t byte, data []byte, dst []ID) ([]ID, error) {
 	}
 	return dst, nil
 }
-
-// looseHeader splits an inflated loose object into type and content.
-func looseHeader(b []byte) (byte, []byte, error) {
-	nul := bytes.IndexByte(b, 0)
-	if nul < 0 || nul > 32 {
-		return 0, nil, errors.New("no object header")
-	}
-	name, size, ok := bytes.Cut(b[:nul], []byte{' '})
-	t := typeOf(name)
-	if !ok || t == 0 {
-		return 0, nil, fmt.Errorf("bad object header %q", b[:nul])
-	}
-	n, err := strconv.Atoi(string(size))
-	if err != nil || n != len(b)-nul-1 {
-		return 0, nil, fmt.Errorf("header announces %q bytes, object has %d", size, len(b)-nul-1)
-	}
-	return t, b[nul+1:], nil
-}

@@ -280,8 +280,9 @@ func looseObject(id ID, b []byte) (object, error) {
 		hdr = append(hdr, one[0])
 	}
 	name, size, ok := bytes.Cut(bytes.TrimSuffix(hdr, []byte{0}), []byte{' '})
+	typ := typeOf(name)
 	n, err := strconv.Atoi(string(size))
-	if !ok || hdr[len(hdr)-1] != 0 || typeOf(name) == 0 || err != nil || n < 0 || n > maxObject || n > 1100*len(b) {
+	if !ok || hdr[len(hdr)-1] != 0 || typ == 0 || err != nil || n < 0 || n > maxObject || n > 1100*len(b) {
 		return object{}, fmt.Errorf("bad object header %q", hdr)
 	}
 	raw := make([]byte, len(hdr)+n, len(hdr)+n)
@@ -295,14 +296,10 @@ func looseObject(id ID, b []byte) (object, error) {
 		}
 		return object{}, fmt.Errorf("zlib: %v", err)
 	}
-	typ, data, err := looseHeader(raw)
-	if err != nil {
-		return object{}, err
-	}
 	if got := ID(sha1.Sum(raw)); got != id {
 		return object{}, fmt.Errorf("%s content hashes to %s", typeName(typ), got)
 	}
-	es, err := edges(typ, data, nil)
+	es, err := edges(typ, raw[len(hdr):], nil)
 	if err != nil {
 		return object{}, fmt.Errorf("%s: %w", typeName(typ), err)
 	}
