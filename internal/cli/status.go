@@ -160,7 +160,7 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 	return nil
 }
 
-// when describes a number of days from today.
+// inDays describes a number of days from today.
 func inDays(d int) string {
 	switch {
 	case d == 0:
@@ -175,16 +175,12 @@ func inDays(d int) string {
 	return fmt.Sprintf("%d days ago", -d)
 }
 
+// stateWord is status.Word, and ok for a date that is not set.
 func stateWord(s string) string {
-	switch s {
-	case status.Overdue:
-		return "OVERDUE"
-	case status.DueSoon:
-		return "DUE SOON"
-	case status.Never:
-		return "never run"
+	if s == "" {
+		return "ok"
 	}
-	return "ok"
+	return status.Word(s)
 }
 
 func printStatus(w io.Writer, r *status.Report) {

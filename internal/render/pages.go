@@ -291,11 +291,7 @@ func (s *site) dashboard() []byte {
 		return h(id)
 	}
 	badge := func(st string) string {
-		word := map[string]string{status.Overdue: "OVERDUE", status.DueSoon: "DUE SOON", status.Never: "never run", status.OK: "ok"}[st]
-		if word == "" {
-			word = st
-		}
-		return fmt.Sprintf(`<span class="badge %s">%s</span>`, h(st), h(word))
+		return fmt.Sprintf(`<span class="badge %s">%s</span>`, h(st), h(status.Word(st)))
 	}
 	if len(r.Findings) == 0 {
 		b.WriteString("<p><span class=\"badge ok\">nothing overdue, failing or uncovered</span></p>\n")

@@ -47,6 +47,22 @@ const (
 	Never   = "never-run"
 )
 
+// Word is how reports show a state: OVERDUE, DUE SOON, never run, ok;
+// any other state as it is.
+func Word(state string) string {
+	switch state {
+	case Overdue:
+		return "OVERDUE"
+	case DueSoon:
+		return "DUE SOON"
+	case Never:
+		return "never run"
+	case OK:
+		return "ok"
+	}
+	return state
+}
+
 // Report is the state of the QMS's obligations as of a date.
 type Report struct {
 	At     string `json:"at"`
