@@ -97,7 +97,7 @@ func runCloneCheck(ctx context.Context, opts cloneOptions, env *Env) error {
 			unreachable = append(unreachable, fmt.Sprintf("%s: remote %s (%s): %v", d, rep.Remote, rep.URL, re.Err))
 		case errors.Is(err, clone.ErrNotRepository):
 			return withHint(usagef("%s is not a Git clone", d), "name the directory of a clone, or cd into one")
-		case err != nil && strings.Contains(err.Error(), "has no remote"):
+		case errors.Is(err, clone.ErrNoRemote):
 			return withHint(usageError{err.Error()}, "pass --remote NAME ('git -C %s remote' lists them)", d)
 		case err != nil:
 			return err

@@ -39,8 +39,8 @@ func TestCheckShapes(t *testing.T) {
 	})
 	t.Run("no such remote", func(t *testing.T) {
 		_, err := Check(ctx, filepath.Join(work, "shallow"), Options{Remote: "upstream"})
-		if err == nil || !strings.Contains(err.Error(), `has no remote "upstream"`) {
-			t.Fatalf("Check(--remote upstream) error = %v", err)
+		if !errors.Is(err, ErrNoRemote) || !strings.Contains(err.Error(), `has no remote "upstream"`) {
+			t.Fatalf("Check(--remote upstream) error = %v, want ErrNoRemote", err)
 		}
 	})
 	t.Run("not a repository", func(t *testing.T) {

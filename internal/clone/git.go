@@ -162,12 +162,21 @@ func (r *Repo) Shallow() []ID {
 	return ids
 }
 
-// RemoteURL is the URL configured for a remote, or an error when the
-// clone has no such remote.
+// ErrNoRemote is matched (errors.Is) by the error RemoteURL, and so
+// Check, return when the clone has no remote of the name asked for.
+var ErrNoRemote = errors.New("no such remote")
+
+type noRemoteError struct{ dir, name string }
+
+func (e noRemoteError) Error() string        { return fmt.Sprintf("%s has no remote %q", e.dir, e.name) }
+func (e noRemoteError) Is(target error) bool { return target == ErrNoRemote }
+
+// RemoteURL is the URL configured for a remote, or an error matching
+// ErrNoRemote when the clone has no such remote.
 func (r *Repo) RemoteURL(ctx context.Context, name string) (string, error) {
 	out, err := git(ctx, r.Dir, nil, "config", "--get", "remote."+name+".url")
 	if err != nil {
-		return "", fmt.Errorf("%s has no remote %q", r.Dir, name)
+		return "", noRemoteError{r.Dir, name}
 	}
 	return strings.TrimSpace(string(out)), nil
 }
