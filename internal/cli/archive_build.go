@@ -59,7 +59,12 @@ func runArchiveBuild(ctx context.Context, opts archiveBuildOptions, env *Env) er
 	if err := checkFormat(opts.format, false); err != nil {
 		return err
 	}
-	built, err := buildArchive(ctx, env, opts)
+	w, err := openWorkspace(env, false)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	built, err := buildArchive(ctx, env, w, opts)
 	if err != nil {
 		return err
 	}
@@ -86,13 +91,8 @@ type builtArchiveFiles struct {
 // buildArchive builds the archive of opts.commit into opts.out (default:
 // archiveDir) with its signature beside it, each renamed into place only
 // once complete. 'qms archive push' calls it when the archive of HEAD is
-// not built yet.
-func buildArchive(ctx context.Context, env *Env, opts archiveBuildOptions) (*builtArchiveFiles, error) {
-	w, err := openWorkspace(env, false)
-	if err != nil {
-		return nil, err
-	}
-	defer w.close()
+// not built yet, with the workspace it has open.
+func buildArchive(ctx context.Context, env *Env, w *workspace, opts archiveBuildOptions) (*builtArchiveFiles, error) {
 	repo, err := w.gitRepo()
 	if err != nil {
 		return nil, err

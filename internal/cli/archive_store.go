@@ -379,7 +379,7 @@ func pushBuilt(ctx context.Context, env *Env, ws *workspace, signKey string) (*p
 	p, _, ok := builtArchive(archiveDir(repo), desc)
 	if !ok {
 		fmt.Fprintf(env.Stdout, "building the archive of %s\n", desc.Commit[:12])
-		b, err := buildArchive(ctx, env, archiveBuildOptions{signKey: signKey, commit: desc.Commit, branch: desc.Branch})
+		b, err := buildArchive(ctx, env, ws, archiveBuildOptions{signKey: signKey, commit: desc.Commit, branch: desc.Branch})
 		if err != nil {
 			return nil, err
 		}
