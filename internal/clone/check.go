@@ -55,22 +55,23 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	}
 	// The remote, the working tree, the refs and the objects are read at
 	// the same time: most of the wall time is git starting and the network.
-	nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	defer cancel()
 	var (
 		wg                  sync.WaitGroup
 		there               Refs
 		urlErr, lsErr, wErr error
 	)
-	lsDone := make(chan struct{})
+	// Deferred in this order so that, on an early return, ls-remote is
+	// stopped (cancel) before it is waited for.
+	defer wg.Wait()
+	nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	wg.Add(1)
 	go func() {
-		defer close(lsDone)
+		defer wg.Done()
 		there, lsErr = LsRemote(nctx, dir, opts.Remote)
 	}()
 	repo, err := Open(ctx, dir)
 	if err != nil {
-		cancel()
-		<-lsDone
 		return nil, err
 	}
 	rep := &Report{Dir: repo.Dir, Remote: opts.Remote, Refs: []RefState{}, repo: repo}
@@ -88,8 +89,6 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	}
 	all, err := repo.Refs(ctx)
 	if err != nil {
-		wg.Wait()
-		<-lsDone
 		return nil, err
 	}
 	type verified struct {
@@ -104,7 +103,6 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 		}()
 	}
 	wg.Wait()
-	<-lsDone
 	if urlErr != nil {
 		return nil, urlErr
 	}
