@@ -1,8 +1,10 @@
 package status
 
 import (
+	"path"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/qms-tool/qms/internal/check"
@@ -88,12 +90,5 @@ func idOf(p string, d map[string]any) string {
 	if s, ok := d["id"].(string); ok && s != "" {
 		return s
 	}
-	base := p
-	for i := len(p) - 1; i >= 0; i-- {
-		if p[i] == '/' {
-			base = p[i+1:]
-			break
-		}
-	}
-	return base[:len(base)-len(".md")]
+	return strings.TrimSuffix(path.Base(p), ".md")
 }
