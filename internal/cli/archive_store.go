@@ -228,19 +228,16 @@ func runPush(ctx context.Context, o pushOptions, env *Env) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	retain := archive.DefaultRetention
+	// The kinds' periods as build reads them; the base one from --retain,
+	// else qms.yaml (a bad archive.retain is ignored when --retain is given).
+	retain, kindRetain, err := retention(config.Archive{RetainKinds: cfg.RetainKinds})
+	if err != nil {
+		return err
+	}
 	if r := firstSet(o.retain, cfg.Retain); r != "" {
 		if retain, err = parseRetainPeriod(r); err != nil {
 			return usagef("retention %q: %v", r, err)
 		}
-	}
-	kindRetain := map[string]archive.Period{}
-	for kind, r := range cfg.RetainKinds {
-		p, err := parseRetainPeriod(r)
-		if err != nil {
-			return usagef("qms.yaml archive.retain_kinds.%s %q: %v", kind, r, err)
-		}
-		kindRetain[kind] = p
 	}
 	st, err := openStore(ctx, env, o.locationOptions, ws)
 	if err != nil {
