@@ -38,14 +38,14 @@ const signKeyEnv = "QMS_SIGN_KEY"
 // readSignKey reads the archive signing key from --sign-key or
 // $QMS_SIGN_KEY. The key must live outside the repository: a private key
 // committed by mistake would be archived for ten years.
-func readSignKey(env *Env, flag, repoRoot string) ([]byte, string, error) {
+func readSignKey(env *Env, flag, repoRoot string) ([]byte, error) {
 	p := flag
 	from := "--sign-key"
 	if p == "" {
 		p, from = env.Getenv(signKeyEnv), signKeyEnv
 	}
 	if p == "" {
-		return nil, "", withHint(usagef("no archive signing key"),
+		return nil, withHint(usagef("no archive signing key"),
 			"give an armored OpenPGP secret key kept outside the repository with --sign-key FILE or %s=FILE", signKeyEnv)
 	}
 	if !filepath.IsAbs(p) {
@@ -53,22 +53,22 @@ func readSignKey(env *Env, flag, repoRoot string) ([]byte, string, error) {
 	}
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		return nil, "", fmt.Errorf("signing key (%s): %w", from, err)
+		return nil, fmt.Errorf("signing key (%s): %w", from, err)
 	}
 	if root, err := filepath.EvalSymlinks(repoRoot); err == nil {
 		if rel, err := filepath.Rel(root, real); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return nil, "", withHint(usagef("signing key %s is inside the repository %s: refusing to use it", p, repoRoot),
+			return nil, withHint(usagef("signing key %s is inside the repository %s: refusing to use it", p, repoRoot),
 				"move the secret key out of the repository (and out of its history) and point %s or --sign-key at it", signKeyEnv)
 		}
 	}
 	b, err := os.ReadFile(real)
 	if err != nil {
-		return nil, "", fmt.Errorf("signing key (%s): %w", from, err)
+		return nil, fmt.Errorf("signing key (%s): %w", from, err)
 	}
 	if _, _, err := archive.PublicKey(b); err != nil {
-		return nil, "", withHint(fmt.Errorf("%s: %w", p, err), "export one with 'gpg --armor --export-secret-keys FINGERPRINT > FILE'")
+		return nil, withHint(fmt.Errorf("%s: %w", p, err), "export one with 'gpg --armor --export-secret-keys FINGERPRINT > FILE'")
 	}
-	return b, p, nil
+	return b, nil
 }
 
 // archiveDir is where 'qms archive build' keeps archives by default and

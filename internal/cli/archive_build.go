@@ -97,7 +97,7 @@ func buildArchive(ctx context.Context, env *Env, w *workspace, opts archiveBuild
 	if err != nil {
 		return nil, err
 	}
-	key, _, err := readSignKey(env, opts.signKey, repo.Root)
+	key, err := readSignKey(env, opts.signKey, repo.Root)
 	if err != nil {
 		return nil, err
 	}
