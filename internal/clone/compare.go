@@ -39,6 +39,12 @@ type RefState struct {
 // OK reports whether the ref matches the reference.
 func (s RefState) OK() bool { return s.State == InSync }
 
+// nameOnly reports whether s is a branch only this side has whose every
+// commit the reference holds: only its name is not backed up.
+func (s RefState) nameOnly() bool {
+	return s.State == Extra && s.Ahead == 0 && s.Note == "" && strings.HasPrefix(s.Ref, "refs/heads/")
+}
+
 // Graph answers ancestry questions about commits it holds.
 type Graph interface {
 	// Count returns how many commits are reachable from a and not b, and
@@ -159,7 +165,7 @@ func (s RefState) Describe(side, ref string) string {
 		if s.Ahead > 0 {
 			return fmt.Sprintf("only %s (%s not on %s)", onSide(side), commits(s.Ahead), ref)
 		}
-		if side == "local" && strings.HasPrefix(s.Ref, "refs/heads/") && s.Note == "" {
+		if side == "local" && s.nameOnly() {
 			return "only locally (its commits are all on " + ref + ")"
 		}
 		return "only " + onSide(side)

@@ -47,8 +47,7 @@ func (r *Report) Findings(path string) []qms.Finding {
 			rule = RuleUnknown
 		}
 		sev := qms.Error
-		if s.State == Extra && s.Ahead == 0 && s.Note == "" && strings.HasPrefix(s.Ref, "refs/heads/") {
-			// Every commit of the branch is on the remote: only its name is not.
+		if s.nameOnly() {
 			sev = qms.Warning
 		}
 		add(rule, sev, "%s: %s", s.Ref, s.Describe("local", r.Remote))
