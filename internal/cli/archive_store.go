@@ -733,7 +733,7 @@ var nameCommitRE = regexp.MustCompile(`qms-\d{8}T\d{6}Z-([0-9a-f]{12,40})\.tar\.
 // verifyObject checks one object from its metadata alone.
 func verifyObject(ctx context.Context, st store.Store, key string, retain archive.Period, now time.Time, isArchive bool) ([]qms.Finding, error) {
 	finding := func(rule, format string, a ...any) qms.Finding {
-		return qms.Finding{Path: key, Line: 1, Column: 1, Rule: rule, Severity: qms.Error, Message: fmt.Sprintf(format, a...)}
+		return archiveFinding(key, rule, format, a...)
 	}
 	info, err := st.Stat(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
@@ -776,6 +776,12 @@ func verifyObject(ctx context.Context, st store.Store, key string, retain archiv
 		}
 	}
 	return out, nil
+}
+
+// archiveFinding is an error about a whole object, file or archive at p,
+// which has no line to point at.
+func archiveFinding(p, rule, format string, a ...any) qms.Finding {
+	return qms.Finding{Path: p, Line: 1, Column: 1, Rule: rule, Severity: qms.Error, Message: fmt.Sprintf(format, a...)}
 }
 
 func retainString(p archive.Period) string {
@@ -873,32 +879,47 @@ func runRestore(ctx context.Context, o restoreOptions, env *Env) error {
 	}
 	var findings []qms.Finding
 	finding := func(rule, format string, a ...any) {
-		findings = append(findings, qms.Finding{Path: o.name, Line: 1, Column: 1, Rule: rule, Severity: qms.Error, Message: fmt.Sprintf(format, a...)})
+		findings = append(findings, archiveFinding(o.name, rule, format, a...))
 	}
 	for i, k := range keys {
 		sum, err := storeDownload(ctx, st, k, filepath.Join(out, k))
 		if errors.Is(err, store.ErrDamaged) {
-			findings = append(findings, qms.Finding{Path: k, Line: 1, Column: 1, Rule: "archive-integrity", Severity: qms.Error, Message: err.Error()})
+			findings = append(findings, archiveFinding(k, "archive-integrity", "%v", err))
 			return restoreVerdict(env, o.name, findings)
 		}
 		if err != nil {
 			return storeError(st, err)
 		}
 		if infos[i].SHA256 != "" && sum != infos[i].SHA256 {
-			findings = append(findings, qms.Finding{Path: k, Line: 1, Column: 1, Rule: "archive-integrity", Severity: qms.Error,
-				Message: fmt.Sprintf("downloaded data has SHA-256 %s, but %s was recorded at upload: the stored object is damaged", sum, infos[i].SHA256)})
+			findings = append(findings, archiveFinding(k, "archive-integrity",
+				"downloaded data has SHA-256 %s, but %s was recorded at upload: the stored object is damaged", sum, infos[i].SHA256))
 		}
 	}
 	fmt.Fprintf(env.Stdout, "downloaded %s and its signature into %s\n", o.name, out)
 	tarPath := filepath.Join(out, o.name)
-	mf, err := withOpenFile(tarPath, func(f *os.File) ([]qms.Finding, error) { return archive.Check(ctx, f) })
+	// The downloaded archive is read up to three times, from the start:
+	// checked, extracted, and its signature verified.
+	f, err := os.Open(tarPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fromStart := func() (io.Reader, error) {
+		_, err := f.Seek(0, io.SeekStart)
+		return f, err
+	}
+	mf, err := archive.Check(ctx, f)
 	if err != nil {
 		return err
 	}
 	findings = append(findings, mf...)
 	top := strings.TrimSuffix(o.name, archive.Suffix)
 	if len(mf) == 0 {
-		if _, err := withOpenFile(tarPath, func(f *os.File) ([]qms.Finding, error) { return nil, archive.Extract(ctx, f, filepath.Join(out, top)) }); err != nil {
+		r, err := fromStart()
+		if err == nil {
+			err = archive.Extract(ctx, r, filepath.Join(out, top))
+		}
+		if err != nil {
 			if errors.Is(err, archive.ErrUnsafe) {
 				finding("archive-unsafe", "%v", err)
 			} else {
@@ -918,12 +939,11 @@ func runRestore(ctx context.Context, o restoreOptions, env *Env) error {
 		if err != nil {
 			return err
 		}
-		var signer string
-		_, err = withOpenFile(tarPath, func(f *os.File) ([]qms.Finding, error) {
-			var e error
-			signer, e = archive.VerifySigner(pub, f, sig)
-			return nil, e
-		})
+		r, err := fromStart()
+		if err != nil {
+			return err
+		}
+		signer, err := archive.VerifySigner(pub, r, sig)
 		if err != nil {
 			finding("archive-signature", "the signature does not verify against %s: %v", keyNote, err)
 		} else {
@@ -950,15 +970,6 @@ func storePath(env *Env, p string) string {
 		return p
 	}
 	return filepath.Join(env.Dir, p)
-}
-
-func withOpenFile(p string, fn func(*os.File) ([]qms.Finding, error)) ([]qms.Finding, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return fn(f)
 }
 
 // restorePoll is the first wait between looks at a running restore.
