@@ -120,23 +120,21 @@ type fileIdent struct {
 	modTime int64
 }
 
-// lookup returns the cached frontmatter of p (nil data: not a record).
-func (c *Cache) lookup(src check.Source, p string) (map[string]any, bool) {
-	if c == nil || c.old == nil {
-		return nil, false
+// lookup returns the cached frontmatter of p (nil data: not a record),
+// and the file's metadata as it is now, for store when p must be read.
+func (c *Cache) lookup(src check.Source, p string) (map[string]any, fileIdent, bool) {
+	id := c.identity(src, p)
+	if c == nil {
+		return nil, id, false
 	}
 	e, ok := c.old[p]
-	if !ok {
-		return nil, false
-	}
-	id := c.identity(src, p)
-	if id.ident == "" || id.ident != e.Ident || id.modTime >= e.At-racyMargin {
-		return nil, false
+	if !ok || id.ident == "" || id.ident != e.Ident || id.modTime >= e.At-racyMargin {
+		return nil, id, false
 	}
 	c.mu.Lock()
 	c.new[p] = e
 	c.mu.Unlock()
-	return e.Data, true
+	return e.Data, id, true
 }
 
 // store records what was parsed from p, read with metadata id.

@@ -30,14 +30,17 @@ func LoadCached(set *schema.Set, src check.Source, c *Cache) ([]Record, error) {
 	sort.Strings(paths)
 	out := make([]Record, len(paths))
 	errs := make([]error, len(paths))
+	idents := make([]fileIdent, len(paths))
 	var todo []int
 	for i, p := range paths {
-		if d, ok := c.lookup(src, p); ok {
+		d, ident, ok := c.lookup(src, p)
+		if ok {
 			if d != nil {
 				out[i] = Record{Path: p, Kind: check.KindOf(set, p).Name, ID: idOf(p, d), Data: d}
 			}
 			continue
 		}
+		idents[i] = ident
 		todo = append(todo, i)
 	}
 	workers := runtime.GOMAXPROCS(0)
@@ -49,7 +52,7 @@ func LoadCached(set *schema.Set, src check.Source, c *Cache) ([]Record, error) {
 			defer wg.Done()
 			for i := range next {
 				p := paths[i]
-				ident := c.identity(src, p)
+				ident := idents[i]
 				b, err := src.Read(p)
 				if err != nil {
 					errs[i] = err
