@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -195,7 +197,7 @@ func (s *site) linkTarget(p *page, dest []byte) []byte {
 func (s *site) dataTable(p *page, d map[string]any) string {
 	var b strings.Builder
 	b.WriteString("<table class=\"data\">\n<tbody>\n")
-	for _, k := range sortedKeys(d) {
+	for _, k := range slices.Sorted(maps.Keys(d)) {
 		if k == "id" {
 			continue
 		}
@@ -215,7 +217,7 @@ func (s *site) value(p *page, v any, depth int) string {
 	case map[string]any:
 		var b strings.Builder
 		b.WriteString("<table>")
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			fmt.Fprintf(&b, "<tr><th>%s</th><td>%s</td></tr>", h(k), s.value(p, x[k], depth+1))
 		}
 		b.WriteString("</table>")
@@ -240,15 +242,6 @@ func (s *site) value(p *page, v any, depth int) string {
 		return h(strconv.FormatFloat(x, 'f', -1, 64))
 	}
 	return h(fmt.Sprint(v))
-}
-
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // signatureBlock shows what 21 CFR 11.50 asks of each signature: printed

@@ -2,7 +2,9 @@ package status
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -292,7 +294,7 @@ func Compute(recs []Record, o Options) *Report {
 			Outcome: str(t.Data["outcome"]), Previous: str(t.Data["previous"]), Met: true}
 		objectives := objectivesOf(planByID[run.Plan])
 		results, _ := t.Data["results"].(map[string]any)
-		for _, svc := range sortedKeys(results) {
+		for _, svc := range slices.Sorted(maps.Keys(results)) {
 			m, _ := results[svc].(map[string]any)
 			me := Measure{Service: svc, RTO: intp(m["rto_minutes"]), RPO: intp(m["rpo_minutes"]), Met: true}
 			if g, ok := objectives[svc]; ok {
@@ -508,7 +510,7 @@ func Compute(recs []Record, o Options) *Report {
 			critical[x] = true
 		}
 	}
-	for _, code := range sortedKeys(roles) {
+	for _, code := range slices.Sorted(maps.Keys(roles)) {
 		h := holders[code]
 		if h == nil {
 			h = []string{}
@@ -675,15 +677,6 @@ func when(v any) (time.Time, bool) {
 		return t, true
 	}
 	return date(s)
-}
-
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Delta formats the change from a previous value: "+5", "-12", "±0", or
