@@ -25,6 +25,10 @@ const (
 	RuleMirror      = "mirror-" // + state: mirror-behind, mirror-diverged...
 )
 
+// refRules names the finding of each state a clone's ref can be in.
+var refRules = map[string]string{Ahead: RuleAhead, Behind: RuleBehind, Diverged: RuleDiverged, Moved: RuleTagMoved,
+	Extra: RuleOnlyLocal, Absent: RuleMissing}
+
 // Findings lists every deviation of the clone, labelled with path (the
 // clone as the user named it). Uncommitted work is a warning: it is not
 // backed up, but it is not a deviation of the clone from origin either; so
@@ -41,8 +45,7 @@ func (r *Report) Findings(path string) []qms.Finding {
 		if s.OK() {
 			continue
 		}
-		rule := map[string]string{Ahead: RuleAhead, Behind: RuleBehind, Diverged: RuleDiverged, Moved: RuleTagMoved,
-			Extra: RuleOnlyLocal, Absent: RuleMissing}[s.State]
+		rule := refRules[s.State]
 		if rule == "" {
 			rule = RuleUnknown
 		}
