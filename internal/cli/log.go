@@ -37,12 +37,16 @@ func runLog(_ context.Context, opts logOptions, env *Env) error {
 	if err := checkFormat(opts.format, false); err != nil {
 		return err
 	}
-	v, err := verifyHistory(env, opts.trustRoot, false)
+	w, err := openWorkspace(env, false)
 	if err != nil {
 		return err
 	}
-	defer v.w.close()
-	rel, err := v.w.rel(env, opts.path)
+	defer w.close()
+	v, err := verifyHistory(env, w, opts.trustRoot, false)
+	if err != nil {
+		return err
+	}
+	rel, err := w.rel(env, opts.path)
 	if err != nil {
 		return err
 	}

@@ -76,11 +76,10 @@ func runRender(ctx context.Context, opts renderOptions, env *Env) error {
 		return err
 	}
 	defer w.close()
-	in, done, err := siteInput(env, w, now, opts.released)
+	in, err := siteInput(env, w, now, opts.released)
 	if err != nil {
 		return err
 	}
-	defer done()
 	in.Window = opts.window
 
 	// Write into a new folder next to --out, then swap it in.
@@ -212,17 +211,17 @@ func writeSite(ctx context.Context, in site.Input, dir string) (int, error) {
 // root, HEAD's tree with the verified approvals ('qms verify's engine);
 // without, the working tree and no signatures (a warning says so), and
 // released is refused. The archive's html/ folder is made from the same
-// input. Call done when the site is written.
-func siteInput(env *Env, w *workspace, now time.Time, released bool) (in site.Input, done func(), err error) {
+// input.
+func siteInput(env *Env, w *workspace, now time.Time, released bool) (in site.Input, err error) {
 	in = site.Input{FS: os.DirFS(w.root), Kinds: w.kinds, Company: w.cfg.Company, Now: now, Released: released}
 	states, v, reason := approvalStates(env, w)
 	if v == nil {
 		if released {
-			return in, nil, withHint(usagef("--released publishes approved versions only, and approvals are unknown: %s", reason),
+			return in, withHint(usagef("--released publishes approved versions only, and approvals are unknown: %s", reason),
 				"add trust_root to qms.yaml (see 'qms verify --help')")
 		}
 		fmt.Fprintf(env.Stderr, "qms: warning: signatures not shown: %s\n", reason)
-		return in, func() {}, nil
+		return in, nil
 	}
 	in.Approval = &site.Approval{Report: v.report, States: states, Blob: v.repo.Blob}
 	in.Commit = v.report.Head
@@ -231,9 +230,5 @@ func siteInput(env *Env, w *workspace, now time.Time, released bool) (in site.In
 		// The states are those of HEAD's blobs: show HEAD's tree.
 		in.FS, err = v.repo.TreeFS(head.Tree)
 	}
-	if err != nil {
-		v.w.close()
-		return in, nil, err
-	}
-	return in, v.w.close, nil
+	return in, err
 }

@@ -86,7 +86,7 @@ func approvalStates(env *Env, w *workspace) (states []approval.State, v *verifie
 	if w.cfg.TrustRoot.Commit == "" {
 		return nil, nil, "no trust root in qms.yaml: run 'qms verify --trust-root COMMIT' to check approvals"
 	}
-	v, err := verifyHistory(env, "", false)
+	v, err := verifyHistory(env, w, "", false)
 	if err != nil {
 		return nil, nil, err.Error()
 	}
@@ -124,9 +124,6 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the status cache: %v\n", err)
 	}
 	states, v, reason := approvalStates(env, w)
-	if v != nil {
-		defer v.w.close()
-	}
 	o := status.Options{Now: now, Window: opts.window, SupplierMonths: opts.supplierMonths, Approval: states}
 	if o.Signers, err = signersAt(w, os.DirFS(w.root), now); err != nil {
 		return err

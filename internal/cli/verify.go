@@ -61,21 +61,11 @@ type verified struct {
 	states []approval.State
 }
 
-func verifyHistory(env *Env, trustRoot string, noCache bool) (*verified, error) {
-	w, err := openWorkspace(env, false)
-	if err != nil {
-		return nil, err
-	}
+func verifyHistory(env *Env, w *workspace, trustRoot string, noCache bool) (*verified, error) {
 	repo, err := w.gitRepo()
 	if err != nil {
 		return nil, err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			w.close()
-		}
-	}()
 	if filepath.Clean(repo.Root) != filepath.Clean(w.root) {
 		return nil, fmt.Errorf("qms verify needs qms.yaml at the top of the git working tree (%s)", repo.Root)
 	}
@@ -130,7 +120,6 @@ func verifyHistory(env *Env, trustRoot string, noCache bool) (*verified, error) 
 	for _, p := range paths {
 		recs = append(recs, approval.Record{Path: p, Kind: check.KindOf(w.kinds, p).Name, Blob: blobs[p]})
 	}
-	ok = true
 	return &verified{w: w, repo: repo, report: rep, states: approval.States(recs, rep.Signatures, rep.Authors, rep.Matrix)}, nil
 }
 
@@ -138,11 +127,15 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 	if err := checkFormat(opts.format, false); err != nil {
 		return err
 	}
-	v, err := verifyHistory(env, opts.trustRoot, opts.noCache)
+	w, err := openWorkspace(env, false)
 	if err != nil {
 		return err
 	}
-	defer v.w.close()
+	defer w.close()
+	v, err := verifyHistory(env, w, opts.trustRoot, opts.noCache)
+	if err != nil {
+		return err
+	}
 	rep := v.report
 	// Rollback: the last verified head must still be in the history.
 	headFile := filepath.Join(v.repo.GitDir(), "qms", "verified-head")
