@@ -79,10 +79,10 @@ func lastLines(s string, n int) string {
 type Repo struct {
 	// Dir is the working tree's top (the repository itself when bare).
 	Dir string
-	// GitDir is the repository; CommonDir holds refs and objects shared by
-	// linked worktrees.
-	GitDir, CommonDir string
-	Bare              bool
+	// CommonDir is the repository, or for a linked worktree the main
+	// one's, holding the refs and objects the worktrees share.
+	CommonDir string
+	Bare      bool
 }
 
 // ErrNotRepository is returned by Open for a directory outside any Git repository.
@@ -109,7 +109,7 @@ func Open(ctx context.Context, dir string) (*Repo, error) {
 	if f[3] != "sha1" {
 		return nil, fmt.Errorf("%s: object format %s is not supported (only sha1)", dir, f[3])
 	}
-	r := &Repo{GitDir: f[0], CommonDir: f[1], Bare: f[2] == "true", Dir: f[0]}
+	r := &Repo{CommonDir: f[1], Bare: f[2] == "true", Dir: f[0]}
 	if len(f) == 5 && !r.Bare {
 		r.Dir = f[4]
 	}
