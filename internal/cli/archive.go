@@ -35,6 +35,11 @@ func archiveCommand(env *Env) *cli.Command {
 // signKeyEnv names the environment variable holding the signing key's path.
 const signKeyEnv = "QMS_SIGN_KEY"
 
+// signKeyFlag is the --sign-key of build and push.
+func signKeyFlag() cli.Flag {
+	return &cli.StringFlag{Name: "sign-key", Usage: "armored OpenPGP secret key `FILE` to sign the archive with (default $" + signKeyEnv + ")"}
+}
+
 // readSignKey reads the archive signing key from --sign-key or
 // $QMS_SIGN_KEY. The key must live outside the repository: a private key
 // committed by mistake would be archived for ten years.

@@ -40,7 +40,7 @@ func archiveBuildCommand(env *Env) *cli.Command {
 			"without passphrase, from --sign-key FILE or QMS_SIGN_KEY=FILE, never inside the repository.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the archive to `FILE` (default .git/qms/archive/NAME)"},
-			&cli.StringFlag{Name: "sign-key", Usage: "armored OpenPGP secret key `FILE` (default $QMS_SIGN_KEY)"},
+			signKeyFlag(),
 			&cli.StringFlag{Name: "commit", Value: "HEAD", Usage: "the `REV` to archive"},
 			&cli.StringFlag{Name: "branch", Usage: "the branch `NAME` the history is bundled under (default: the current branch when REV is its tip, else main)"},
 			formatFlag(false),

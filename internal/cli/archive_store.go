@@ -202,7 +202,7 @@ func archivePushCommand(env *Env) *cli.Command {
 		Flags: append(locationFlags(),
 			&cli.StringFlag{Name: "storage-class", Usage: "DEEP_ARCHIVE, GLACIER, GLACIER_IR or STANDARD (default: archive.storage_class in qms.yaml, else DEEP_ARCHIVE)"},
 			&cli.StringFlag{Name: "retain", Usage: "how long to lock the archive, e.g. 10y or 10y30d (default: archive.retain in qms.yaml, else 10y)"},
-			&cli.StringFlag{Name: "sign-key", Usage: "armored OpenPGP private key file to sign the archive with (default: $QMS_SIGN_KEY)"},
+			signKeyFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
