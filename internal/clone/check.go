@@ -20,9 +20,12 @@ type Options struct {
 	RefsOnly bool
 	// Workers hash objects in parallel (<= 0: one per CPU).
 	Workers int
-	// Timeout bounds each network operation (default 60 s).
+	// Timeout bounds each network operation (zero: 60 s).
 	Timeout time.Duration
 }
+
+// defaultTimeout is Options.Timeout when none is given.
+const defaultTimeout = 60 * time.Second
 
 // Report is everything Check found about one clone.
 type Report struct {
@@ -51,7 +54,7 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 		opts.Remote = "origin"
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = 60 * time.Second
+		opts.Timeout = defaultTimeout
 	}
 	// The remote, the working tree, the refs and the objects are read at
 	// the same time: most of the wall time is git starting and the network.
@@ -264,7 +267,7 @@ type Mirror struct {
 // scratch repository, never into the clone.
 func CheckMirror(ctx context.Context, rep *Report, url string, opts Options) (*Mirror, error) {
 	if opts.Timeout <= 0 {
-		opts.Timeout = 60 * time.Second
+		opts.Timeout = defaultTimeout
 	}
 	m := &Mirror{URL: url, Refs: []RefState{}}
 	if rep.remoteRefs == nil {
