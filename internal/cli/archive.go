@@ -83,12 +83,11 @@ func archiveDir(repo *vcs.Repo) string {
 	return filepath.Join(repo.GitDir(), "qms", "archive")
 }
 
-// builtArchive returns the paths of the archive and its signature in dir
-// for the commit's name, and whether both exist.
-func builtArchive(dir string, info archive.Info) (tarball, sig string, ok bool) {
-	tarball = filepath.Join(dir, info.Name)
-	sig = tarball + archive.SigSuffix
+// builtArchive returns the path of the archive called name in dir, and
+// whether it and its signature both exist.
+func builtArchive(dir, name string) (string, bool) {
+	tarball := filepath.Join(dir, name)
 	_, err1 := os.Stat(tarball)
-	_, err2 := os.Stat(sig)
-	return tarball, sig, err1 == nil && err2 == nil
+	_, err2 := os.Stat(tarball + archive.SigSuffix)
+	return tarball, err1 == nil && err2 == nil
 }

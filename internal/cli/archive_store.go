@@ -373,7 +373,7 @@ func pushBuilt(ctx context.Context, env *Env, ws *workspace, signKey string) (*p
 	if err != nil {
 		return nil, withHint(fmt.Errorf("no commit to archive: %w", err), "commit the records first")
 	}
-	p, _, ok := builtArchive(archiveDir(repo), desc)
+	p, ok := builtArchive(archiveDir(repo), desc.Name)
 	if !ok {
 		fmt.Fprintf(env.Stdout, "building the archive of %s\n", desc.Commit[:12])
 		b, err := buildArchive(ctx, env, ws, archiveBuildOptions{signKey: signKey, commit: desc.Commit, branch: desc.Branch})
@@ -654,21 +654,20 @@ func runArchiveVerify(ctx context.Context, o archiveVerifyOptions, env *Env) err
 	}
 	now := env.Now().UTC()
 	var findings []qms.Finding
-	checked := 0
 	for _, name := range names {
 		need := requiredRetention(ws, name, retain, kindRetain)
-		fs_, err := verifyObject(ctx, st, name, need, now, true)
+		got, err := verifyObject(ctx, st, name, need, now, true)
 		if err != nil {
 			return storeError(st, err)
 		}
-		findings = append(findings, fs_...)
-		fs_, err = verifyObject(ctx, st, name+archive.SigSuffix, need, now, false)
+		findings = append(findings, got...)
+		got, err = verifyObject(ctx, st, name+archive.SigSuffix, need, now, false)
 		if err != nil {
 			return storeError(st, err)
 		}
-		findings = append(findings, fs_...)
-		checked++
+		findings = append(findings, got...)
 	}
+	checked := len(names)
 	if o.name == "" && checked == 0 {
 		findings = append(findings, qms.Finding{Path: st.String(), Line: 1, Column: 1, Rule: "archive-missing", Severity: qms.Error,
 			Message: "no archives at this location", Hint: "run 'qms archive push' first"})
