@@ -1,10 +1,16 @@
 package archive
 
 import (
+	"archive/tar"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"path"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Layout of an archive. Every member lives under one top directory named
@@ -200,4 +206,29 @@ func Describe(ctx context.Context, root, rev, branch string) (Info, error) {
 		return Info{}, err
 	}
 	return Info{Name: ArchiveName(c.id, c.time), Commit: c.id, CommitTime: c.time, Branch: c.branch}, nil
+}
+
+// ReadMeta reads archive.json, among the first members of the archive r
+// (Build writes it second), without reading the rest: how long an archive
+// built before must be kept.
+func ReadMeta(r io.Reader) (Meta, error) {
+	var m Meta
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return m, err
+	}
+	tr := tar.NewReader(zr)
+	for i := 0; i < 8; i++ {
+		h, err := tr.Next()
+		if err != nil {
+			return m, fmt.Errorf("no %s: %w", MetaName, err)
+		}
+		if path.Base(h.Name) == MetaName {
+			if err := json.NewDecoder(io.LimitReader(tr, 1<<20)).Decode(&m); err != nil {
+				return m, fmt.Errorf("%s: %w", MetaName, err)
+			}
+			return m, nil
+		}
+	}
+	return m, fmt.Errorf("no %s among the first members", MetaName)
 }

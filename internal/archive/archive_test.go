@@ -85,6 +85,9 @@ func TestBuild(t *testing.T) {
 	if got := info.Meta.Records["incident"]; got == 0 {
 		t.Errorf("Meta.Records = %v, want incidents counted", info.Meta.Records)
 	}
+	if m, err := archive.ReadMeta(bytes.NewReader(data)); err != nil || m.Commit != info.Commit || m.Retention != info.Meta.Retention || m.Records["incident"] != info.Meta.Records["incident"] {
+		t.Errorf("ReadMeta = %+v, %v; want %+v", m, err, info.Meta)
+	}
 	findings, err := archive.Check(context.Background(), bytes.NewReader(data))
 	if err != nil || len(findings) != 0 {
 		t.Errorf("Check = %v, %v; want no findings", findings, err)

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -398,34 +396,10 @@ func pushBuilt(ctx context.Context, env *Env, ws *workspace, signKey string) (*p
 	if info.SHA256, err = store.Hash(f, info.Size); err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	if info.Meta, err = readArchiveMeta(io.NewSectionReader(f, 0, info.Size)); err != nil {
+	if info.Meta, err = archive.ReadMeta(io.NewSectionReader(f, 0, info.Size)); err != nil {
 		return nil, withHint(fmt.Errorf("%s: %w", p, err), "remove it and run 'qms archive build' again")
 	}
 	return &pushedArchive{path: p, info: info}, nil
-}
-
-// readArchiveMeta reads archive.json, among the first members of an
-// archive.
-func readArchiveMeta(r io.Reader) (archive.Meta, error) {
-	var m archive.Meta
-	zr, err := gzip.NewReader(r)
-	if err != nil {
-		return m, err
-	}
-	tr := tar.NewReader(zr)
-	for i := 0; i < 8; i++ {
-		h, err := tr.Next()
-		if err != nil {
-			return m, fmt.Errorf("no %s: %w", archive.MetaName, err)
-		}
-		if path.Base(h.Name) == archive.MetaName {
-			if err := json.NewDecoder(io.LimitReader(tr, 1<<20)).Decode(&m); err != nil {
-				return m, fmt.Errorf("%s: %w", archive.MetaName, err)
-			}
-			return m, nil
-		}
-	}
-	return m, fmt.Errorf("no %s among the first members", archive.MetaName)
 }
 
 // progressBar draws a bar on a terminal; elsewhere (CI logs) it writes a
