@@ -414,40 +414,36 @@ func writeTree(ctx context.Context, dir string, entries []treeEntry, a *tarWrite
 		return err
 	}
 	for _, e := range entries {
-		size, err := br.next(e.id)
-		if err != nil {
+		if err := writeEntry(a, br, e); err != nil {
 			br.abort()
 			return err
 		}
-		name := "tree/" + e.path
-		switch e.mode {
-		case "120000":
-			if size > maxLink {
-				br.abort()
-				return fmt.Errorf("archive: %s: symbolic link target too long", e.path)
-			}
-			target, err := io.ReadAll(br)
-			if err != nil {
-				br.abort()
-				return err
-			}
-			err = a.symlink(name, string(target))
-			if err != nil {
-				br.abort()
-				return err
-			}
-		default:
-			mode := int64(0o644)
-			if e.mode == "100755" {
-				mode = 0o755
-			}
-			if err := a.stream(name, size, mode, br); err != nil {
-				br.abort()
-				return err
-			}
-		}
 	}
 	return br.close()
+}
+
+// writeEntry copies the blob of e, next in br, into tree/.
+func writeEntry(a *tarWriter, br *blobReader, e treeEntry) error {
+	size, err := br.next(e.id)
+	if err != nil {
+		return err
+	}
+	name := "tree/" + e.path
+	if e.mode == "120000" {
+		if size > maxLink {
+			return fmt.Errorf("archive: %s: symbolic link target too long", e.path)
+		}
+		target, err := io.ReadAll(br)
+		if err != nil {
+			return err
+		}
+		return a.symlink(name, string(target))
+	}
+	mode := int64(0o644)
+	if e.mode == "100755" {
+		mode = 0o755
+	}
+	return a.stream(name, size, mode, br)
 }
 
 // writeKeys writes keys/: the signing key's public half and the
@@ -458,34 +454,18 @@ func writeKeys(ctx context.Context, dir string, entries []treeEntry, sg *signer,
 		data []byte
 	}
 	var keys []key
-	var ids []string
 	var repo []treeEntry
 	for _, e := range entries {
 		if strings.HasPrefix(e.path, "keys/") && e.mode != "120000" && e.size <= maxKey {
 			repo = append(repo, e)
-			ids = append(ids, e.id)
 		}
 	}
-	if len(ids) > 0 {
-		br, err := readBlobs(ctx, dir, ids)
-		if err != nil {
-			return err
-		}
-		for _, e := range repo {
-			if _, err := br.next(e.id); err != nil {
-				br.abort()
-				return err
-			}
-			data, err := io.ReadAll(br)
-			if err != nil {
-				br.abort()
-				return err
-			}
-			keys = append(keys, key{e.path, data})
-		}
-		if err := br.close(); err != nil {
-			return err
-		}
+	err := readEach(ctx, dir, repo, func(e treeEntry, data []byte) error {
+		keys = append(keys, key{e.path, data})
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if sg != nil {
 		for _, k := range keys {

@@ -286,6 +286,37 @@ const bigFile = "512k"
 // rather than paying for deflate twice.
 const bundleCompression = 0
 
+// readEach calls fn with the content of each of entries, in order, read
+// whole through one cat-file: for small files.
+func readEach(ctx context.Context, dir string, entries []treeEntry, fn func(treeEntry, []byte) error) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.id
+	}
+	br, err := readBlobs(ctx, dir, ids)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if _, err := br.next(e.id); err != nil {
+			br.abort()
+			return err
+		}
+		data, err := io.ReadAll(br)
+		if err == nil {
+			err = fn(e, data)
+		}
+		if err != nil {
+			br.abort()
+			return err
+		}
+	}
+	return br.close()
+}
+
 // abort stops cat-file after an error, without reading what it has left.
 func (b *blobReader) abort() {
 	b.cmd.Process.Kill()
