@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/qms-tool/qms/internal/gitcmd"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -236,7 +237,7 @@ func noteUnknown(states []RefState, err error) {
 // fetchURL is where git would fetch a remote from, made absolute when it is
 // a path relative to the clone.
 func fetchURL(ctx context.Context, repo *Repo, remote string) (string, error) {
-	out, err := git(ctx, repo.Dir, nil, "ls-remote", "--get-url", remote)
+	out, err := gitcmd.Run(ctx, repo.Dir, nil, "ls-remote", "--get-url", remote)
 	if err != nil {
 		return "", err
 	}
@@ -317,10 +318,10 @@ func Status(ctx context.Context, dir string) (*Worktree, error) {
 		stashd = make(chan struct{})
 	)
 	go func() {
-		st, stErr = git(ctx, dir, nil, "stash", "list", "--format=%gd")
+		st, stErr = gitcmd.Run(ctx, dir, nil, "stash", "list", "--format=%gd")
 		close(stashd)
 	}()
-	out, err := git(ctx, dir, nil, "--no-optional-locks", "status", "--porcelain=v2", "-z")
+	out, err := gitcmd.Run(ctx, dir, nil, "--no-optional-locks", "status", "--porcelain=v2", "-z")
 	<-stashd
 	if err != nil {
 		return nil, err

@@ -5,75 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/qms-tool/qms/internal/gitcmd"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 )
-
-// git runs git in dir without a terminal, optional locks, or the caller's
-// GIT_DIR-like variables (a hook sets them), and returns its stdout.
-func git(ctx context.Context, dir string, stdin []byte, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	// A helper git started (git-remote-http, ssh) may outlive git when the
-	// context kills it: stop waiting for its output soon after.
-	cmd.WaitDelay = 2 * time.Second
-	// No prompt for credentials (a credential helper or GIT_ASKPASS still
-	// works), no optional index refresh, messages in English.
-	env := []string{"GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C"}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-			"GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_QUARANTINE_PATH", "GIT_TERMINAL_PROMPT", "GIT_OPTIONAL_LOCKS", "LC_ALL":
-			continue
-		}
-		env = append(env, kv)
-	}
-	cmd.Env = env
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(errb.String())
-		if ctx.Err() != nil {
-			msg = "timed out"
-		}
-		if msg == "" {
-			msg = err.Error()
-		}
-		return out.Bytes(), &GitError{Args: args, Msg: msg, Err: err}
-	}
-	return out.Bytes(), nil
-}
-
-// GitError is a git command that failed; Msg is what it said.
-type GitError struct {
-	Args []string
-	Msg  string
-	Err  error
-}
-
-func (e *GitError) Error() string { return "git " + e.Args[0] + ": " + lastLines(e.Msg, 3) }
-func (e *GitError) Unwrap() error { return e.Err }
-
-func lastLines(s string, n int) string {
-	var lines []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "; ")
-}
 
 // Repo is a clone's layout as git sees it.
 type Repo struct {
@@ -91,10 +28,10 @@ var ErrNotRepository = errors.New("not a Git repository")
 // Open finds the repository holding dir.
 func Open(ctx context.Context, dir string) (*Repo, error) {
 	args := []string{"rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir", "--is-bare-repository", "--show-object-format"}
-	out, err := git(ctx, dir, nil, append(args, "--show-toplevel")...)
-	var ge *GitError
+	out, err := gitcmd.Run(ctx, dir, nil, append(args, "--show-toplevel")...)
+	var ge *gitcmd.Error
 	if errors.As(err, &ge) && strings.Contains(ge.Msg, "work tree") { // bare: no top level
-		out, err = git(ctx, dir, nil, args...)
+		out, err = gitcmd.Run(ctx, dir, nil, args...)
 	}
 	if err != nil {
 		if errors.As(err, &ge) && strings.Contains(ge.Msg, "not a git repository") {
@@ -124,8 +61,8 @@ func (r *Repo) ObjectsDir() string { return filepath.Join(r.CommonDir, "objects"
 func (r *Repo) Refs(ctx context.Context) ([]Root, error) {
 	// show-ref --head lists HEAD (when it names a commit) and every ref;
 	// it fails, saying nothing, when there are none.
-	out, err := git(ctx, r.Dir, nil, "show-ref", "--head")
-	var ge *GitError
+	out, err := gitcmd.Run(ctx, r.Dir, nil, "show-ref", "--head")
+	var ge *gitcmd.Error
 	if errors.As(err, &ge) && strings.TrimSpace(string(out)) == "" && !strings.Contains(ge.Msg, "fatal") {
 		return nil, nil
 	}
@@ -174,7 +111,7 @@ func (e noRemoteError) Is(target error) bool { return target == ErrNoRemote }
 // RemoteURL is the URL configured for a remote, or an error matching
 // ErrNoRemote when the clone has no such remote.
 func (r *Repo) RemoteURL(ctx context.Context, name string) (string, error) {
-	out, err := git(ctx, r.Dir, nil, "config", "--get", "remote."+name+".url")
+	out, err := gitcmd.Run(ctx, r.Dir, nil, "config", "--get", "remote."+name+".url")
 	if err != nil {
 		return "", noRemoteError{r.Dir, name}
 	}
@@ -193,7 +130,7 @@ func (e *RemoteError) Unwrap() error { return e.Err }
 // LsRemote reads a remote's branches and tags without fetching anything;
 // remote is a remote's name (read in dir) or a URL.
 func LsRemote(ctx context.Context, dir, remote string) (Refs, error) {
-	out, err := git(ctx, dir, nil, "ls-remote", "--heads", "--tags", "--", remote)
+	out, err := gitcmd.Run(ctx, dir, nil, "ls-remote", "--heads", "--tags", "--", remote)
 	if err != nil {
 		return nil, &RemoteError{Remote: remote, Err: err}
 	}
@@ -235,7 +172,7 @@ func (r *Repo) Has(ctx context.Context, ids []ID) (map[ID]bool, error) {
 	for _, id := range ids {
 		fmt.Fprintln(&in, id)
 	}
-	out, err := git(ctx, r.Dir, in.Bytes(), "cat-file", "--batch-check=%(objectname)")
+	out, err := gitcmd.Run(ctx, r.Dir, in.Bytes(), "cat-file", "--batch-check=%(objectname)")
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +192,7 @@ type gitGraph struct {
 }
 
 func (g gitGraph) Count(a, b ID) (int, int, ID, error) {
-	out, err := git(g.ctx, g.dir, nil, "rev-list", "--left-right", "--count", a.String()+"..."+b.String())
+	out, err := gitcmd.Run(g.ctx, g.dir, nil, "rev-list", "--left-right", "--count", a.String()+"..."+b.String())
 	if err != nil {
 		return 0, 0, ID{}, err
 	}
@@ -270,7 +207,7 @@ func (g gitGraph) Count(a, b ID) (int, int, ID, error) {
 	}
 	var base ID
 	if x > 0 && y > 0 {
-		if out, err := git(g.ctx, g.dir, nil, "merge-base", a.String(), b.String()); err == nil {
+		if out, err := gitcmd.Run(g.ctx, g.dir, nil, "merge-base", a.String(), b.String()); err == nil {
 			base, _ = ParseID(strings.TrimSpace(string(out)))
 		}
 	}
@@ -283,7 +220,7 @@ func (g gitGraph) Unique(tip ID, others []ID) (int, error) {
 	for _, o := range others {
 		fmt.Fprintf(&in, "^%s\n", o)
 	}
-	out, err := git(g.ctx, g.dir, in.Bytes(), "rev-list", "--count", "--stdin")
+	out, err := gitcmd.Run(g.ctx, g.dir, in.Bytes(), "rev-list", "--count", "--stdin")
 	if err != nil {
 		return 0, err
 	}
@@ -303,7 +240,7 @@ func newScratch(ctx context.Context, objectsDir string) (*scratch, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := git(ctx, dir, nil, "init", "-q", "--bare", "--template=", "."); err != nil {
+	if _, err := gitcmd.Run(ctx, dir, nil, "init", "-q", "--bare", "--template=", "."); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -327,7 +264,7 @@ func (s *scratch) fetch(ctx context.Context, remote string, refs []string) error
 		s.n++
 		args = append(args, fmt.Sprintf("+%s:refs/qms/%d", r, s.n))
 	}
-	_, err := git(ctx, s.dir, nil, args...)
+	_, err := gitcmd.Run(ctx, s.dir, nil, args...)
 	return err
 }
 
