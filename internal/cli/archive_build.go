@@ -155,8 +155,7 @@ func buildArchive(ctx context.Context, env *Env, w *workspace, opts archiveBuild
 	defer tmp.Close()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
 
-	pages, done := archivePages(ctx, env, w, repo, cm, tree, kindSet, cfg.Company)
-	defer done()
+	pages := archivePages(ctx, env, w, repo, cm, tree, kindSet, cfg.Company)
 	info, err := archive.Build(ctx, bw, archive.BuildOptions{
 		Root: repo.Root, Commit: desc.Commit, Branch: desc.Branch, SignKey: key,
 		ToolVersion: Version, Kinds: kinds, Now: env.Now,
@@ -202,14 +201,12 @@ func displayPath(env *Env, p string) string {
 // its verified signatures; otherwise the pages say that signatures were
 // not verified (repo.bundle holds them). Everything depends on the commit
 // and its history only, so the archive stays deterministic.
-func archivePages(ctx context.Context, env *Env, w *workspace, repo *vcs.Repo, commit *vcs.Commit, tree fs.FS, kinds *schema.Set, company string) (func(emit func(string, []byte) error) error, func()) {
+func archivePages(ctx context.Context, env *Env, w *workspace, repo *vcs.Repo, commit *vcs.Commit, tree fs.FS, kinds *schema.Set, company string) func(emit func(string, []byte) error) error {
 	in := site.Input{FS: tree, Kinds: kinds, Company: company, Now: commit.Committer.UTC(), Commit: commit.ID}
-	done := func() {}
 	if head, err := repo.Commit("HEAD"); err == nil && head.ID == commit.ID {
 		if states, v, _ := approvalStates(env, w); v != nil {
 			in.Approval = &site.Approval{Report: v.report, States: states, Blob: v.repo.Blob}
-			done = v.w.close
 		}
 	}
-	return func(emit func(string, []byte) error) error { return site.Write(ctx, in, emit) }, done
+	return func(emit func(string, []byte) error) error { return site.Write(ctx, in, emit) }
 }
