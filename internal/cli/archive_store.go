@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -284,8 +285,9 @@ func runPush(ctx context.Context, o pushOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(sig)
-	up, err = st.Put(ctx, name+archive.SigSuffix, strings.NewReader(string(sig)), store.PutOptions{Size: int64(len(sig)), SHA256: hex.EncodeToString(sum[:]), Class: class, RetainUntil: until})
+	// The store hashes the signature itself: it is in memory and cannot
+	// change while it is uploaded.
+	up, err = st.Put(ctx, name+archive.SigSuffix, bytes.NewReader(sig), store.PutOptions{Size: int64(len(sig)), Class: class, RetainUntil: until})
 	if errors.Is(err, store.ErrConflict) && !archiveUploaded {
 		// The same archive (the build is deterministic) was pushed before
 		// with a signature made at another time, by a clone of its own.
