@@ -57,7 +57,7 @@ var s3Servers sync.Map
 
 func cmdS3(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
-		ts.Fatalf("usage: s3 start | mb BUCKET | corrupt BUCKET/KEY | stop | restart")
+		ts.Fatalf("usage: s3 start | mb BUCKET | corrupt BUCKET/KEY | truncate BUCKET/KEY | stop | restart")
 	}
 	work := ts.Getenv("WORK")
 	v, _ := s3Servers.Load(work)

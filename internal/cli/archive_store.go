@@ -1005,7 +1005,7 @@ func waitRestored(ctx context.Context, env *Env, st store.Store, keys []string, 
 	}
 }
 
-// download copies key into p (atomically) and returns its SHA-256.
+// storeDownload copies key into p (atomically) and returns its SHA-256.
 func storeDownload(ctx context.Context, st store.Store, key, p string) (string, error) {
 	rc, err := st.Get(ctx, key)
 	if err != nil {
