@@ -6,35 +6,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qms-tool/qms/internal/gitcmd"
 )
-
-// git runs git in dir with a fixed locale and returns its standard output.
-func git(ctx context.Context, dir string, args ...string) ([]byte, error) {
-	cmd := gitCmd(ctx, dir, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return out, fmt.Errorf("git %s: %s", args[0], msg)
-	}
-	return out, nil
-}
-
-func gitCmd(ctx context.Context, dir string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C", "GIT_TERMINAL_PROMPT=0")
-	return cmd
-}
 
 // commitInfo is the archived commit.
 type commitInfo struct {
@@ -50,15 +29,15 @@ func resolve(ctx context.Context, dir, rev, branch string) (*commitInfo, error) 
 	if rev == "" {
 		rev = "HEAD"
 	}
-	out, err := git(ctx, dir, "rev-parse", "--verify", "--end-of-options", rev+"^{commit}")
+	out, err := gitcmd.Run(ctx, dir, nil, "rev-parse", "--verify", "--end-of-options", rev+"^{commit}")
 	if err != nil {
 		return nil, fmt.Errorf("%w %q", ErrNoCommit, rev)
 	}
 	c := &commitInfo{id: strings.TrimSpace(string(out))}
-	if out, err := git(ctx, dir, "rev-parse", "--is-shallow-repository"); err == nil && strings.TrimSpace(string(out)) == "true" {
+	if out, err := gitcmd.Run(ctx, dir, nil, "rev-parse", "--is-shallow-repository"); err == nil && strings.TrimSpace(string(out)) == "true" {
 		return nil, ErrShallow
 	}
-	out, err = git(ctx, dir, "show", "-s", "--format=%ct", c.id)
+	out, err = gitcmd.Run(ctx, dir, nil, "show", "-s", "--format=%ct", c.id)
 	if err != nil {
 		return nil, err
 	}
@@ -71,19 +50,19 @@ func resolve(ctx context.Context, dir, rev, branch string) (*commitInfo, error) 
 	c.branch = branch
 	if c.branch == "" {
 		c.branch = "main"
-		if out, err := git(ctx, dir, "symbolic-ref", "-q", "HEAD"); err == nil {
+		if out, err := gitcmd.Run(ctx, dir, nil, "symbolic-ref", "-q", "HEAD"); err == nil {
 			name := strings.TrimSpace(string(out))
-			if tip, err := git(ctx, dir, "rev-parse", "--verify", "-q", name+"^{commit}"); err == nil &&
+			if tip, err := gitcmd.Run(ctx, dir, nil, "rev-parse", "--verify", "-q", name+"^{commit}"); err == nil &&
 				strings.TrimSpace(string(tip)) == c.id && strings.HasPrefix(name, "refs/heads/") {
 				c.branch = strings.TrimPrefix(name, "refs/heads/")
 			}
 		}
 	}
-	if _, err := git(ctx, dir, "check-ref-format", "refs/heads/"+c.branch); err != nil {
+	if _, err := gitcmd.Run(ctx, dir, nil, "check-ref-format", "refs/heads/"+c.branch); err != nil {
 		return nil, fmt.Errorf("branch name %q is not a valid ref name", c.branch)
 	}
 
-	out, err = git(ctx, dir, "for-each-ref", "--merged", c.id, "--format=%(objectname) %(refname)", "refs/tags/")
+	out, err = gitcmd.Run(ctx, dir, nil, "for-each-ref", "--merged", c.id, "--format=%(objectname) %(refname)", "refs/tags/")
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +87,7 @@ type treeEntry struct {
 // listTree lists the blobs of commit's tree in Git's order, skipping
 // submodules (whose content is not in this repository).
 func listTree(ctx context.Context, dir, commit string) ([]treeEntry, error) {
-	out, err := git(ctx, dir, "ls-tree", "-r", "-l", "-z", "--full-tree", commit)
+	out, err := gitcmd.Run(ctx, dir, nil, "ls-tree", "-r", "-l", "-z", "--full-tree", commit)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +126,7 @@ type blobReader struct {
 // readBlobs starts cat-file and feeds it ids from another goroutine so
 // that requests and answers overlap.
 func readBlobs(ctx context.Context, dir string, ids []string) (*blobReader, error) {
-	cmd := gitCmd(ctx, dir, "-c", "core.packedGitWindowSize=16m", "-c", "core.packedGitLimit=64m", "-c", "core.deltaBaseCacheLimit=16m", "cat-file", "--batch")
+	cmd := gitcmd.Command(ctx, dir, "-c", "core.packedGitWindowSize=16m", "-c", "core.packedGitLimit=64m", "-c", "core.deltaBaseCacheLimit=16m", "cat-file", "--batch")
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -247,7 +226,7 @@ func writeBundle(ctx context.Context, dir string, c *commitInfo, w io.Writer) er
 	if _, err := w.Write(head.Bytes()); err != nil {
 		return err
 	}
-	cmd := gitCmd(ctx, dir,
+	cmd := gitcmd.Command(ctx, dir,
 		"-c", "pack.threads=1", "-c", "pack.useBitmaps=false", "-c", "pack.allowPackReuse=false",
 		"-c", "pack.window=4", "-c", "pack.depth=50", "-c", "pack.windowMemory=0",
 		"-c", "pack.useSparse=false", "-c", "pack.island=", "-c", "core.bigFileThreshold="+bigFile,
