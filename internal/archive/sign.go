@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"github.com/qms-tool/qms/internal/signature"
 	"io"
 	"time"
 
@@ -144,20 +145,15 @@ func VerifySigner(pub []byte, data io.Reader, sig []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("public key: %w", err)
 	}
-	created, err := sigTime(sig)
+	created, err := signature.Created(sig)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	block, err := armor.Decode(bytes.NewReader(sig))
 	if err != nil {
 		return "", fmt.Errorf("signature is not armored OpenPGP: %w", err)
 	}
-	cfg := &packet.Config{
-		Time:                        func() time.Time { return created },
-		MinRSABits:                  2048,
-		RejectHashAlgorithms:        map[crypto.Hash]bool{crypto.MD5: true, crypto.SHA1: true, crypto.RIPEMD160: true},
-		RejectMessageHashAlgorithms: map[crypto.Hash]bool{crypto.MD5: true, crypto.SHA1: true, crypto.RIPEMD160: true},
-	}
+	cfg := signature.Policy(created)
 	src := &errReader{r: data}
 	_, e, err := openpgp.VerifyDetachedSignature(keys, src, block.Body, cfg)
 	if src.err != nil {
@@ -170,21 +166,4 @@ func VerifySigner(pub []byte, data io.Reader, sig []byte) (string, error) {
 		return "", ErrBadSignature
 	}
 	return fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), nil
-}
-
-// sigTime reads when an armored signature claims to have been made.
-func sigTime(armored []byte) (time.Time, error) {
-	block, err := armor.Decode(bytes.NewReader(armored))
-	if err != nil {
-		return time.Time{}, fmt.Errorf("signature is not armored OpenPGP: %w", err)
-	}
-	p, err := packet.Read(block.Body)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
-	}
-	s, ok := p.(*packet.Signature)
-	if !ok {
-		return time.Time{}, fmt.Errorf("%w: not a signature packet", ErrBadSignature)
-	}
-	return s.CreationTime, nil
 }

@@ -41,8 +41,10 @@ type Verdict struct {
 // that qms refuses: weak hashes and keys.
 var ErrPolicy = errors.New("refused by policy")
 
-// policy is the OpenPGP configuration qms verifies with.
-func policy(at time.Time) *packet.Config {
+// Policy is the OpenPGP configuration qms verifies every signature with
+// (commits and archives): keys judged at time at, no DSA or ElGamal keys,
+// RSA of 2048 bits at least, no MD5, SHA-1 or RIPEMD-160 digests.
+func Policy(at time.Time) *packet.Config {
 	return &packet.Config{
 		Time:       func() time.Time { return at },
 		MinRSABits: 2048,
@@ -82,7 +84,7 @@ func VerifyOpenPGP(payload, armored []byte, keys openpgp.EntityList) (*Verdict, 
 	if err != nil {
 		return nil, fmt.Errorf("signature: %w", err)
 	}
-	good, signer, err := openpgp.VerifyDetachedSignature(keys, bytes.NewReader(payload), body.Body, policy(sig.CreationTime))
+	good, signer, err := openpgp.VerifyDetachedSignature(keys, bytes.NewReader(payload), body.Body, Policy(sig.CreationTime))
 	if err != nil {
 		return nil, describe(err)
 	}
@@ -106,6 +108,17 @@ func isRSA(a packet.PublicKeyAlgorithm) bool {
 }
 
 func upperHex(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
+
+// Created returns when an armored detached OpenPGP signature (one
+// signature packet, nothing else) claims to have been made: the time to
+// judge its key's validity at.
+func Created(armored []byte) (time.Time, error) {
+	sig, err := readSignature(armored)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return sig.CreationTime, nil
+}
 
 // readSignature parses the single signature packet of an armored
 // signature, to learn when it claims to have been made.
