@@ -163,15 +163,13 @@ func storeError(s store.Store, err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return withHint(err, "run 'qms archive list --to %s' to see what is there", s)
-	case errors.Is(err, context.DeadlineExceeded), strings.Contains(err.Error(), "connect: connection refused"),
-		strings.Contains(err.Error(), "no such host"):
+	case errors.Is(err, store.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
 		return withHint(fmt.Errorf("%s is unreachable: %w", s, err), "check the URL, --endpoint and the network")
-	case strings.Contains(err.Error(), "PermanentRedirect"), strings.Contains(err.Error(), "AuthorizationHeaderMalformed"):
+	case errors.Is(err, store.ErrWrongRegion):
 		return withHint(err, "set AWS_REGION (or the profile's region) to the bucket's region")
-	case strings.Contains(err.Error(), "NoSuchBucket"):
+	case errors.Is(err, store.ErrNoBucket):
 		return withHint(err, "create the bucket with Object Lock enabled first")
-	case strings.Contains(err.Error(), "InvalidAccessKeyId"), strings.Contains(err.Error(), "SignatureDoesNotMatch"),
-		strings.Contains(err.Error(), "failed to retrieve credentials"), strings.Contains(err.Error(), "AccessDenied"):
+	case errors.Is(err, store.ErrCredentials):
 		return withHint(err, "check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws/credentials)")
 	}
 	return err

@@ -32,6 +32,15 @@ var (
 	// ErrChanged is returned by Put when the source does not hash to the
 	// SHA-256 it was given (it changed while being uploaded).
 	ErrChanged = errors.New("source changed during upload")
+	// ErrUnreachable: the location could not be reached (connection
+	// refused, unknown host, timeout).
+	ErrUnreachable = errors.New("unreachable")
+	// ErrNoBucket: the bucket does not exist.
+	ErrNoBucket = errors.New("no such bucket")
+	// ErrWrongRegion: the bucket is in another region than the one asked.
+	ErrWrongRegion = errors.New("the bucket is in another region")
+	// ErrCredentials: no credentials, or ones the server refuses.
+	ErrCredentials = errors.New("credentials missing or refused")
 )
 
 // Class is an S3 storage class.

@@ -3,7 +3,9 @@ package s3
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -149,4 +151,36 @@ func FuzzParseURL(f *testing.F) {
 			t.Fatalf("ParseURL(%q) = %+v", s, c)
 		}
 	})
+}
+
+// TestClassify: what S3 and the network answer maps to the store's
+// sentinel errors, which the CLI turns into hints.
+func TestClassify(t *testing.T) {
+	api := func(code string) error {
+		return fmt.Errorf("operation error S3: %w", &smithy.GenericAPIError{Code: code, Message: "m"})
+	}
+	tests := []struct {
+		err  error
+		want error
+	}{
+		{api("NoSuchKey"), store.ErrNotFound},
+		{api("InvalidObjectState"), store.ErrNotRestored},
+		{api("RestoreAlreadyInProgress"), store.ErrRestoreInProgress},
+		{api("NoSuchBucket"), store.ErrNoBucket},
+		{api("PermanentRedirect"), store.ErrWrongRegion},
+		{api("AccessDenied"), store.ErrCredentials},
+		{fmt.Errorf("send: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}), store.ErrUnreachable},
+		{fmt.Errorf("resolve: %w", &net.DNSError{Err: "no such host", Name: "x"}), store.ErrUnreachable},
+		{context.DeadlineExceeded, store.ErrUnreachable},
+		{api("SomethingElse"), nil},
+	}
+	for _, tc := range tests {
+		if got := classify(tc.err); got != tc.want {
+			t.Errorf("classify(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+	s := &Store{cfg: Config{Bucket: "b", Prefix: "p/"}}
+	if err := s.wrap("k", api("NoSuchBucket")); !errors.Is(err, store.ErrNoBucket) || !strings.Contains(err.Error(), "NoSuchBucket") {
+		t.Errorf("wrap keeps neither the sentinel nor S3's words: %v", err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"sort"
 	"strconv"
@@ -147,15 +148,40 @@ func errorCode(err error) string {
 }
 
 func (s *Store) wrap(key string, err error) error {
-	switch errorCode(err) {
-	case "NotFound", "NoSuchKey":
-		return fmt.Errorf("%s%s: %w", s, key, store.ErrNotFound)
-	case "InvalidObjectState":
-		return fmt.Errorf("%s%s: %w", s, key, store.ErrNotRestored)
-	case "RestoreAlreadyInProgress":
-		return fmt.Errorf("%s%s: %w", s, key, store.ErrRestoreInProgress)
+	if sentinel := classify(err); sentinel != nil {
+		return fmt.Errorf("%s%s: %w: %w", s, key, sentinel, err)
 	}
 	return fmt.Errorf("%s%s: %w", s, key, err)
+}
+
+// classify maps what S3 or the network answered to the store's sentinel
+// errors, or nil.
+func classify(err error) error {
+	switch errorCode(err) {
+	case "NotFound", "NoSuchKey":
+		return store.ErrNotFound
+	case "InvalidObjectState":
+		return store.ErrNotRestored
+	case "RestoreAlreadyInProgress":
+		return store.ErrRestoreInProgress
+	case "NoSuchBucket":
+		return store.ErrNoBucket
+	case "PermanentRedirect", "AuthorizationHeaderMalformed":
+		return store.ErrWrongRegion
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied":
+		return store.ErrCredentials
+	}
+	var ne net.Error
+	var dns *net.DNSError
+	var op *net.OpError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &dns), errors.As(err, &op), errors.As(err, &ne) && ne.Timeout():
+		return store.ErrUnreachable
+	case strings.Contains(err.Error(), "failed to retrieve credentials"):
+		// The SDK's credential chain reports its failure as text only.
+		return store.ErrCredentials
+	}
+	return nil
 }
 
 // Stat sends a HEAD request.
@@ -259,7 +285,7 @@ func (s *Store) List(ctx context.Context) ([]store.Info, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s, err)
+			return nil, s.wrap("", err)
 		}
 		for _, o := range page.Contents {
 			k := strings.TrimPrefix(aws.ToString(o.Key), s.cfg.Prefix)
@@ -556,14 +582,14 @@ func (s *Store) abortOrphans(ctx context.Context, k string) error {
 	for {
 		out, err := s.c.ListMultipartUploads(ctx, in)
 		if err != nil {
-			return fmt.Errorf("%s: list multipart uploads: %w", s, err)
+			return s.wrap("", fmt.Errorf("list multipart uploads: %w", err))
 		}
 		for _, u := range out.Uploads {
 			if aws.ToString(u.Key) != k {
 				continue
 			}
 			if _, err := s.c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &k, UploadId: u.UploadId}); err != nil && errorCode(err) != "NoSuchUpload" {
-				return fmt.Errorf("%s: abort the unfinished upload of %s: %w", s, k, err)
+				return s.wrap("", fmt.Errorf("abort the unfinished upload of %s: %w", k, err))
 			}
 		}
 		if !aws.ToBool(out.IsTruncated) {
