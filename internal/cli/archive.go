@@ -53,9 +53,7 @@ func readSignKey(env *Env, flag, repoRoot string) ([]byte, error) {
 		return nil, withHint(usagef("no archive signing key"),
 			"give an armored OpenPGP secret key kept outside the repository with --sign-key FILE or %s=FILE", signKeyEnv)
 	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(env.Dir, p)
-	}
+	p = absPath(env, p)
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
 		return nil, fmt.Errorf("signing key (%s): %w", from, err)

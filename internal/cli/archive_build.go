@@ -137,8 +137,8 @@ func buildArchive(ctx context.Context, env *Env, w *workspace, opts archiveBuild
 	out := opts.out
 	if out == "" {
 		out = filepath.Join(archiveDir(repo), desc.Name)
-	} else if !filepath.IsAbs(out) {
-		out = filepath.Join(env.Dir, out)
+	} else {
+		out = absPath(env, out)
 	}
 	if st, err := os.Stat(out); err == nil && st.IsDir() {
 		out = filepath.Join(out, desc.Name)

@@ -827,7 +827,7 @@ func runRestore(ctx context.Context, o restoreOptions, env *Env) error {
 	}
 	var pub []byte
 	if o.key != "" {
-		if pub, err = os.ReadFile(storePath(env, o.key)); err != nil {
+		if pub, err = os.ReadFile(absPath(env, o.key)); err != nil {
 			return err
 		}
 	}
@@ -846,7 +846,7 @@ func runRestore(ctx context.Context, o restoreOptions, env *Env) error {
 	if err := waitRestored(ctx, env, st, keys, o.days, tier, o.wait); err != nil {
 		return err
 	}
-	out := storePath(env, o.out)
+	out := absPath(env, o.out)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -936,13 +936,6 @@ func restoreVerdict(env *Env, name string, findings []qms.Finding) error {
 	}
 	fmt.Fprintf(env.Stdout, "%s: %s: do not trust this copy\n", name, plural(len(findings), "problem"))
 	return errFindings
-}
-
-func storePath(env *Env, p string) string {
-	if filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(env.Dir, p)
 }
 
 // restorePoll is the first wait between looks at a running restore.

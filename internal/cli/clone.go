@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -83,10 +82,7 @@ func runCloneCheck(ctx context.Context, opts cloneOptions, env *Env) error {
 		unreachable []string
 	)
 	for _, d := range dirs {
-		abs := d
-		if !filepath.IsAbs(abs) {
-			abs = filepath.Join(env.Dir, d)
-		}
+		abs := absPath(env, d)
 		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
 			return withHint(usagef("%s is not a directory", d), "name the directory of a clone, or cd into one")
 		}

@@ -44,12 +44,7 @@ func initCommand(env *Env) *cli.Command {
 }
 
 func runInit(_ context.Context, opts initOptions, env *Env) error {
-	dir := opts.dir
-	if dir == "" {
-		dir = env.Dir
-	} else if !filepath.IsAbs(dir) {
-		dir = filepath.Join(env.Dir, dir)
-	}
+	dir := absPath(env, opts.dir)
 	if _, err := os.Stat(filepath.Join(dir, config.File)); err == nil {
 		return withHint(usagef("%s is already a QMS repository (it has %s)", dir, config.File), "run 'qms validate' there")
 	}

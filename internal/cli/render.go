@@ -63,11 +63,7 @@ func runRender(ctx context.Context, opts renderOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
-	out := opts.out
-	if !filepath.IsAbs(out) {
-		out = filepath.Join(env.Dir, out)
-	}
-	out = filepath.Clean(out)
+	out := filepath.Clean(absPath(env, opts.out))
 	if err := replaceable(out); err != nil {
 		return err
 	}

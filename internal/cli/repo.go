@@ -169,11 +169,18 @@ func subFS(src check.Source, p string) fs.FS {
 	return m
 }
 
+// absPath makes a command-line path absolute against the working
+// directory ("" is the working directory itself).
+func absPath(env *Env, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(env.Dir, p)
+}
+
 // rel turns a command-line path into a slash path relative to the root.
 func (w *workspace) rel(env *Env, p string) (string, error) {
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(env.Dir, p)
-	}
+	p = absPath(env, p)
 	r, err := filepath.Rel(w.root, p)
 	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 		return "", usagef("%s is outside the QMS repository %s", p, w.root)
