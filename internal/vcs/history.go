@@ -24,14 +24,28 @@ type Commit struct {
 	Parents []string
 	// Committer is the committer's time as recorded in the object.
 	Committer time.Time
-	Message   string
+	// Author is the author header's identity ("Name <email>") and
+	// AuthorEmail its address, as recorded.
+	Author, AuthorEmail string
+	Message             string
+	// Oversize is set for a commit object larger than MaxCommitSize: only
+	// its headers were read (Raw and Message are empty), and it cannot be
+	// verified.
+	Oversize bool
+	Size     int64
 }
 
 // ErrNotCommit is returned for an object that is not a commit.
 var ErrNotCommit = errors.New("not a commit")
 
-// maxCommitSize bounds the raw commits qms reads.
-const maxCommitSize = 16 << 20
+// MaxCommitSize bounds the raw commits qms reads whole. An approval that
+// signs a thousand records is about 100 KB; anything near this size is an
+// attempt to exhaust the verifier, and is refused as a finding.
+const MaxCommitSize = 4 << 20
+
+// maxHeaderRead is how much of an oversize commit is read to find its
+// parents.
+const maxHeaderRead = 64 << 10
 
 // Commit reads a commit by id (a full hex id or a revision such as HEAD).
 func (r *Repo) Commit(rev string) (*Commit, error) {
@@ -46,6 +60,9 @@ func (r *Repo) Commit(rev string) (*Commit, error) {
 	} else {
 		var err error
 		if h, err = r.r.ResolveRevision(plumbing.Revision(rev)); err != nil {
+			if rev == "HEAD" && errors.Is(err, plumbing.ErrReferenceNotFound) {
+				return nil, ErrNoCommit
+			}
 			return nil, fmt.Errorf("%s: %w", rev, err)
 		}
 	}
@@ -61,14 +78,29 @@ func (r *Repo) Commit(rev string) (*Commit, error) {
 		return nil, fmt.Errorf("read %s: %w", h, err)
 	}
 	defer rd.Close()
-	raw, err := io.ReadAll(io.LimitReader(rd, maxCommitSize+1))
+	limit := int64(MaxCommitSize)
+	oversize := o.Size() > MaxCommitSize
+	if oversize {
+		limit = maxHeaderRead
+	}
+	raw, err := io.ReadAll(io.LimitReader(rd, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", h, err)
 	}
-	if len(raw) > maxCommitSize {
-		return nil, fmt.Errorf("commit %s is larger than %d bytes", h, maxCommitSize)
+	if int64(len(raw)) > MaxCommitSize {
+		oversize = true
 	}
-	c := &Commit{ID: h.String(), Raw: raw}
+	if oversize {
+		c := &Commit{ID: h.String(), Oversize: true, Size: o.Size()}
+		head, _, _ := bytes.Cut(raw, []byte("\n\n"))
+		c.Raw = head
+		if err := c.parseHeaders(); err != nil {
+			return nil, fmt.Errorf("commit %s: %w", h, err)
+		}
+		c.Raw, c.Message = nil, ""
+		return c, nil
+	}
+	c := &Commit{ID: h.String(), Raw: raw, Size: int64(len(raw))}
 	if err := c.parseHeaders(); err != nil {
 		return nil, fmt.Errorf("commit %s: %w", h, err)
 	}
@@ -99,7 +131,14 @@ func (c *Commit) parseHeaders() error {
 		}
 		c.Parents = append(c.Parents, p)
 	}
+	// The first author and committer headers, as git reads them.
+	haveAuthor := false
 	for ; i < len(lines); i++ {
+		if val, ok := strings.CutPrefix(lines[i], "author "); ok && !haveAuthor {
+			haveAuthor = true
+			c.Author, c.AuthorEmail = identName(val)
+			continue
+		}
 		if val, ok := strings.CutPrefix(lines[i], "committer "); ok {
 			c.Committer = identTime(val)
 			break
@@ -118,6 +157,17 @@ func isHex40(s string) bool {
 		}
 	}
 	return true
+}
+
+// identName returns "Name <email>" and the email of an ident line
+// "Name <email> 1700000000 +0100".
+func identName(ident string) (who, email string) {
+	lt := strings.IndexByte(ident, '<')
+	gt := strings.LastIndexByte(ident, '>')
+	if lt < 0 || gt < lt {
+		return strings.TrimSpace(ident), ""
+	}
+	return strings.TrimSpace(ident[:gt+1]), strings.TrimSpace(ident[lt+1 : gt])
 }
 
 // identTime reads the time of "Name <email> 1700000000 +0100".

@@ -33,9 +33,31 @@ type treeCache struct {
 // thousand records is about 40 KB).
 const maxCachedTrees = 16 << 20
 
-var errMalformedTree = errors.New("malformed tree entry")
+// ErrMalformedTree is wrapped by the errors for tree objects that git fsck
+// reports as broken: entries out of git's order, the same name twice,
+// unusual modes, names that are empty, ".", "..", ".git" or hold a slash,
+// null ids. Such a tree can be read in more than one way (git, go-git, a
+// tar extractor each pick another of two same-named entries), so qms reads
+// it in none: every reader refuses it alike.
+var ErrMalformedTree = errors.New("malformed tree")
 
-// rawTree reads a tree object's bytes, checked to parse.
+// TreeError says which tree is malformed and how.
+type TreeError struct {
+	Tree    string // the tree object's id
+	Name    string // the entry at fault, when one is
+	Problem string // what git fsck would call it, in words
+}
+
+func (e *TreeError) Error() string {
+	if e.Name != "" {
+		return fmt.Sprintf("tree %s: %s %q", e.Tree, e.Problem, e.Name)
+	}
+	return fmt.Sprintf("tree %s: %s", e.Tree, e.Problem)
+}
+
+func (e *TreeError) Unwrap() error { return ErrMalformedTree }
+
+// rawTree reads a tree object's bytes, checked to be well formed.
 func (r *Repo) rawTree(id plumbing.Hash) ([]byte, error) {
 	r.cache.mu.Lock()
 	raw, ok := r.cache.trees[id]
@@ -47,11 +69,9 @@ func (r *Repo) rawTree(id plumbing.Hash) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read tree %s: %w", id, err)
 	}
-	for rest := raw; len(rest) > 0; {
-		var ok bool
-		if _, _, _, rest, ok = next(rest); !ok {
-			return nil, fmt.Errorf("tree %s: %w", id, errMalformedTree)
-		}
+	if err := checkTree(raw); err != nil {
+		err.Tree = id.String()
+		return nil, err
 	}
 	r.cache.mu.Lock()
 	if r.cache.trees == nil || r.cache.size+len(raw) > maxCachedTrees {
@@ -61,6 +81,141 @@ func (r *Repo) rawTree(id plumbing.Hash) ([]byte, error) {
 	r.cache.size += len(raw)
 	r.cache.mu.Unlock()
 	return raw, nil
+}
+
+// checkTree applies git fsck's tree rules (fsck.c, fsck_tree) that decide
+// how a tree reads, all as errors: entries parse, modes are the canonical
+// ones (no zero padding), names are not empty, ".", "..", ".git" (in any
+// case, or as NTFS and HFS+ spell it) and hold no slash, ids are not null,
+// and entries are strictly in git's order, which leaves no name twice.
+func checkTree(raw []byte) *TreeError {
+	var prevName []byte
+	prevDir := false
+	var files [][]byte // file names since the last entry that cannot precede a same-named directory
+	for rest := raw; len(rest) > 0; {
+		mode, name, id, next, ok := next(rest)
+		if !ok {
+			return &TreeError{Problem: "entry that does not parse"}
+		}
+		dir := isDir(mode)
+		switch string(mode) {
+		case "100644", "100755", "120000", "40000", "160000":
+		default:
+			if len(mode) > 0 && mode[0] == '0' {
+				return &TreeError{Name: string(name), Problem: "zero-padded file mode " + string(mode) + " of"}
+			}
+			return &TreeError{Name: string(name), Problem: "unusual file mode " + string(mode) + " of"}
+		}
+		if p := badName(name); p != "" {
+			return &TreeError{Name: string(name), Problem: p}
+		}
+		if allZero(id) {
+			return &TreeError{Name: string(name), Problem: "null object id for"}
+		}
+		if prevName != nil {
+			if c := compare(prevName, prevDir, name, dir); c >= 0 {
+				if bytes.Equal(prevName, name) {
+					return &TreeError{Name: string(name), Problem: "duplicate entry"}
+				}
+				return &TreeError{Name: string(name), Problem: "entries not sorted at"}
+			}
+		}
+		// A file and a directory of the same name sort apart: "a" (file),
+		// "a.b", "a-c", then "a" (directory). Keep the files whose names
+		// could still meet a directory of the same name.
+		if dir {
+			for i := len(files) - 1; i >= 0; i-- {
+				if bytes.Equal(files[i], name) {
+					return &TreeError{Name: string(name), Problem: "duplicate entry (a file and a directory)"}
+				}
+			}
+		}
+		kept := files[:0]
+		for _, f := range files {
+			if bytes.HasPrefix(name, f) {
+				kept = append(kept, f)
+			}
+		}
+		files = kept
+		if !dir {
+			files = append(files, name)
+		}
+		prevName, prevDir = name, dir
+		rest = next
+	}
+	return nil
+}
+
+// badName says what is wrong with a tree entry's name, or "".
+func badName(name []byte) string {
+	switch {
+	case len(name) == 0:
+		return "empty name"
+	case bytes.IndexByte(name, '/') >= 0:
+		return "name holding a slash"
+	case string(name) == "." || string(name) == "..":
+		return "name"
+	case isDotGit(name):
+		return "name that git reserves"
+	}
+	return ""
+}
+
+// isDotGit reports whether a name means ".git" to git or to a file system
+// git runs on: any case, NTFS's trailing dots and spaces and its short name
+// GIT~1, HFS+'s ignorable code points.
+func isDotGit(name []byte) bool {
+	n := strings.ToLower(string(name))
+	for _, ign := range []string{"\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u206a", "\u206b", "\u206c", "\u206d", "\u206e", "\u206f", "\ufeff"} {
+		n = strings.ReplaceAll(n, ign, "")
+	}
+	n = strings.TrimRight(n, ". ")
+	return n == ".git" || n == "git~1"
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckTree reads every tree under tree (a commit's root tree) and returns
+// the first malformation (an error wrapping ErrMalformedTree), or nil.
+// Subtrees seen well formed before are not read again.
+func (r *Repo) CheckTree(tree string) error {
+	return r.checkTreeRec(plumbing.NewHash(tree))
+}
+
+func (r *Repo) checkTreeRec(id plumbing.Hash) error {
+	r.checked.mu.Lock()
+	ok := r.checked.ids[id]
+	r.checked.mu.Unlock()
+	if ok {
+		return nil
+	}
+	raw, err := r.rawTree(id)
+	if err != nil {
+		return err
+	}
+	for len(raw) > 0 {
+		mode, _, oid, rest, _ := next(raw)
+		raw = rest
+		if isDir(mode) {
+			if err := r.checkTreeRec(plumbing.Hash(oid)); err != nil {
+				return err
+			}
+		}
+	}
+	r.checked.mu.Lock()
+	if r.checked.ids == nil {
+		r.checked.ids = map[plumbing.Hash]bool{}
+	}
+	r.checked.ids[id] = true
+	r.checked.mu.Unlock()
+	return nil
 }
 
 // readObject reads an object of a type, at most limit bytes of it (0: all).

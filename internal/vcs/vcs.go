@@ -34,12 +34,23 @@ type Repo struct {
 	// trees from several goroutines ('qms render' renders pages in
 	// parallel). Reading a torn object showed as "flate: corrupt input".
 	objects sync.Mutex
+	// checked holds the trees CheckTree found well formed, subtrees
+	// included.
+	checked struct {
+		mu  sync.Mutex
+		ids map[plumbing.Hash]bool
+	}
 }
 
 // objectCache bounds go-git's cache of decoded objects (delta bases
 // mostly). Its default, 96 MiB, made verifying 10,000 commits peak above
 // 350 MB; a third of that costs no measurable time.
 const objectCache = 32 * cache.MiByte
+
+// largeObject is the size above which go-git streams an object instead of
+// reading it whole into memory: a hostile history may hold commits of
+// gigabytes, of which qms reads only the first MaxCommitSize bytes.
+const largeObject = 1 << 20
 
 // Open finds the repository containing dir.
 func Open(dir string) (*Repo, error) {
@@ -60,7 +71,7 @@ func Open(dir string) (*Repo, error) {
 	// thousands of commits mostly system calls.
 	if st, ok := r.Storer.(*filesystem.Storage); ok && st.Filesystem() != nil {
 		kept := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRU(objectCache),
-			filesystem.Options{KeepDescriptors: true, MaxOpenDescriptors: 64})
+			filesystem.Options{KeepDescriptors: true, MaxOpenDescriptors: 64, LargeObjectThreshold: largeObject})
 		if r2, err := git.Open(kept, wt.Filesystem); err == nil {
 			repo.r, repo.closer = r2, kept
 		}
@@ -246,4 +257,47 @@ func (r *Repo) blob(h plumbing.Hash) ([]byte, error) {
 		return nil, fmt.Errorf("read object %s: %w", h, err)
 	}
 	return b, nil
+}
+
+// HeadRef returns the branch HEAD points to (refs/heads/main), or "" for
+// a detached HEAD.
+func (r *Repo) HeadRef() (string, error) {
+	ref, err := r.r.Storer.Reference(plumbing.HEAD)
+	if err != nil {
+		return "", fmt.Errorf("read HEAD: %w", err)
+	}
+	if ref.Type() == plumbing.SymbolicReference {
+		return ref.Target().String(), nil
+	}
+	return "", nil
+}
+
+// Overrides says what in a clone makes git show another history than its
+// objects hold, or less of it: replace refs (refs/replace/), a grafts file,
+// and the boundary commits of a shallow clone.
+type Overrides struct {
+	Replace int
+	Grafts  bool
+	Shallow []string
+}
+
+// Overrides reads the clone's replace refs, grafts and shallow file.
+func (r *Repo) Overrides() Overrides {
+	var o Overrides
+	if refs, err := r.r.References(); err == nil {
+		_ = refs.ForEach(func(ref *plumbing.Reference) error {
+			if strings.HasPrefix(ref.Name().String(), "refs/replace/") {
+				o.Replace++
+			}
+			return nil
+		})
+	}
+	dir := r.GitDir()
+	if st, err := os.Stat(filepath.Join(dir, "info", "grafts")); err == nil && st.Size() > 0 {
+		o.Grafts = true
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "shallow")); err == nil {
+		o.Shallow = strings.Fields(string(b))
+	}
+	return o
 }
