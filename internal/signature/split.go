@@ -114,3 +114,13 @@ func kindOf(sig []byte) Kind {
 	}
 	return Kind("unknown")
 }
+
+// IssuerOf names the key a raw commit's signature claims to be made by, as
+// Issuer does, or "" when the commit is unsigned or unreadable.
+func IssuerOf(raw []byte) string {
+	s, err := Split(raw)
+	if err != nil {
+		return ""
+	}
+	return Issuer(s)
+}

@@ -10,7 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"crypto/rsa"
+
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 	"github.com/hiddeco/sshsig"
@@ -37,9 +40,34 @@ type Verdict struct {
 	Hash string
 }
 
-// ErrPolicy is wrapped by errors for signatures that may be genuine but
-// that qms refuses: weak hashes and keys.
+// ErrPolicy is wrapped by errors for signatures and keys that may be
+// genuine but that qms refuses: weak hashes and keys, for OpenPGP and SSH
+// alike.
 var ErrPolicy = errors.New("refused by policy")
+
+// ErrUnknownKey is wrapped by the verify functions' errors when the
+// signature was made by none of the keys given: the caller says whose keys
+// those were.
+var ErrUnknownKey = errors.New("made by none of the given keys")
+
+// PolicyError is a refusal by policy, with what to do about it.
+type PolicyError struct {
+	Reason string // what was refused
+	Fix    string // what the key's owner can do, or ""
+}
+
+func (e *PolicyError) Error() string { return "refused by policy: " + e.Reason }
+func (e *PolicyError) Unwrap() error { return ErrPolicy }
+
+func refuse(fix, format string, a ...any) error {
+	return &PolicyError{Reason: fmt.Sprintf(format, a...), Fix: fix}
+}
+
+// Fixes for the refusals.
+const (
+	fixNewKey = "make a new Ed25519 key (gpg --quick-gen-key NAME ed25519 sign, or ssh-keygen -t ed25519), have a governor list it in the staff record and keys/, and sign with it"
+	fixSHA1   = "re-certify the key with SHA-256 (gpg --cert-digest-algo SHA256 --quick-set-expire FINGERPRINT 2y '*'), export it again (gpg --armor --export FINGERPRINT) into keys/, and have a governor commit it"
+)
 
 // Policy is the OpenPGP configuration qms verifies every signature with
 // (commits and archives): keys judged at time at, no DSA or ElGamal keys,
@@ -74,11 +102,11 @@ func VerifyOpenPGP(payload, armored []byte, keys openpgp.EntityList) (*Verdict, 
 	}
 	switch sig.Hash {
 	case crypto.MD5, crypto.SHA1, crypto.RIPEMD160:
-		return nil, fmt.Errorf("%w: signature digest %s", ErrPolicy, sig.Hash)
+		return nil, refuse("sign with SHA-256 or better (gpg's default; set personal-digest-preferences SHA512 SHA384 SHA256 in gpg.conf)", "signature digest %s", sig.Hash)
 	}
 	switch sig.PubKeyAlgo {
 	case packet.PubKeyAlgoDSA, packet.PubKeyAlgoElGamal:
-		return nil, fmt.Errorf("%w: DSA and ElGamal keys are not accepted", ErrPolicy)
+		return nil, refuse(fixNewKey, "DSA and ElGamal keys are not accepted")
 	}
 	body, err := armor.Decode(bytes.NewReader(armored))
 	if err != nil {
@@ -92,7 +120,7 @@ func VerifyOpenPGP(payload, armored []byte, keys openpgp.EntityList) (*Verdict, 
 	if signer != nil && signer.PrimaryKey != nil {
 		v.Fingerprint = upperHex(signer.PrimaryKey.Fingerprint)
 		if bits, err := signer.PrimaryKey.BitLength(); err == nil && isRSA(signer.PrimaryKey.PubKeyAlgo) && bits < 2048 {
-			return nil, fmt.Errorf("%w: RSA key of %d bits (2048 at least)", ErrPolicy, bits)
+			return nil, refuse(fixNewKey, "RSA key of %d bits (2048 at least)", bits)
 		}
 	}
 	if good.IssuerFingerprint != nil {
@@ -153,25 +181,48 @@ func readSignature(armored []byte) (*packet.Signature, error) {
 
 // describe turns go-crypto's errors into what a reviewer reads.
 func describe(err error) error {
+	var weak pgperrors.WeakAlgorithmError
+	switch {
+	case errors.Is(err, pgperrors.ErrUnknownIssuer):
+		return fmt.Errorf("signed by a key that is %w", ErrUnknownKey)
+	case errors.As(err, &weak):
+		return &PolicyError{Reason: string(weak), Fix: fixNewKey}
+	}
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "signature made by unknown entity"), strings.Contains(msg, "unknown issuer"):
-		return fmt.Errorf("signed by a key that is not in the keyring: %w", err)
+		return fmt.Errorf("signed by a key that is %w", ErrUnknownKey)
 	case strings.Contains(msg, "insecure"), strings.Contains(msg, "rejected"):
-		return fmt.Errorf("%w: %v", ErrPolicy, err)
+		return &PolicyError{Reason: strings.TrimPrefix(msg, "openpgp: "), Fix: fixNewKey}
 	}
 	return err
 }
 
 // VerifySSH checks an armored SSHSIG signature over payload in the "git"
-// namespace, made by one of keys.
+// namespace, made by one of keys, under the same policy as OpenPGP: no DSA
+// key, no RSA key under 2048 bits, no SHA-1 RSA signature, only the SHA-256
+// and SHA-512 message digests.
 func VerifySSH(payload, armored []byte, keys []ssh.PublicKey) (*Verdict, error) {
 	sig, err := sshsig.Unarmor(armored)
 	if err != nil {
 		return nil, fmt.Errorf("signature is not an SSH signature: %w", err)
 	}
 	if sig.Namespace != Namespace {
-		return nil, fmt.Errorf("%w: SSH signature in namespace %q, not %q", ErrPolicy, sig.Namespace, Namespace)
+		return nil, refuse("sign commits through git (gpg.format=ssh), which signs in the git namespace", "SSH signature in namespace %q, not %q", sig.Namespace, Namespace)
+	}
+	if err := CheckSSHKey(sig.PublicKey); err != nil {
+		return nil, err
+	}
+	if err := sig.HashAlgorithm.Supported(); err != nil {
+		return nil, refuse("sign with OpenSSH's ssh-keygen -Y sign (SHA-512)", "SSH signature digest %q", sig.HashAlgorithm)
+	}
+	if sig.Signature != nil {
+		switch sig.Signature.Format {
+		case ssh.KeyAlgoRSA: // "ssh-rsa" signatures hash with SHA-1
+			return nil, refuse("sign with OpenSSH 8.2 or later, which makes rsa-sha2-512 signatures", "SSH RSA signature with SHA-1 (ssh-rsa)")
+		case ssh.KeyAlgoDSA:
+			return nil, refuse(fixNewKey, "SSH DSA signature")
+		}
 	}
 	fp := ssh.FingerprintSHA256(sig.PublicKey)
 	for _, k := range keys {
@@ -183,7 +234,84 @@ func VerifySSH(payload, armored []byte, keys []ssh.PublicKey) (*Verdict, error) 
 		}
 		return &Verdict{Kind: SSH, Fingerprint: fp, SigningKey: fp, Hash: sig.HashAlgorithm.String()}, nil
 	}
-	return nil, fmt.Errorf("signed by SSH key %s, which is not among the keys given", fp)
+	return nil, fmt.Errorf("signed by SSH key %s, which is %w", fp, ErrUnknownKey)
+}
+
+// CheckSSHKey refuses the SSH keys qms does not accept: DSA (ssh-dss), RSA
+// under 2048 bits, certificates (qms trusts keys, not certificate
+// authorities).
+func CheckSSHKey(pub ssh.PublicKey) error {
+	switch pub.Type() {
+	case ssh.KeyAlgoDSA:
+		return refuse(fixNewKey, "DSA key (ssh-dss)")
+	case ssh.KeyAlgoRSA:
+		ck, ok := pub.(ssh.CryptoPublicKey)
+		if !ok {
+			return refuse(fixNewKey, "RSA key of unknown size")
+		}
+		rk, ok := ck.CryptoPublicKey().(*rsa.PublicKey)
+		if !ok {
+			return refuse(fixNewKey, "RSA key of unknown size")
+		}
+		if bits := rk.N.BitLen(); bits < 2048 {
+			return refuse(fixNewKey, "RSA key of %d bits (2048 at least)", bits)
+		}
+	case ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+		ssh.KeyAlgoSKED25519, ssh.KeyAlgoSKECDSA256:
+	default:
+		return refuse("list a plain public key (ssh-ed25519 ...) in keys/", "SSH key type %s", pub.Type())
+	}
+	return nil
+}
+
+// CheckOpenPGPKey refuses the OpenPGP keys qms does not accept, judged at
+// t: a primary or signing key that is DSA, ElGamal or RSA under 2048 bits,
+// and a key whose self-signatures are valid only when SHA-1 is allowed
+// (common on keys made before about 2020), which is refused with how to
+// re-certify it. It also says when the key has no subkey or primary key
+// that can sign at t (expired, revoked).
+func CheckOpenPGPKey(e *openpgp.Entity, t time.Time) error {
+	cfg := Policy(t)
+	if err := CheckAlgorithm(e.PrimaryKey); err != nil {
+		return err
+	}
+	if _, err := e.VerifyPrimaryKey(t, cfg); err != nil {
+		lax := Policy(t)
+		lax.RejectHashAlgorithms = map[crypto.Hash]bool{crypto.MD5: true, crypto.RIPEMD160: true}
+		if _, laxErr := e.VerifyPrimaryKey(t, lax); laxErr == nil {
+			return refuse(fixSHA1, "the key's self-signatures use SHA-1 only")
+		}
+		return fmt.Errorf("the key is not valid on %s: %w", t.UTC().Format(time.DateOnly), err)
+	}
+	for _, sk := range e.Subkeys {
+		if err := CheckAlgorithm(sk.PublicKey); err != nil && sk.PublicKey.PubKeyAlgo.CanSign() {
+			return err
+		}
+	}
+	if _, ok := e.SigningKey(t, cfg); !ok {
+		lax := Policy(t)
+		lax.RejectHashAlgorithms = map[crypto.Hash]bool{crypto.MD5: true, crypto.RIPEMD160: true}
+		if _, ok := e.SigningKey(t, lax); ok {
+			return refuse(fixSHA1, "the signing subkey's binding signature uses SHA-1 only")
+		}
+		return fmt.Errorf("the key has no key that can sign on %s (expired or revoked?)", t.UTC().Format(time.DateOnly))
+	}
+	return nil
+}
+
+// CheckAlgorithm refuses OpenPGP keys by algorithm alone: DSA, ElGamal,
+// RSA under 2048 bits.
+func CheckAlgorithm(k *packet.PublicKey) error {
+	switch k.PubKeyAlgo {
+	case packet.PubKeyAlgoDSA, packet.PubKeyAlgoElGamal:
+		return refuse(fixNewKey, "DSA and ElGamal keys are not accepted")
+	}
+	if isRSA(k.PubKeyAlgo) {
+		if bits, err := k.BitLength(); err != nil || bits < 2048 {
+			return refuse(fixNewKey, "RSA key of %d bits (2048 at least)", bits)
+		}
+	}
+	return nil
 }
 
 // Issuer names the key a signature claims to be made by, without checking
