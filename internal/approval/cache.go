@@ -14,7 +14,7 @@ import (
 
 // Cache remembers each commit's Outcome, so that a run after one new
 // commit checks one commit. An outcome is a function of the commit id, the
-// trust root, where the policy lives and the qms build, which the cache's
+// trust root and the qms build, which the cache's
 // key covers; failures are cached like successes, so the cache can make a
 // run faster but never turn a failure into a pass. A cache that cannot be
 // read is ignored.
@@ -31,12 +31,12 @@ type cacheFile struct {
 	Commits map[string]*Outcome `json:"commits"`
 }
 
-const cacheVersion = "qms-verify-cache 3"
+const cacheVersion = "qms-verify-cache 4"
 
 // OpenCache loads the cache at path for this configuration and tool.
 func OpenCache(path string, cfg Config, tool []byte) *Cache {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00", cacheVersion, cfg.TrustRoot, cfg.RootSigner, cfg.StaffDir, cfg.MatrixPath)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", cacheVersion, cfg.Root.Commit, cfg.Root.Signer)
 	h.Write(tool)
 	c := &Cache{path: path, key: hex.EncodeToString(h.Sum(nil)), entries: map[string]*Outcome{}}
 	b, err := os.ReadFile(path)

@@ -33,7 +33,7 @@ func TestStates(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := States([]Record{rec}, tc.sigs, nil, m)[0]
+			got := States([]Record{rec}, Evidence{Signatures: tc.sigs, Matrix: m})[0]
 			if got.State != tc.want {
 				t.Errorf("state = %s (%v), want %s", got.State, got.Missing, tc.want)
 			}
@@ -44,11 +44,11 @@ func TestStates(t *testing.T) {
 	}
 	// The one who wrote the content cannot approve it either.
 	wrote := map[string][]string{"r.md b2": {"anna"}}
-	got := States([]Record{rec}, []Signature{sig(Review, "lucia", "b2", "JD-003"), sig(Approval, "anna", "b2", "JD-001")}, wrote, m)[0]
+	got := States([]Record{rec}, Evidence{Signatures: []Signature{sig(Review, "lucia", "b2", "JD-003"), sig(Approval, "anna", "b2", "JD-001")}, Authors: wrote, Matrix: m})[0]
 	if got.State != Draft || !strings.Contains(strings.Join(got.Missing, ";"), "not by its author") {
 		t.Errorf("writer approving own content: %+v", got)
 	}
-	if got := States([]Record{{Path: "s.md", Kind: "supplier"}}, nil, nil, m)[0]; got.State != Draft || !strings.Contains(got.Missing[0], "no rule in the responsibility matrix for supplier") {
+	if got := States([]Record{{Path: "s.md", Kind: "supplier"}}, Evidence{Matrix: m})[0]; got.State != Draft || !strings.Contains(got.Missing[0], "no rule in the responsibility matrix for supplier") {
 		t.Errorf("kind without a rule: %+v", got)
 	}
 }

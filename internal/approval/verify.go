@@ -1,6 +1,7 @@
 package approval
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,7 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/config"
 	"github.com/qms-tool/qms/internal/policy"
+	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/signature"
 	"github.com/qms-tool/qms/internal/vcs"
 )
@@ -20,8 +24,15 @@ import (
 // signature claiming another day is a backdated or replayed one.
 const Tolerance = 15 * time.Minute
 
-// Trailer binds a signature's meaning to a record's blob.
-const Trailer = "QMS-Sign"
+// FutureMargin is how far after the time of verification a commit or a
+// signature may be dated: a commit dated later is refused (and does not
+// make its honest children look older than their parent).
+const FutureMargin = time.Hour
+
+// MaxSignatures is the most QMS-Sign trailers one commit may carry: a
+// thousand records signed at once is a big release; a flood of trailers is
+// an attempt to exhaust the verifier and counts for nothing.
+const MaxSignatures = 10000
 
 // History is what Verify reads; *vcs.Repo provides it.
 type History interface {
@@ -31,26 +42,59 @@ type History interface {
 	// Written lists the files (path -> blob) a commit wrote itself, given
 	// its tree and its parents' trees.
 	Written(tree string, parentTrees []string) (map[string]string, error)
+	// CheckTree reports a malformed tree under tree (vcs.ErrMalformedTree).
+	CheckTree(tree string) error
 }
 
 var _ History = (*vcs.Repo)(nil)
 
-// Config says where trust starts and where the policy lives.
+// Config says where trust starts and when verification happens.
 type Config struct {
-	// TrustRoot is the commit trusted as it is; RootSigner, when set, is
-	// the fingerprint that must have signed it.
-	TrustRoot, RootSigner string
-	// StaffDir and MatrixPath locate the policy in a tree.
-	StaffDir, MatrixPath string
+	// Root is the introduction: the commit trusted as it is, and the key
+	// that must have signed it.
+	Root Root
+	// Now is the time of verification: commits and signatures dated more
+	// than FutureMargin after it are refused.
+	Now time.Time
 	// Cache, when set, holds the outcomes of commits already checked.
 	Cache *Cache
 }
 
-// Failure is one commit that could not be authenticated, and why.
+// Rules of the failures Verify reports.
+const (
+	RuleUnsigned      = "unsigned"
+	RuleBadSignature  = "bad-signature"
+	RuleWeakSignature = "weak-signature"
+	RuleUnauthorized  = "unauthorized"
+	RuleIdentity      = "identity"
+	RuleGovernance    = "governance"
+	RuleLockout       = "lockout"
+	RulePolicy        = "policy"
+	RulePolicyDeleted = "policy-deleted"
+	RuleOrphan        = "orphan"
+	RuleTrustRoot     = "trust-root"
+	RuleSignatureTime = "signature-time"
+	RuleFuture        = "future"
+	RuleCompromised   = "compromised"
+	RuleTrailer       = "trailer"
+	RuleCommitSize    = "commit-size"
+	RuleMalformedTree = "malformed-tree"
+	RuleFormat        = "signature-format"
+	RuleHistory       = "history"
+	RuleRollback      = "rollback"
+	// Warnings: they fail nothing, and say why signatures do not count.
+	RuleResigned   = "resigned"
+	RuleNotTrailer = "not-a-trailer"
+	RuleOverride   = "git-override"
+)
+
+// Failure is one commit that could not be authenticated, or a warning
+// about one, and why.
 type Failure struct {
 	Commit      string `json:"commit"`
 	Rule        string `json:"rule"`
 	Message     string `json:"message"`
+	Hint        string `json:"hint,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Person      string `json:"person,omitempty"`
 }
@@ -72,15 +116,30 @@ type Signature struct {
 // Report is the outcome of Verify.
 type Report struct {
 	Head     string    `json:"head"`
+	Root     Root      `json:"trust_root"`
 	Commits  int       `json:"commits"`
 	Failures []Failure `json:"failures"`
+	// Warnings fail nothing: re-signed approvals, QMS-Sign lines outside
+	// the trailer block.
+	Warnings []Failure `json:"warnings"`
 	// Signatures are those of authenticated commits, oldest first.
 	Signatures []Signature `json:"signatures"`
-	// Matrix is the responsibility matrix at head (nil if none).
-	Matrix *policy.Matrix `json:"-"`
-	// Authors maps "path blob" to the people who signed the commits that
-	// wrote that content: for separation of duties.
+	// Matrix is the responsibility matrix at head (nil if it cannot be
+	// read; MatrixProblem then says why).
+	Matrix        *policy.Matrix `json:"-"`
+	MatrixProblem string         `json:"-"`
+	// Authors maps "path blob" to the people who wrote that content: the
+	// signers of the commits that wrote it and the staff members those
+	// commits name as their author. For separation of duties.
 	Authors map[string][]string `json:"-"`
+	// Unauthenticated maps "path blob" to a commit that wrote that content
+	// and failed authentication: such content is approved by no one.
+	Unauthenticated map[string]string `json:"-"`
+	// HeadView is the record kinds and policy of the head's tree.
+	HeadKinds  *schema.Set    `json:"-"`
+	HeadPolicy *policy.Policy `json:"-"`
+	// HeadRoot is the trust root qms.yaml declares at head (zero if none).
+	HeadRoot Root `json:"-"`
 
 	seen map[string]*node
 }
@@ -95,28 +154,29 @@ func (r *Report) Contains(id string) bool {
 
 // Verify authenticates every commit from the trust root to head.
 func Verify(h History, head string, cfg Config) (*Report, error) {
-	v := &verifier{h: h, cfg: cfg, nodes: map[string]*node{}, policies: map[string]*loaded{}}
+	if err := cfg.Root.Valid(); err != nil {
+		return nil, err
+	}
+	v := &verifier{h: h, cfg: cfg, nodes: map[string]*node{}, views: map[string]*view{},
+		kinds: map[string]*kindsView{}, configs: map[string]*declared{}, badTrees: map[string]string{}}
 	top, err := h.Commit(head)
 	if err != nil {
 		return nil, err
 	}
-	root, err := h.Commit(cfg.TrustRoot)
+	root, err := h.Commit(cfg.Root.Commit)
 	if err != nil {
 		return nil, fmt.Errorf("trust root: %w", err)
 	}
-	v.cfg.TrustRoot = root.ID
 	order, err := v.collect(top)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Head: top.ID, Commits: len(order), seen: v.nodes, Authors: map[string][]string{}}
-	headPolicy, _ := v.policyAt(top)
-	if headPolicy != nil {
-		rep.Matrix = headPolicy.Matrix
-	}
+	rep := &Report{Head: top.ID, Root: cfg.Root, Commits: len(order), seen: v.nodes,
+		Authors: map[string][]string{}, Unauthenticated: map[string]string{}}
 	if _, ok := v.nodes[root.ID]; !ok {
-		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: "trust-root",
-			Message: fmt.Sprintf("%s does not descend from the trust root %s", short(top.ID), short(root.ID))})
+		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: RuleTrustRoot,
+			Message: fmt.Sprintf("%s does not descend from the trust root %s", short(top.ID), short(root.ID)),
+			Hint:    "check the trust root you verify from (--trust-root, QMS_TRUST_ROOT, .git/qms/trust-root)"})
 		return rep, nil
 	}
 	// Reading objects is sequential (go-git's pack reader is not safe for
@@ -157,19 +217,37 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 		v.cur = &Outcome{Parents: &parents}
 		v.finish(j)
 		outs[j.index] = v.cur
-		cfg.Cache.put(j.c.ID, v.cur)
+		if !v.cur.Volatile {
+			cfg.Cache.put(j.c.ID, v.cur)
+		}
+	}
+	// The head's view: its policy decides compromised keys, its matrix
+	// the states, its kinds which files are records.
+	hv, err := v.viewOf(top)
+	if err != nil {
+		return nil, err
+	}
+	rep.HeadKinds, rep.HeadPolicy, rep.HeadRoot = hv.kinds, hv.pol, hv.root
+	if hv.pol != nil {
+		rep.Matrix, rep.MatrixProblem = hv.pol.Matrix, hv.pol.MatrixProblem
+	} else if hv.polErr != nil {
+		rep.MatrixProblem = hv.polErr.Error()
 	}
 	for i, out := range outs {
 		// A key the head's policy declares compromised voids every
 		// signature it made, even those its policy then accepted. Checked
 		// here, not cached: a later revocation changes earlier outcomes.
-		if k, bad := headPolicy.Compromised(out.Fingerprint); bad {
-			rep.Failures = append(rep.Failures, Failure{Commit: order[i].id, Rule: "compromised", Fingerprint: k.Fingerprint, Person: k.Owner.ID,
+		if k, bad := hv.pol.Compromised(out.Fingerprint); bad {
+			rep.Failures = append(rep.Failures, Failure{Commit: order[i].id, Rule: RuleCompromised, Fingerprint: k.Fingerprint, Person: k.Owner.ID,
 				Message: fmt.Sprintf("commit %s was signed by %s's key %s, which was revoked as compromised on %s: all its signatures are void",
 					short(order[i].id), k.Owner.Name, k.Fingerprint, k.RevokedAt.UTC().Format(time.RFC3339))})
+			for k := range out.Authors {
+				rep.Unauthenticated[k] = order[i].id
+			}
 			continue
 		}
 		rep.Failures = append(rep.Failures, out.Failures...)
+		rep.Warnings = append(rep.Warnings, out.Warnings...)
 		rep.Signatures = append(rep.Signatures, out.Signatures...)
 		for k, people := range out.Authors {
 			for _, p := range people {
@@ -178,22 +256,42 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 				}
 			}
 		}
+		for _, k := range out.Unauthenticated {
+			rep.Unauthenticated[k] = order[i].id
+		}
+	}
+	// The root the history states must be the one verification started
+	// from: a moved root is a governed change that every verifier must
+	// adopt out of band, never something the history decides.
+	if hv.rootErr != nil {
+		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: RuleTrustRoot,
+			Message: fmt.Sprintf("qms.yaml at %s: %v", short(top.ID), hv.rootErr),
+			Hint:    "write trust_root as {commit: <40 hex digits>, fingerprint: <the key that signed it>}"})
+	} else if !hv.root.IsZero() && hv.root != cfg.Root {
+		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: RuleTrustRoot,
+			Message: fmt.Sprintf("qms.yaml at %s names the trust root %s, but verification started from %s", short(top.ID), hv.root, cfg.Root),
+			Hint:    "if a governor moved the trust root on purpose, verify from the new one (--trust-root COMMIT:FINGERPRINT); otherwise restore trust_root in qms.yaml"})
 	}
 	return rep, nil
 }
 
 type verifier struct {
-	h        History
-	cfg      Config
-	nodes    map[string]*node
-	policies map[string]*loaded // by the trees' hashes
+	h       History
+	cfg     Config
+	nodes   map[string]*node
+	views   map[string]*view      // by the keys of the trees they read
+	kinds   map[string]*kindsView // by schema tree id
+	configs map[string]*declared  // by qms.yaml blob id
+	// badTrees maps a commit to the malformed tree under it ("" if none).
+	badTrees map[string]string
 	memo     policy.Memo
 	cur      *Outcome // what checking the current commit found
 }
 
 // Outcome is what checking one commit found. It depends only on the
 // commit's id (which fixes its content, its parents' and every ancestor's),
-// the configuration and the qms build, so it can be cached.
+// the configuration and the qms build, so it can be cached, unless it
+// depended on the time of verification (Volatile).
 type Outcome struct {
 	// Parents are the commit's parents, so that a later run can walk the
 	// history without reading commits it has checked before.
@@ -201,13 +299,15 @@ type Outcome struct {
 	// Fingerprint is the key that signed the commit, when it passed.
 	Fingerprint string              `json:"fingerprint,omitempty"`
 	Failures    []Failure           `json:"failures,omitempty"`
+	Warnings    []Failure           `json:"warnings,omitempty"`
 	Signatures  []Signature         `json:"signatures,omitempty"`
 	Authors     map[string][]string `json:"authors,omitempty"`
-}
-
-type loaded struct {
-	p   *policy.Policy
-	err error
+	// Unauthenticated lists the "path blob" contents the commit wrote
+	// when it failed.
+	Unauthenticated []string `json:"unauthenticated,omitempty"`
+	// Volatile outcomes depended on the time of verification and are not
+	// cached.
+	Volatile bool `json:"-"`
 }
 
 // node is a commit of the history being verified: its parents, and
@@ -261,7 +361,7 @@ func (v *verifier) collect(top *vcs.Commit) ([]*node, error) {
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if n.id == v.cfg.TrustRoot {
+		if n.id == v.cfg.Root.Commit {
 			continue
 		}
 		for _, p := range n.parents {
@@ -285,7 +385,7 @@ func (v *verifier) collect(top *vcs.Commit) ([]*node, error) {
 	st := []frame{{first, 0}}
 	for len(st) > 0 {
 		f := &st[len(st)-1]
-		if f.n.id == v.cfg.TrustRoot || f.i >= len(f.n.parents) {
+		if f.n.id == v.cfg.Root.Commit || f.i >= len(f.n.parents) {
 			if !done[f.n.id] {
 				done[f.n.id] = true
 				order = append(order, f.n)
@@ -302,47 +402,163 @@ func (v *verifier) collect(top *vcs.Commit) ([]*node, error) {
 	return order, nil
 }
 
-func (v *verifier) fail(c *vcs.Commit, rule, fp, person, format string, a ...any) {
-	v.cur.Failures = append(v.cur.Failures, Failure{Commit: c.ID, Rule: rule, Fingerprint: fp, Person: person, Message: fmt.Sprintf(format, a...)})
+func (v *verifier) fail(c *vcs.Commit, rule, fp, person, hint, format string, a ...any) {
+	v.cur.Failures = append(v.cur.Failures, Failure{Commit: c.ID, Rule: rule, Fingerprint: fp, Person: person, Hint: hint, Message: fmt.Sprintf(format, a...)})
 }
 
-// policyAt returns the policy in force in a commit's tree.
-func (v *verifier) policyAt(c *vcs.Commit) (*policy.Policy, error) {
-	var key strings.Builder
-	for _, p := range []string{v.cfg.StaffDir, v.cfg.MatrixPath, policy.KeysDir} {
-		h, err := v.h.TreeHash(c.Tree, p)
-		if err != nil {
-			return nil, err
+func (v *verifier) warn(c *vcs.Commit, rule, fp, person, hint, format string, a ...any) {
+	v.cur.Warnings = append(v.cur.Warnings, Failure{Commit: c.ID, Rule: rule, Fingerprint: fp, Person: person, Hint: hint, Message: fmt.Sprintf(format, a...)})
+}
+
+// kindsView is the record kinds a tree's schema/ gives.
+type kindsView struct {
+	kinds *schema.Set
+	id    string
+	err   error
+}
+
+// declared is the trust root a tree's qms.yaml states.
+type declared struct {
+	root Root
+	err  error
+}
+
+// view is what one commit's tree says about signing: its record kinds,
+// its policy, the trust root it declares, and a digest of everything a
+// governor must sign a change of.
+type view struct {
+	kinds    *schema.Set
+	pol      *policy.Policy
+	polErr   error
+	root     Root
+	rootErr  error
+	governed string
+}
+
+// kindsAt returns the record kinds of a tree: the built-in schemas and the
+// tree's own schema/, as 'qms validate' would load them there.
+func (v *verifier) kindsAt(tree string, tfs fs.FS) (*kindsView, string, error) {
+	sh, err := v.h.TreeHash(tree, schema.Dir)
+	if err != nil {
+		return nil, "", err
+	}
+	if k, ok := v.kinds[sh]; ok {
+		return k, sh, nil
+	}
+	set, fs_ := schema.Load(qms.Defaults, tfs)
+	k := &kindsView{kinds: set, id: hex.EncodeToString(set.Digest[:])}
+	for _, f := range fs_ {
+		if f.Severity != qms.Warning {
+			k.err = fmt.Errorf("%s does not load: %s", schema.Dir, f.String())
+			break
 		}
-		key.WriteString(h + "/")
 	}
-	if l, ok := v.policies[key.String()]; ok {
-		return l.p, l.err
+	v.kinds[sh] = k
+	return k, sh, nil
+}
+
+// declaredAt returns the trust root qms.yaml states in a tree.
+func (v *verifier) declaredAt(tree string, tfs fs.FS) (*declared, string, error) {
+	ch, err := v.h.TreeHash(tree, config.File)
+	if err != nil {
+		return nil, "", err
 	}
+	if d, ok := v.configs[ch]; ok {
+		return d, ch, nil
+	}
+	d := &declared{}
+	if ch != "" {
+		b, err := fs.ReadFile(tfs, config.File)
+		if err != nil {
+			d.err = err
+		} else if cfg, fs_ := config.Parse(b); len(fs_) > 0 && cfg.TrustRoot.Commit == "" {
+			d.err = errors.New(fs_[0].Message)
+		} else if cfg.TrustRoot != (config.TrustRoot{}) {
+			d.root, d.err = RootOf(cfg.TrustRoot)
+		}
+	}
+	v.configs[ch] = d
+	return d, ch, nil
+}
+
+// viewOf returns the view of a commit's tree. A malformed tree gives a
+// view whose policy cannot be read.
+func (v *verifier) viewOf(c *vcs.Commit) (*view, error) {
+	w, err := v.readView(c)
+	if errors.Is(err, vcs.ErrMalformedTree) {
+		return &view{polErr: err, rootErr: err, governed: "malformed " + err.Error()}, nil
+	}
+	return w, err
+}
+
+func (v *verifier) readView(c *vcs.Commit) (*view, error) {
 	tfs, err := v.h.TreeFS(c.Tree)
 	if err != nil {
 		return nil, err
 	}
-	p, err := v.memo.Load(tfs, v.cfg.StaffDir, v.cfg.MatrixPath)
-	v.policies[key.String()] = &loaded{p, err}
-	return p, err
+	kv, schemaHash, err := v.kindsAt(c.Tree, tfs)
+	if err != nil {
+		return nil, err
+	}
+	dv, configHash, err := v.declaredAt(c.Tree, tfs)
+	if err != nil {
+		return nil, err
+	}
+	keysHash, err := v.h.TreeHash(c.Tree, policy.KeysDir)
+	if err != nil {
+		return nil, err
+	}
+	key := strings.Join([]string{schemaHash, configHash, keysHash}, "/")
+	var staffHash, matrixHash string
+	if kv.err == nil {
+		staff, matrix := kv.kinds.Kinds["staff"], kv.kinds.Kinds["matrix"]
+		if staff != nil && matrix != nil {
+			if staffHash, err = v.h.TreeHash(c.Tree, staff.Folder); err != nil {
+				return nil, err
+			}
+			if matrixHash, err = v.h.TreeHash(c.Tree, matrix.File); err != nil {
+				return nil, err
+			}
+		}
+		key += "/" + staffHash + "/" + matrixHash
+	}
+	if w, ok := v.views[key]; ok {
+		return w, nil
+	}
+	w := &view{kinds: kv.kinds, root: dv.root, rootErr: dv.err}
+	if kv.err != nil {
+		w.polErr = kv.err
+	} else {
+		w.pol, w.polErr = v.memo.Load(tfs, kv.kinds, kv.id)
+	}
+	var g strings.Builder
+	fmt.Fprintf(&g, "schema %s\nconfig %s\nkeys %s\n", schemaHash, configHash, keysHash)
+	switch {
+	case w.polErr != nil:
+		fmt.Fprintf(&g, "unreadable %v\n", w.polErr)
+	default:
+		g.WriteString(w.pol.Digest())
+	}
+	w.governed = g.String()
+	v.views[key] = w
+	return w, nil
 }
 
 // job is one commit on its way through Verify: what prepare read from the
 // repository, then what verify found of its signature against each
 // parent's policy.
 type job struct {
-	index  int
-	c      *vcs.Commit
-	own    *policy.Policy
-	ownErr error
-	sp     *signature.Signed
-	spErr  error
-	// Per parent: the commit, its policy (or why it could not be read),
-	// and the signature's verdict against it.
+	index int
+	c     *vcs.Commit
+	own   *view
+	// badTree is the malformed tree the commit brought in ("" if none).
+	badTree string
+	sp      *signature.Signed
+	spErr   error
+	// Per parent: the commit, its view, and the signature's verdict
+	// against the parent's policy.
 	parents  []*vcs.Commit
-	pols     []*policy.Policy
-	polErrs  []error
+	views    []*view
 	verdicts []*signature.Verdict
 	vErrs    []error
 	// written is what the commit wrote itself, for separation of duties.
@@ -353,28 +569,63 @@ type job struct {
 // prepare reads everything a commit's check needs from the repository.
 func (v *verifier) prepare(c *vcs.Commit) (*job, error) {
 	j := &job{c: c}
-	j.own, j.ownErr = v.policyAt(c)
-	if c.ID == v.cfg.TrustRoot || j.ownErr != nil {
+	if c.Oversize {
+		return j, nil
+	}
+	isRoot := c.ID == v.cfg.Root.Commit
+	if !isRoot {
+		// The root's parents are not part of the verified history.
+		for _, pid := range c.Parents {
+			parent, err := v.commit(v.nodes[pid])
+			if err != nil {
+				return nil, err
+			}
+			j.parents = append(j.parents, parent)
+		}
+	}
+	if err := v.h.CheckTree(c.Tree); err != nil {
+		var te *vcs.TreeError
+		if !errors.As(err, &te) {
+			return nil, err
+		}
+		v.badTrees[c.ID] = te.Tree
+		inherited := false
+		for _, p := range j.parents {
+			if v.badTrees[p.ID] == te.Tree {
+				inherited = true
+			}
+		}
+		if !inherited {
+			j.badTree = err.Error()
+		}
+		return j, nil
+	}
+	own, err := v.viewOf(c)
+	if err != nil {
+		return nil, err
+	}
+	j.own = own
+	if !isRoot && len(c.Parents) == 0 {
 		return j, nil
 	}
 	j.sp, j.spErr = signature.Split(c.Raw)
 	if j.spErr != nil || j.sp.Kind == signature.None {
 		return j, nil
 	}
-	trees := make([]string, 0, len(c.Parents))
-	for _, pid := range c.Parents {
-		parent, err := v.commit(v.nodes[pid])
+	var trees []string // none for the root: all of its content is its signer's
+	if isRoot {
+		j.views = []*view{own} // the root is checked against its own policy
+	}
+	for _, parent := range j.parents {
+		pv, err := v.viewOf(parent)
 		if err != nil {
 			return nil, err
 		}
-		j.parents = append(j.parents, parent)
-		pol, err := v.policyAt(parent)
-		j.pols = append(j.pols, pol)
-		j.polErrs = append(j.polErrs, err)
+		j.views = append(j.views, pv)
 		trees = append(trees, parent.Tree)
 	}
-	j.verdicts = make([]*signature.Verdict, len(c.Parents))
-	j.vErrs = make([]error, len(c.Parents))
+	j.verdicts = make([]*signature.Verdict, len(j.views))
+	j.vErrs = make([]error, len(j.views))
 	j.written, j.writtenErr = v.h.Written(c.Tree, trees)
 	return j, nil
 }
@@ -382,129 +633,298 @@ func (v *verifier) prepare(c *vcs.Commit) (*job, error) {
 // verify checks the signature against each parent's policy; it reads
 // nothing from the repository, so jobs run in parallel.
 func (j *job) verify() {
-	for i, pol := range j.pols {
-		if j.polErrs[i] != nil {
+	for i, w := range j.views {
+		if w.polErr != nil || w.pol == nil {
 			continue
 		}
-		if i > 0 && pol == j.pols[i-1] {
+		if i > 0 && w == j.views[i-1] {
 			j.verdicts[i], j.vErrs[i] = j.verdicts[i-1], j.vErrs[i-1]
 			continue
 		}
-		j.verdicts[i], j.vErrs[i] = verifySig(j.sp, pol)
+		j.verdicts[i], j.vErrs[i] = verifySig(j.sp, w.pol)
 	}
+}
+
+// signedBy is what a signature said against one parent's policy.
+type signedBy struct {
+	parent string
+	per    *policy.Person
+	err    error
+	rule   string
 }
 
 // finish applies the rules to a prepared and verified commit, in order.
 func (v *verifier) finish(j *job) {
-	c, own, ownErr := j.c, j.own, j.ownErr
-	if c.ID == v.cfg.TrustRoot {
-		v.checkRoot(c, own, ownErr)
+	c := j.c
+	isRoot := c.ID == v.cfg.Root.Commit
+	switch {
+	case c.Oversize:
+		v.fail(c, RuleCommitSize, "", "", "split the change into smaller commits",
+			"commit %s is %d bytes, more than the %d a commit may have: it is not read, and authenticates nothing", short(c.ID), c.Size, vcs.MaxCommitSize)
+		return
+	case j.badTree != "":
+		v.fail(c, RuleMalformedTree, "", "", "git fsck names the problem; no tool writes such a tree, so it was made by hand: remove it from the history",
+			"commit %s has a malformed tree: %s", short(c.ID), j.badTree)
+		v.unauthenticated(j)
+		return
+	case j.own == nil:
+		// A tree inherited malformed: the parent's failure says it, and
+		// this commit cannot be read either.
+		v.fail(c, RuleMalformedTree, "", "", "", "commit %s keeps the malformed tree of its parent", short(c.ID))
 		return
 	}
-	if errors.Is(ownErr, policy.ErrNoPolicy) {
-		v.fail(c, "policy-deleted", "", "", "commit %s leaves no signing policy (staff records and matrix): it cannot be accepted", short(c.ID))
+	if !isRoot && len(c.Parents) == 0 {
+		v.fail(c, RuleOrphan, signature.IssuerOf(c.Raw), "", "a history has one beginning, the trust root: merge nothing that starts a history of its own",
+			"commit %s has no parent and is not the trust root %s: nothing can authorize it", short(c.ID), short(v.cfg.Root.Commit))
+		v.unauthenticated(j)
 		return
 	}
-	if ownErr != nil {
-		v.fail(c, "policy", "", "", "commit %s: %v", short(c.ID), ownErr)
+	if !isRoot {
+		if errors.Is(j.own.polErr, policy.ErrNoPolicy) {
+			v.fail(c, RulePolicyDeleted, "", "", "", "commit %s leaves no signing policy (%v): it cannot be accepted", short(c.ID), j.own.polErr)
+			v.unauthenticated(j)
+			return
+		}
+		if j.own.polErr != nil {
+			v.fail(c, RulePolicy, "", "", "", "commit %s leaves a signing policy that cannot be read: %v", short(c.ID), j.own.polErr)
+			v.unauthenticated(j)
+			return
+		}
+	} else if j.own.polErr != nil {
+		v.fail(c, RuleTrustRoot, "", "", "", "trust root %s has no signing policy: %v", short(c.ID), j.own.polErr)
 		return
 	}
 	if j.spErr != nil {
-		v.fail(c, "signature-format", "", "", "commit %s: %v", short(c.ID), j.spErr)
+		v.fail(c, RuleFormat, "", "", "", "commit %s: %v", short(c.ID), j.spErr)
+		v.unauthenticated(j)
 		return
 	}
 	if j.sp.Kind == signature.None {
-		v.fail(c, "unsigned", "", "", "commit %s is not signed", short(c.ID))
+		hint := "sign every commit (git config commit.gpgSign true)"
+		v.fail(c, RuleUnsigned, "", "", hint, "commit %s is not signed", short(c.ID))
+		v.unauthenticated(j)
 		return
 	}
-	var signer *policy.Person
+	issuer := signature.Issuer(j.sp)
+	var got []signedBy
 	var fp string
-	var sigTime time.Time
-	ok := true
-	for i, pid := range c.Parents {
-		parent := j.parents[i]
-		pol := j.pols[i]
-		if err := j.polErrs[i]; err != nil {
-			v.fail(c, "policy", "", "", "commit %s: the policy of its parent %s: %v", short(c.ID), short(pid), err)
-			ok = false
+	var at time.Time
+	for i, w := range j.views {
+		pid := c.ID
+		if !isRoot {
+			pid = c.Parents[i]
+		}
+		if w.polErr != nil {
+			got = append(got, signedBy{parent: pid, err: fmt.Errorf("the policy of parent %s cannot be read: %v", short(pid), w.polErr), rule: RulePolicy})
 			continue
 		}
 		verdict, err := j.verdicts[i], j.vErrs[i]
 		if err != nil {
-			rule := "bad-signature"
-			if errors.Is(err, signature.ErrPolicy) {
-				rule = "weak-signature"
+			rule := RuleBadSignature
+			switch {
+			case errors.Is(err, signature.ErrPolicy):
+				rule = RuleWeakSignature
+			case errors.Is(err, signature.ErrUnknownKey):
+				rule = RuleUnauthorized
+				err = fmt.Errorf("signed by key %s, which no active staff member holds", orUnknown(issuer))
 			}
-			v.fail(c, rule, signature.Issuer(j.sp), "", "commit %s: %v (policy of parent %s)", short(c.ID), err, short(pid))
-			ok = false
+			got = append(got, signedBy{parent: pid, err: err, rule: rule})
 			continue
 		}
 		fp = verdict.Fingerprint
-		at := verdict.Created
+		at = verdict.Created
 		if at.IsZero() {
 			at = c.Committer // SSH signatures carry no time of their own
 		}
-		if d := at.Sub(c.Committer); d > Tolerance || d < -Tolerance {
-			v.fail(c, "signature-time", fp, "", "commit %s: signed at %s but committed at %s", short(c.ID),
-				at.UTC().Format(time.RFC3339), c.Committer.UTC().Format(time.RFC3339))
-			ok = false
+		per, _, err := w.pol.Signer(verdict, at)
+		if err != nil {
+			rule := RuleUnauthorized
+			if errors.Is(err, signature.ErrPolicy) {
+				rule = RuleWeakSignature
+			}
+			got = append(got, signedBy{parent: pid, per: per, err: err, rule: rule})
+			continue
+		}
+		got = append(got, signedBy{parent: pid, per: per})
+	}
+	if !v.reportSigners(c, got, fp, issuer, isRoot) {
+		v.unauthenticated(j)
+		return
+	}
+	signer := got[0].per
+	if !v.checkTime(c, j, fp, signer, at) {
+		v.unauthenticated(j)
+		return
+	}
+	if isRoot {
+		if fp != v.cfg.Root.Signer {
+			v.fail(c, RuleTrustRoot, fp, signer.ID, "check the trust root you verify from",
+				"trust root %s is signed by %s, not by %s as the trust root requires", short(c.ID), fp, v.cfg.Root.Signer)
+			return
+		}
+	} else if !v.checkGovernance(c, j, fp, signer, at) {
+		v.unauthenticated(j)
+		return
+	}
+	v.cur.Fingerprint = fp
+	author := j.own.pol.ByEmail(c.AuthorEmail)
+	v.collectSignatures(c, signer, author, fp, at)
+	v.collectAuthors(c, signer, author, j.written, j.writtenErr)
+}
+
+// reportSigners checks that the signature names one and the same active
+// staff member, with the same roles, in the policy of every parent (as
+// Guix intersects authorizations), and reports once why not.
+func (v *verifier) reportSigners(c *vcs.Commit, got []signedBy, fp, issuer string, isRoot bool) bool {
+	where := "in the policy of parent"
+	if isRoot {
+		where = "in its own policy"
+	}
+	var bad []signedBy
+	for _, g := range got {
+		if g.err != nil {
+			bad = append(bad, g)
+		}
+	}
+	if len(bad) > 0 {
+		// One failure per commit: the same reason for several parents is
+		// said once, naming them all.
+		byMsg := map[string][]string{}
+		var order []string
+		rules := map[string]signedBy{}
+		for _, b := range bad {
+			msg := b.err.Error()
+			if _, ok := byMsg[msg]; !ok {
+				order = append(order, msg)
+				rules[msg] = b
+			}
+			byMsg[msg] = append(byMsg[msg], short(b.parent))
+		}
+		for _, msg := range order {
+			b := rules[msg]
+			person := ""
+			if b.per != nil {
+				person = b.per.ID
+			}
+			key := fp
+			if key == "" {
+				key = issuer
+			}
+			parents := strings.Join(byMsg[msg], ", ")
+			text := fmt.Sprintf("commit %s: %s (%s %s)", short(c.ID), msg, where, parents)
+			if isRoot {
+				text = fmt.Sprintf("commit %s: %s (%s)", short(c.ID), msg, where)
+			}
+			if b.rule == RuleWeakSignature {
+				text += ": a refusal by qms's crypto policy"
+			}
+			v.fail(c, b.rule, key, person, hintFor(b), "%s", text)
+		}
+		return false
+	}
+	first := got[0].per
+	for _, g := range got[1:] {
+		if g.per.ID != first.ID || !g.per.SameRoles(first) || g.per.Email != first.Email {
+			v.fail(c, RuleIdentity, fp, first.ID, "a merge is signed by someone both histories agree on: merge after the staff records agree",
+				"commit %s: key %s belongs to %s (%s) in the policy of parent %s but to %s (%s) in the policy of parent %s",
+				short(c.ID), fp, first.Name, strings.Join(first.Roles, ", "), short(got[0].parent), g.per.Name, strings.Join(g.per.Roles, ", "), short(g.parent))
+			return false
+		}
+	}
+	return true
+}
+
+func hintFor(b signedBy) string {
+	var pe *signature.PolicyError
+	if errors.As(b.err, &pe) && pe.Fix != "" {
+		return pe.Fix
+	}
+	switch b.rule {
+	case RuleUnauthorized:
+		return "a governor adds a person and their key in a commit of their own, before that person signs anything"
+	case RuleBadSignature:
+		return "the signature does not match the commit: the commit was altered after signing, or signed with another key"
+	}
+	return ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unreadable)"
+	}
+	return s
+}
+
+// checkTime judges the signature's time: near the committer date, not
+// before any parent's, not after the time of verification.
+func (v *verifier) checkTime(c *vcs.Commit, j *job, fp string, signer *policy.Person, at time.Time) bool {
+	limit := v.cfg.Now.Add(FutureMargin)
+	if v.cfg.Now.IsZero() {
+		limit = time.Time{}
+	}
+	if !limit.IsZero() && (at.After(limit) || c.Committer.After(limit)) {
+		v.cur.Volatile = true
+		v.fail(c, RuleFuture, fp, signer.ID, "a clock was wrong when it was made; no later commit can repair it",
+			"commit %s is dated %s and signed at %s, later than now (%s)", short(c.ID),
+			c.Committer.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339), v.cfg.Now.UTC().Format(time.RFC3339))
+		return false
+	}
+	if d := at.Sub(c.Committer); d > Tolerance || d < -Tolerance {
+		v.fail(c, RuleSignatureTime, fp, signer.ID, "", "commit %s: signed at %s but committed at %s", short(c.ID),
+			at.UTC().Format(time.RFC3339), c.Committer.UTC().Format(time.RFC3339))
+		return false
+	}
+	for _, parent := range j.parents {
+		if !limit.IsZero() && parent.Committer.After(limit) {
+			// The parent is refused for its date; judging this commit by
+			// it would let one bad date fail every honest child.
+			v.cur.Volatile = true
 			continue
 		}
 		if at.Before(parent.Committer.Add(-Tolerance)) {
-			v.fail(c, "signature-time", fp, "", "commit %s: signed at %s, before its parent %s was committed (%s)", short(c.ID),
-				at.UTC().Format(time.RFC3339), short(pid), parent.Committer.UTC().Format(time.RFC3339))
-			ok = false
-			continue
-		}
-		per, _, err := pol.Signer(verdict, at)
-		if err != nil {
-			name := ""
-			if per != nil {
-				name = per.ID
-			}
-			v.fail(c, "unauthorized", fp, name, "commit %s: %v (policy of parent %s)", short(c.ID), err, short(pid))
-			ok = false
-			continue
-		}
-		if own.Digest() != pol.Digest() && !pol.Governs(per) {
-			v.fail(c, "governance", fp, per.ID, "commit %s changes staff, keys or the matrix, but %s (%s) holds no governing role (%s)",
-				short(c.ID), per.Name, per.ID, strings.Join(pol.Matrix.Govern, ", "))
-			ok = false
-			continue
-		}
-		if signer == nil {
-			signer, sigTime = per, at
+			v.fail(c, RuleSignatureTime, fp, signer.ID, "", "commit %s: signed at %s, before its parent %s was committed (%s)", short(c.ID),
+				at.UTC().Format(time.RFC3339), short(parent.ID), parent.Committer.UTC().Format(time.RFC3339))
+			return false
 		}
 	}
-	if ok && signer != nil {
-		v.cur.Fingerprint = fp
-		v.collectSignatures(c, signer, fp, sigTime)
-		v.collectAuthors(c, signer, j.written, j.writtenErr)
-	}
+	return true
 }
 
-func (v *verifier) checkRoot(c *vcs.Commit, own *policy.Policy, ownErr error) {
-	if v.cfg.RootSigner == "" {
-		return
+// checkGovernance requires a governor of every parent's policy for a
+// change of anything governed, and refuses a change that leaves nobody who
+// could govern.
+func (v *verifier) checkGovernance(c *vcs.Commit, j *job, fp string, signer *policy.Person, at time.Time) bool {
+	changed := false
+	for _, w := range j.views {
+		if w.governed != j.own.governed {
+			changed = true
+		}
 	}
-	if ownErr != nil {
-		v.fail(c, "trust-root", "", "", "trust root %s has no signing policy: %v", short(c.ID), ownErr)
-		return
+	if !changed {
+		return true
 	}
-	sp, err := signature.Split(c.Raw)
-	if err == nil && sp.Kind == signature.None {
-		err = errors.New("not signed")
+	for i, w := range j.views {
+		if !w.pol.Governs(signer) {
+			v.fail(c, RuleGovernance, fp, signer.ID, "ask a holder of a governing role to make (and sign) this change",
+				"commit %s changes staff, keys, the matrix, schema/ or qms.yaml, but %s (%s) holds no governing role (%s) in the policy of parent %s",
+				short(c.ID), signer.Name, signer.ID, strings.Join(w.pol.Matrix.Govern, ", "), short(c.Parents[i]))
+			return false
+		}
 	}
-	var verdict *signature.Verdict
-	if err == nil {
-		verdict, err = verifySig(sp, own)
+	if len(j.own.pol.Governors(at)) == 0 {
+		v.fail(c, RuleLockout, fp, signer.ID, "keep at least one active governor with a valid key in every change",
+			"commit %s leaves no active staff member with a governing role and a usable key: nobody could change the policy after it", short(c.ID))
+		return false
 	}
-	if err == nil && verdict.Fingerprint != v.cfg.RootSigner {
-		err = fmt.Errorf("signed by %s, not %s", verdict.Fingerprint, v.cfg.RootSigner)
+	return true
+}
+
+// unauthenticated marks what a failed commit wrote: approved by no one.
+func (v *verifier) unauthenticated(j *job) {
+	for p, blob := range j.written {
+		v.cur.Unauthenticated = append(v.cur.Unauthenticated, p+" "+blob)
 	}
-	if err != nil {
-		v.fail(c, "trust-root", v.cfg.RootSigner, "", "trust root %s: %v", short(c.ID), err)
-	}
+	sort.Strings(v.cur.Unauthenticated)
 }
 
 func verifySig(sp *signature.Signed, pol *policy.Policy) (*signature.Verdict, error) {
@@ -517,11 +937,11 @@ func verifySig(sp *signature.Signed, pol *policy.Policy) (*signature.Verdict, er
 	return nil, fmt.Errorf("%s signatures are not supported", sp.Kind)
 }
 
-// collectAuthors records the signer as an author of every file the commit
-// wrote.
-func (v *verifier) collectAuthors(c *vcs.Commit, per *policy.Person, written map[string]string, err error) {
+// collectAuthors records the signer, and the staff member the commit names
+// as its author, as authors of every file the commit wrote.
+func (v *verifier) collectAuthors(c *vcs.Commit, signer, author *policy.Person, written map[string]string, err error) {
 	if err != nil {
-		v.fail(c, "history", "", per.ID, "commit %s: %v", short(c.ID), err)
+		v.fail(c, RuleHistory, "", signer.ID, "", "commit %s: %v", short(c.ID), err)
 		return
 	}
 	for p, blob := range written {
@@ -529,8 +949,10 @@ func (v *verifier) collectAuthors(c *vcs.Commit, per *policy.Person, written map
 		if v.cur.Authors == nil {
 			v.cur.Authors = map[string][]string{}
 		}
-		if !contains(v.cur.Authors[key], per.ID) {
-			v.cur.Authors[key] = append(v.cur.Authors[key], per.ID)
+		for _, per := range []*policy.Person{signer, author} {
+			if per != nil && !contains(v.cur.Authors[key], per.ID) {
+				v.cur.Authors[key] = append(v.cur.Authors[key], per.ID)
+			}
 		}
 	}
 }
@@ -542,25 +964,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// collectSignatures reads the QMS-Sign trailers of an authenticated commit.
-func (v *verifier) collectSignatures(c *vcs.Commit, per *policy.Person, fp string, at time.Time) {
-	for _, line := range strings.Split(c.Message, "\n") {
-		rest, ok := strings.CutPrefix(line, Trailer+":")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(rest)
-		if len(f) != 3 {
-			v.fail(c, "trailer", fp, per.ID, "commit %s: malformed %s trailer %q (want: meaning path blob)", short(c.ID), Trailer, line)
-			continue
-		}
-		roles := append([]string(nil), per.Roles...)
-		sort.Strings(roles)
-		v.cur.Signatures = append(v.cur.Signatures, Signature{Meaning: f[0], Path: f[1], Blob: f[2],
-			Person: per.ID, Name: per.Name, Roles: roles, Time: at.UTC(), Fingerprint: fp, Commit: c.ID})
-	}
 }
 
 func short(id string) string {

@@ -1,12 +1,14 @@
 package approval
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qms-tool/qms/internal/testrepo"
 	"github.com/qms-tool/qms/internal/vcs"
@@ -44,7 +46,19 @@ func newQMS(t *testing.T) *qmsLab {
 
 func (l *qmsLab) person(id, name, role, fpr string) {
 	l.Write("keys/"+id+".asc", l.ExportGPG(fpr))
-	l.Write(staffDir+"/"+id+".md", fmt.Sprintf("---\nid: %s\nname: %s\nroles: [%s]\nactive_from: 2020-01-01\nkeys:\n  - {type: openpgp, fingerprint: %s, file: %s.asc}\n---\n", id, name, role, fpr, id))
+	l.Write(staffDir+"/"+id+".md", staffRecord(id, name, role, email(name), "openpgp", fpr, id+".asc", ""))
+}
+
+// email is the address the lab gives a person: "Anna Keller" is
+// anna.keller@example.com, as in the key's user id.
+func email(name string) string {
+	return strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.com"
+}
+
+// staffRecord is a staff record that passes the staff schema.
+func staffRecord(id, name, role, mail, typ, fpr, file, revoked string) string {
+	return fmt.Sprintf("---\nid: %s\nname: %s\nposition: Staff\nroles: [%s]\nemail: %s\nphone: +41 44 555 0100\nactive_from: 2020-01-01\nkeys:\n  - {type: %s, fingerprint: %s, file: %s%s}\n---\n",
+		id, name, role, mail, typ, fpr, file, revoked)
 }
 
 func (l *qmsLab) verify(t *testing.T) *Report {
@@ -53,7 +67,7 @@ func (l *qmsLab) verify(t *testing.T) *Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Verify(r, "HEAD", Config{TrustRoot: l.root, RootSigner: l.anna, StaffDir: staffDir, MatrixPath: matrix})
+	rep, err := Verify(r, "HEAD", Config{Root: Root{Commit: l.root, Signer: l.anna}, Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +81,7 @@ func (l *qmsLab) verifyCached(t *testing.T, cachePath string) *Report {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	cfg := Config{TrustRoot: l.root, RootSigner: l.anna, StaffDir: staffDir, MatrixPath: matrix}
+	cfg := Config{Root: Root{Commit: l.root, Signer: l.anna}, Now: time.Now()}
 	cfg.Cache = OpenCache(cachePath, cfg, []byte("test"))
 	rep, err := Verify(r, "HEAD", cfg)
 	if err != nil {
@@ -126,14 +140,14 @@ func TestRefusedCommits(t *testing.T) {
 		{"key in no staff record", func(l *qmsLab) {
 			other := l.GPGKey("Mallory <mallory@example.com>", "ed25519")
 			l.Commit(other, "Sneaky")
-		}, "bad-signature"},
+		}, "unauthorized"},
 		{"self-authorization: adds own key and signs with it", func(l *qmsLab) {
-			dave := l.GPGKey("Dave Example <dave@example.com>", "ed25519")
+			dave := l.GPGKey("Dave Example <dave.example@example.com>", "ed25519")
 			l.person("dave", "Dave Example", "JD-004", dave)
 			l.Commit(dave, "Add myself")
-		}, "bad-signature"},
+		}, "unauthorized"},
 		{"a non-governor adds a person", func(l *qmsLab) {
-			dave := l.GPGKey("Dave Example <dave@example.com>", "ed25519")
+			dave := l.GPGKey("Dave Example <dave.example@example.com>", "ed25519")
 			l.person("dave", "Dave Example", "JD-004", dave)
 			l.Commit(l.lucia, "Add Dave")
 		}, "governance"},
@@ -173,7 +187,7 @@ func TestRefusedCommits(t *testing.T) {
 				if f.Commit == "" || f.Message == "" {
 					t.Errorf("failure without commit or message: %+v", f)
 				}
-				if f.Rule == "bad-signature" && f.Fingerprint == "" {
+				if (f.Rule == "bad-signature" || f.Rule == "unauthorized") && f.Fingerprint == "" {
 					t.Errorf("a bad signature's failure does not name the key: %+v", f)
 				}
 			}
@@ -183,7 +197,7 @@ func TestRefusedCommits(t *testing.T) {
 
 func TestGovernorAddsPerson(t *testing.T) {
 	l := newQMS(t)
-	dave := l.GPGKey("Dave Example <dave@example.com>", "ed25519")
+	dave := l.GPGKey("Dave Example <dave.example@example.com>", "ed25519")
 	l.person("dave", "Dave Example", "JD-004", dave)
 	l.Commit(l.anna, "Add Dave")
 	l.Write("records/incidents/INC-2026-0001.md", "by dave\n")
@@ -196,7 +210,7 @@ func TestGovernorAddsPerson(t *testing.T) {
 func TestTrustRoot(t *testing.T) {
 	l := newQMS(t)
 	r, _ := vcs.Open(l.Repo)
-	rep, err := Verify(r, "HEAD", Config{TrustRoot: l.root, RootSigner: l.lucia, StaffDir: staffDir, MatrixPath: matrix})
+	rep, err := Verify(r, "HEAD", Config{Root: Root{Commit: l.root, Signer: l.lucia}, Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,19 +220,26 @@ func TestTrustRoot(t *testing.T) {
 	// A history that does not descend from the trust root.
 	l.Git("checkout", "-q", "--orphan", "other")
 	l.Commit(l.anna, "Unrelated")
-	rep, err = Verify(r, "HEAD", Config{TrustRoot: l.root, StaffDir: staffDir, MatrixPath: matrix})
+	rep, err = Verify(r, "HEAD", Config{Root: Root{Commit: l.root, Signer: l.anna}, Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rules(rep) != "trust-root" {
 		t.Errorf("unrelated history: failures %+v", rep.Failures)
 	}
+	// A root that is not a full id and a fingerprint is refused before
+	// anything is read.
+	for _, bad := range []Root{{Commit: "HEAD", Signer: l.anna}, {Commit: l.root[:12], Signer: l.anna}, {Commit: l.root}} {
+		if _, err := Verify(r, "HEAD", Config{Root: bad, Now: time.Now()}); !errors.Is(err, ErrRoot) {
+			t.Errorf("Verify from %+v: %v, want ErrRoot", bad, err)
+		}
+	}
 }
 
 // revoke marks Lucia's key revoked for reason at the given time.
 func (l *qmsLab) revoke(reason, at string) {
-	l.Write(staffDir+"/lrossi.md", fmt.Sprintf("---\nid: lrossi\nname: Lucia Rossi\nroles: [JD-003]\nactive_from: 2020-01-01\nkeys:\n"+
-		"  - {type: openpgp, fingerprint: %s, file: lrossi.asc, revoked: {reason: %s, at: %q}}\n---\n", l.lucia, reason, at))
+	l.Write(staffDir+"/lrossi.md", staffRecord("lrossi", "Lucia Rossi", "JD-003", email("Lucia Rossi"), "openpgp", l.lucia, "lrossi.asc",
+		fmt.Sprintf(", revoked: {reason: %s, at: %q}", reason, at)))
 }
 
 // TestRevocation: a soft revocation (superseded, retired) refuses the
@@ -280,7 +301,7 @@ func TestRevocation(t *testing.T) {
 // commits that verify; an SSH key in no staff record does not.
 func TestSSHSignedCommits(t *testing.T) {
 	l := newQMS(t)
-	key := l.SSHKey("id_tmeier")
+	key := l.SSHKey("id_tmeier", "Tobias Meier <tobias.meier@example.com>")
 	pub, err := os.ReadFile(key + ".pub")
 	if err != nil {
 		t.Fatal(err)
@@ -289,7 +310,7 @@ func TestSSHSignedCommits(t *testing.T) {
 	fp := strings.TrimSpace(l.Run(l.Dir, nil, "ssh-keygen", "-l", "-E", "sha256", "-f", key+".pub"))
 	fp = strings.Fields(fp)[1]
 	l.Write("keys/tmeier.pub", fields[0]+" "+fields[1]+"\n")
-	l.Write(staffDir+"/tmeier.md", "---\nid: tmeier\nname: Tobias Meier\nroles: [JD-004]\nactive_from: 2020-01-01\nkeys:\n  - {type: ssh, fingerprint: "+fp+", file: tmeier.pub}\n---\n")
+	l.Write(staffDir+"/tmeier.md", staffRecord("tmeier", "Tobias Meier", "JD-004", email("Tobias Meier"), "ssh", fp, "tmeier.pub", ""))
 	l.Commit(l.anna, "Add Tobias")
 	l.Write("records/incidents/INC-2026-0001.md", "---\nid: INC-2026-0001\n---\nby tobias\n")
 	l.Commit(key, "Tobias's change")
@@ -300,7 +321,7 @@ func TestSSHSignedCommits(t *testing.T) {
 	other := l.SSHKey("id_other")
 	l.Write("records/incidents/INC-2026-0001.md", "---\nid: INC-2026-0001\n---\nby someone\n")
 	l.Commit(other, "Someone else's change")
-	if got := rules(l.verify(t)); got != "bad-signature" {
-		t.Errorf("failures = %q, want bad-signature", got)
+	if got := rules(l.verify(t)); got != "unauthorized" {
+		t.Errorf("failures = %q, want unauthorized", got)
 	}
 }

@@ -120,36 +120,77 @@ func List(set *schema.Set, src Source) ([]string, []qms.Finding, error) {
 	var fs_ []qms.Finding
 	seen := map[string]bool{}
 	for d := range dirs {
-		ps, err := src.Paths(d)
+		ps, f, err := listDir(set, src, d, seen)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, p := range ps {
-			if seen[p] || strings.HasPrefix(path.Base(p), ".") {
-				continue
-			}
-			if !strings.HasSuffix(p, ".md") {
-				if ext := strings.ToLower(path.Ext(p)); ext == ".md" || ext == ".markdown" {
-					// A record that would silently go unchecked.
-					fs_ = append(fs_, qms.Finding{Path: p, Line: 1, Column: 1, Rule: "extension", Severity: qms.Error,
-						Message: "records are checked only when their name ends in .md", Hint: "rename it to " + strings.TrimSuffix(p, path.Ext(p)) + ".md"})
-				}
-				continue
-			}
-			seen[p] = true
-			if l, ok := src.(linker); ok && l.isSymlink(p) {
-				fs_ = append(fs_, qms.Finding{Path: p, Line: 1, Column: 1, Rule: "symlink", Severity: qms.Error,
-					Message: "records must be files, not symbolic links", Hint: "replace the link with the record itself"})
-				continue
-			}
-			if KindOf(set, p) != nil {
-				out = append(out, p)
-			} else if strings.HasPrefix(p, RecordsDir+"/") {
-				fs_ = append(fs_, unknownKind(set, p))
-			}
+		out, fs_ = append(out, ps...), append(fs_, f...)
+	}
+	sort.Strings(out)
+	return out, fs_, nil
+}
+
+// ListKind returns the records of one kind in src, read exactly as List
+// reads them (dot-files skipped, only names ending in .md, symbolic links
+// refused with a finding), for readers such as the signing policy that need
+// one kind and must see what 'qms validate' sees.
+func ListKind(set *schema.Set, src Source, k *schema.Kind) ([]string, []qms.Finding, error) {
+	dir := k.Folder
+	if k.File != "" {
+		dir = path.Dir(k.File)
+	}
+	ps, fs_, err := listDir(set, src, dir, map[string]bool{})
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []string
+	for _, p := range ps {
+		if KindOf(set, p) == k {
+			out = append(out, p)
+		}
+	}
+	var keep []qms.Finding
+	for _, f := range fs_ {
+		if path.Dir(f.Path) == dir {
+			keep = append(keep, f)
 		}
 	}
 	sort.Strings(out)
+	return out, keep, nil
+}
+
+// listDir lists the records under d, adding what it saw to seen.
+func listDir(set *schema.Set, src Source, d string, seen map[string]bool) ([]string, []qms.Finding, error) {
+	ps, err := src.Paths(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []string
+	var fs_ []qms.Finding
+	for _, p := range ps {
+		if seen[p] || strings.HasPrefix(path.Base(p), ".") {
+			continue
+		}
+		if !strings.HasSuffix(p, ".md") {
+			if ext := strings.ToLower(path.Ext(p)); ext == ".md" || ext == ".markdown" {
+				// A record that would silently go unchecked.
+				fs_ = append(fs_, qms.Finding{Path: p, Line: 1, Column: 1, Rule: "extension", Severity: qms.Error,
+					Message: "records are checked only when their name ends in .md", Hint: "rename it to " + strings.TrimSuffix(p, path.Ext(p)) + ".md"})
+			}
+			continue
+		}
+		seen[p] = true
+		if l, ok := src.(linker); ok && l.isSymlink(p) {
+			fs_ = append(fs_, qms.Finding{Path: p, Line: 1, Column: 1, Rule: "symlink", Severity: qms.Error,
+				Message: "records must be files, not symbolic links", Hint: "replace the link with the record itself"})
+			continue
+		}
+		if KindOf(set, p) != nil {
+			out = append(out, p)
+		} else if strings.HasPrefix(p, RecordsDir+"/") {
+			fs_ = append(fs_, unknownKind(set, p))
+		}
+	}
 	return out, fs_, nil
 }
 

@@ -10,17 +10,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/approval"
 	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/policy"
 	"github.com/qms-tool/qms/internal/vcs"
 )
-
-// Meanings of a signature (21 CFR 11.50(a)(3)), as written in QMS-Sign
-// trailers.
-var meanings = []string{"authorship", "review", "approval"}
-
-// signTrailer is the trailer that binds a signature's meaning to a record's
-// exact content: "QMS-Sign: <meaning> <path> <blob-id>".
-const signTrailer = "QMS-Sign"
 
 type approveOptions struct {
 	paths   []string
@@ -56,8 +50,8 @@ func runApprove(ctx context.Context, opts approveOptions, env *Env) error {
 	if opts.meaning == "" {
 		return withHint(usagef("approve needs --meaning"), "--meaning review, --meaning approval or --meaning authorship")
 	}
-	if !contains(meanings, opts.meaning) {
-		return usagef("unknown meaning %q (use %s)", opts.meaning, strings.Join(meanings, ", "))
+	if !contains(approval.Meanings, opts.meaning) {
+		return usagef("unknown meaning %q (use %s)", opts.meaning, strings.Join(approval.Meanings, ", "))
 	}
 	w, err := openWorkspace(env, false)
 	if err != nil {
@@ -137,6 +131,12 @@ func runApprove(ctx context.Context, opts approveOptions, env *Env) error {
 			"commit them first, or unstage them with 'git restore --staged .'")
 	}
 
+	// An approval counts only when its author is its signer: refuse to
+	// make one that would count for nobody.
+	if err := checkSigner(ctx, w, repo); err != nil {
+		return err
+	}
+
 	subject := opts.message
 	if subject == "" {
 		var ids []string
@@ -147,7 +147,7 @@ func runApprove(ctx context.Context, opts approveOptions, env *Env) error {
 	}
 	var trailers []string
 	for _, r := range recs {
-		trailers = append(trailers, fmt.Sprintf("%s: %s %s %s", signTrailer, opts.meaning, r.gitPath, r.blob))
+		trailers = append(trailers, approval.SignLine(opts.meaning, r.gitPath, r.blob))
 	}
 	commit, err := repo.CommitSigned(ctx, nil, subject, trailers)
 	if err != nil {
@@ -171,4 +171,23 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// checkSigner refuses an approval that would count for nobody because the
+// git author identity is no staff member's: verify counts a QMS-Sign
+// trailer only when the commit's author is the person whose key signs it.
+func checkSigner(ctx context.Context, w *workspace, repo *vcs.Repo) error {
+	_, email, err := repo.AuthorIdent(ctx, nil)
+	if err != nil {
+		return err
+	}
+	pol, err := policy.Load(w.policyFS(), w.kinds)
+	if err != nil {
+		return nil // validate reports a missing policy; verify refuses it
+	}
+	if pol.ByEmail(email) == nil {
+		return withHint(usagef("your git author email %q is no staff member's: the approval would count for nobody", email),
+			"git config user.email <the email of your staff record>, then approve again")
+	}
+	return nil
 }

@@ -21,7 +21,7 @@ func logCommand(env *Env) *cli.Command {
 		Description: "Lists every signature over any version of the record found in the authenticated\n" +
 			"history (see 'qms verify'), oldest first, marking those over the current version.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "trust-root", Usage: "the commit to start trusting from (default: trust_root in qms.yaml)"},
+			trustRootFlag(),
 			formatFlag(false),
 		},
 		Action: func(c *cli.Context) error {
@@ -42,7 +42,7 @@ func runLog(_ context.Context, opts logOptions, env *Env) error {
 		return err
 	}
 	defer w.close()
-	v, err := verifyHistory(env, w, opts.trustRoot, false)
+	v, err := verifyHistory(env, w, verifyRun{trustRoot: opts.trustRoot})
 	if err != nil {
 		return err
 	}

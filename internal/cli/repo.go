@@ -169,6 +169,29 @@ func subFS(src check.Source, p string) fs.FS {
 	return m
 }
 
+// policyFS serves the files the signing policy is read from (staff
+// records, the matrix, keys/), as the workspace's source has them: the
+// working tree, or the index with --staged.
+func (w *workspace) policyFS() fs.FS {
+	if f, ok := w.src.(check.FS); ok {
+		return f.FS
+	}
+	m := fstest.MapFS{}
+	var dirs []string
+	if k := w.kinds.Kinds["staff"]; k != nil {
+		dirs = append(dirs, k.Folder)
+	}
+	if k := w.kinds.Kinds["matrix"]; k != nil {
+		dirs = append(dirs, k.File)
+	}
+	for _, d := range append(dirs, "keys") {
+		for p, f := range subFS(w.src, d).(fstest.MapFS) {
+			m[p] = f
+		}
+	}
+	return m
+}
+
 // absPath makes a command-line path absolute against the working
 // directory ("" is the working directory itself).
 func absPath(env *Env, p string) string {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -72,22 +73,18 @@ func parseAt(env *Env, at string) (time.Time, error) {
 
 // signersAt reads the signing policy of fsys: who has a usable key at t.
 func signersAt(w *workspace, fsys fs.FS, t time.Time) (map[string]bool, error) {
-	staff, matrix := w.kinds.Kinds["staff"], w.kinds.Kinds["matrix"]
-	if staff == nil || matrix == nil {
-		return nil, nil
-	}
-	return status.SignersAt(fsys, staff.Folder, matrix.File, t)
+	return status.SignersAt(fsys, w.kinds, t)
 }
 
 // approvalStates runs the engine of 'qms verify' when the repository has
 // a trust root; otherwise (or when the history cannot be read) the states
 // are unknown, and reason says why.
 func approvalStates(env *Env, w *workspace) (states []approval.State, v *verified, reason string) {
-	if w.cfg.TrustRoot.Commit == "" {
-		return nil, nil, "no trust root in qms.yaml: run 'qms verify --trust-root COMMIT' to check approvals"
-	}
-	v, err := verifyHistory(env, w, "", false)
-	if err != nil {
+	v, err := verifyHistory(env, w, verifyRun{})
+	switch {
+	case errors.Is(err, approval.ErrNoRoot):
+		return nil, nil, err.Error() + " (run 'qms verify' to see how to set one)"
+	case err != nil:
 		return nil, nil, err.Error()
 	}
 	return v.states, v, ""

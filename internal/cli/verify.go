@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -13,8 +12,7 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/approval"
-	"github.com/qms-tool/qms/internal/check"
-	"github.com/qms-tool/qms/internal/safefile"
+	"github.com/qms-tool/qms/internal/signature"
 	"github.com/qms-tool/qms/internal/vcs"
 )
 
@@ -26,19 +24,28 @@ type verifyOptions struct {
 	format         string
 }
 
+// trustRootFlag is the --trust-root flag of verify and log.
+func trustRootFlag() cli.Flag {
+	return &cli.StringFlag{Name: "trust-root", Usage: "start trusting from `COMMIT:FINGERPRINT`: a full commit id and the key that must have signed it " +
+		"(default: $QMS_TRUST_ROOT, else the root pinned in .git/qms/trust-root, else the earliest trust_root in the history's qms.yaml)"}
+}
+
 func verifyCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "verify",
 		Usage: "authenticate the history and report each record's approval state",
-		Description: "Checks every commit from the trust root (qms.yaml trust_root, or --trust-root) to HEAD:\n" +
-			"each must be signed by a key that the staff records, matrix and keys of each of its\n" +
-			"parents give to an active staff member, and changes to who may sign must be signed by\n" +
+		Description: "Checks every commit from the trust root to HEAD: each must be signed by a key that the\n" +
+			"staff records, matrix and keys of each of its parents give to the same active staff member,\n" +
+			"and changes to who may sign (staff, keys/, the matrix, schema/, qms.yaml) must be signed by\n" +
 			"a governor. Then reports each record as approved, stale or draft, with every signature's\n" +
 			"printed name, role, meaning, UTC time, key fingerprint and commit (21 CFR 11.50).\n" +
+			"The trust root comes from --trust-root, else $QMS_TRUST_ROOT (set it in CI), else the root\n" +
+			"pinned in .git/qms/trust-root by an earlier run, else the earliest trust_root that the\n" +
+			"history's qms.yaml states; the history can never move it.\n" +
 			"Needs no gpg, no keyring and no network: the keys are those in the repository.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "trust-root", Usage: "the commit to start trusting from (default: trust_root in qms.yaml)"},
-			&cli.BoolFlag{Name: "allow-downgrade", Usage: "accept a HEAD that does not descend from the last verified one (a rewritten history)"},
+			trustRootFlag(),
+			&cli.BoolFlag{Name: "allow-downgrade", Usage: "accept a HEAD that does not descend from the one verified before on this branch (a rewritten history)"},
 			&cli.BoolFlag{Name: "strict", Usage: "also fail when any record is not approved"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "check every commit again instead of reusing earlier outcomes (.git/qms/verify-cache)"},
 			formatFlag(false),
@@ -53,15 +60,28 @@ func verifyCommand(env *Env) *cli.Command {
 	}
 }
 
-// verified is what 'qms verify' and 'qms log' compute.
+// verified is what 'qms verify' and the commands that show approvals
+// compute.
 type verified struct {
 	w      *workspace
 	repo   *vcs.Repo
 	report *approval.Report
 	states []approval.State
+	result *approval.Result
 }
 
-func verifyHistory(env *Env, w *workspace, trustRoot string, noCache bool) (*verified, error) {
+// verifyRun says how a command runs the verification.
+type verifyRun struct {
+	trustRoot      string // the --trust-root flag
+	noCache        bool
+	remember       bool // pin the root and the verified head ('qms verify')
+	allowDowngrade bool
+}
+
+// verifyHistory runs the verification every command that shows approvals
+// shares (approval.Run), with the trust root given by the flag or the
+// environment, and turns its errors into messages with a next step.
+func verifyHistory(env *Env, w *workspace, o verifyRun) (*verified, error) {
 	repo, err := w.gitRepo()
 	if err != nil {
 		return nil, err
@@ -69,58 +89,58 @@ func verifyHistory(env *Env, w *workspace, trustRoot string, noCache bool) (*ver
 	if filepath.Clean(repo.Root) != filepath.Clean(w.root) {
 		return nil, fmt.Errorf("qms verify needs qms.yaml at the top of the git working tree (%s)", repo.Root)
 	}
-	cfg := approval.Config{TrustRoot: w.cfg.TrustRoot.Commit, RootSigner: w.cfg.TrustRoot.Fingerprint}
-	if trustRoot != "" {
-		cfg.TrustRoot, cfg.RootSigner = trustRoot, ""
+	opts := approval.Options{StateDir: filepath.Join(repo.GitDir(), "qms"), Remember: o.remember, AllowDowngrade: o.allowDowngrade,
+		NoCache: o.noCache, Tool: toolIdentity(), Now: env.Now()}
+	given, source := o.trustRoot, approval.FromFlag
+	if given == "" {
+		given, source = env.Getenv("QMS_TRUST_ROOT"), approval.FromEnv
 	}
-	if cfg.TrustRoot == "" {
-		return nil, withHint(usagef("no trust root: history is authenticated from a commit you trust"),
-			"add 'trust_root: {commit: <id>, fingerprint: <signer>}' to qms.yaml, or pass --trust-root COMMIT")
-	}
-	staff, matrix := w.kinds.Kinds["staff"], w.kinds.Kinds["matrix"]
-	if staff == nil || matrix == nil {
-		return nil, usagef("the repository has no staff or matrix kind to take the signing policy from")
-	}
-	cfg.StaffDir, cfg.MatrixPath = staff.Folder, matrix.File
-	if !noCache {
-		root, err := repo.Commit(cfg.TrustRoot)
+	if given != "" {
+		r, err := approval.ParseRoot(given)
 		if err != nil {
-			return nil, withHint(fmt.Errorf("trust root: %w", err), "check trust_root in qms.yaml or --trust-root")
+			hint := "give the commit and its signer's fingerprint, e.g. --trust-root 3f2a...c9:5040046C6263F8269D1CC1D0ED16403F2EB2F7CC"
+			if c, cerr := repo.Commit(strings.TrimSpace(given)); cerr == nil {
+				if issuer := signature.IssuerOf(c.Raw); issuer != "" {
+					hint = fmt.Sprintf("commit %s is signed by key %s: if that is the key you trust, use %s %s:%s", short(c.ID), issuer, source, c.ID, issuer)
+				}
+			}
+			return nil, withHint(usagef("%s: %v", source, err), "%s", hint)
 		}
-		cfg.TrustRoot = root.ID
-		cfg.Cache = approval.OpenCache(filepath.Join(repo.GitDir(), "qms", "verify-cache"), cfg, toolIdentity())
+		opts.Root, opts.RootSource = r, source
 	}
-	rep, err := approval.Verify(repo, "HEAD", cfg)
-	if errors.Is(err, vcs.ErrNoCommit) {
+	res, err := approval.Run(repo, opts)
+	switch {
+	case errors.Is(err, vcs.ErrNoCommit):
 		return nil, usagef("nothing is committed yet")
-	}
-	if err != nil {
+	case errors.Is(err, approval.ErrNoRoot):
+		return nil, withHint(usagef("%v", err), "%s", rootHint(repo))
+	case errors.Is(err, approval.ErrShallow):
+		return nil, withHint(err, "fetch the whole history: 'git fetch --unshallow'; in GitHub Actions set fetch-depth: 0 on actions/checkout, in GitLab CI set GIT_DEPTH: 0")
+	case errors.Is(err, approval.ErrRoot):
+		return nil, withHint(usagef("%v", err), "pass --trust-root COMMIT:FINGERPRINT (or set QMS_TRUST_ROOT) with the root your organisation trusts")
+	case err != nil:
 		return nil, err
 	}
-	if err := cfg.Cache.Save(); err != nil {
-		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the verify cache: %v\n", err)
+	for _, msg := range res.Warnings {
+		fmt.Fprintf(env.Stderr, "qms: warning: %s\n", msg)
 	}
-	head, err := repo.Commit(rep.Head)
-	if err != nil {
-		return nil, err
+	return &verified{w: w, repo: repo, report: res.Report, states: res.States, result: res}, nil
+}
+
+// rootHint says how to set a trust root, naming the commit the history
+// begins with and the key that signed it.
+func rootHint(repo *vcs.Repo) string {
+	const how = "a governor adds trust_root: {commit: <id>, fingerprint: <its signer's key>} to qms.yaml in a signed commit, or pass --trust-root COMMIT:FINGERPRINT (QMS_TRUST_ROOT in CI)"
+	first, err := approval.Beginnings(repo, "HEAD")
+	if err != nil || len(first) != 1 {
+		return how
 	}
-	tree, err := repo.TreeFS(head.Tree)
-	if err != nil {
-		return nil, err
+	issuer := signature.IssuerOf(first[0].Raw)
+	if issuer == "" {
+		return fmt.Sprintf("the history begins with commit %s, which is not signed; %s", first[0].ID, how)
 	}
-	paths, _, err := check.List(w.kinds, check.FS{FS: tree})
-	if err != nil {
-		return nil, err
-	}
-	blobs, err := repo.Written(head.Tree, nil) // every file at HEAD, in one walk
-	if err != nil {
-		return nil, err
-	}
-	var recs []approval.Record
-	for _, p := range paths {
-		recs = append(recs, approval.Record{Path: p, Kind: check.KindOf(w.kinds, p).Name, Blob: blobs[p]})
-	}
-	return &verified{w: w, repo: repo, report: rep, states: approval.States(recs, rep.Signatures, rep.Authors, rep.Matrix)}, nil
+	return fmt.Sprintf("the history begins with commit %s, signed by key %s; if that is the root you trust, %s", first[0].ID, issuer,
+		fmt.Sprintf("a governor commits 'trust_root: {commit: %s, fingerprint: %s}' in qms.yaml, or pass --trust-root %s:%s", first[0].ID, issuer, first[0].ID, issuer))
 }
 
 func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
@@ -132,20 +152,11 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 		return err
 	}
 	defer w.close()
-	v, err := verifyHistory(env, w, opts.trustRoot, opts.noCache)
+	v, err := verifyHistory(env, w, verifyRun{trustRoot: opts.trustRoot, noCache: opts.noCache, remember: true, allowDowngrade: opts.allowDowngrade})
 	if err != nil {
 		return err
 	}
 	rep := v.report
-	// Rollback: the last verified head must still be in the history.
-	headFile := filepath.Join(v.repo.GitDir(), "qms", "verified-head")
-	if b, err := os.ReadFile(headFile); err == nil {
-		last := strings.TrimSpace(string(b))
-		if last != "" && !rep.Contains(last) && !opts.allowDowngrade {
-			rep.Failures = append(rep.Failures, approval.Failure{Commit: rep.Head, Rule: "rollback",
-				Message: fmt.Sprintf("HEAD %s does not descend from %s, verified before: the history was rewritten or rolled back", short(rep.Head), short(last))})
-		}
-	}
 	notApproved := 0
 	for _, s := range v.states {
 		if s.State != approval.Approved {
@@ -157,12 +168,11 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 	} else {
 		printVerifyText(env.Stdout, v)
 	}
-	if len(rep.Failures) == 0 {
-		if err := safefile.Write(headFile, []byte(rep.Head+"\n"), 0o600); err != nil {
-			fmt.Fprintf(env.Stderr, "qms: warning: cannot remember the verified head: %v\n", err)
-		}
-	}
 	if opts.format == "text" {
+		fmt.Fprintf(env.Stderr, "qms: trust root %s (from %s)\n", rep.Root, v.result.RootSource)
+		for _, s := range v.result.Saved {
+			fmt.Fprintf(env.Stderr, "qms: %s\n", s)
+		}
 		fmt.Fprintf(env.Stderr, "qms: %d commits, %s; %d of %d records approved\n", rep.Commits,
 			plural(len(rep.Failures), "authentication failure"), len(v.states)-notApproved, len(v.states))
 	}
@@ -177,9 +187,18 @@ func printVerifyText(w io.Writer, v *verified) {
 	for _, f := range rep.Failures {
 		who := ""
 		if f.Person != "" || f.Fingerprint != "" {
-			who = fmt.Sprintf(" (signer %s %s)", f.Person, f.Fingerprint)
+			who = fmt.Sprintf(" (signer %s)", strings.TrimSpace(f.Person+" "+f.Fingerprint))
 		}
 		fmt.Fprintf(w, "FAIL %s: %s%s [%s]\n", short(f.Commit), f.Message, who, f.Rule)
+		if f.Hint != "" {
+			fmt.Fprintf(w, "     hint: %s\n", f.Hint)
+		}
+	}
+	for _, f := range rep.Warnings {
+		fmt.Fprintf(w, "WARN %s: %s [%s]\n", short(f.Commit), f.Message, f.Rule)
+		if f.Hint != "" {
+			fmt.Fprintf(w, "     hint: %s\n", f.Hint)
+		}
 	}
 	for _, s := range v.states {
 		fmt.Fprintf(w, "%-8s %s\n", s.State, s.Path)
@@ -205,18 +224,31 @@ func manifestation(s approval.Signature) string {
 func printVerifyJSON(w io.Writer, v *verified, notApproved int) {
 	var fs []qms.Finding
 	for _, f := range v.report.Failures {
-		fs = append(fs, qms.Finding{Rule: f.Rule, Severity: qms.Error, Message: f.Message})
+		fs = append(fs, qms.Finding{Rule: f.Rule, Severity: qms.Error, Message: f.Message, Hint: f.Hint})
 	}
-	failures := v.report.Failures
+	for _, f := range v.report.Warnings {
+		fs = append(fs, qms.Finding{Rule: f.Rule, Severity: qms.Warning, Message: f.Message, Hint: f.Hint})
+	}
+	failures, warnings := v.report.Failures, v.report.Warnings
 	if failures == nil {
 		failures = []approval.Failure{}
 	}
+	if warnings == nil {
+		warnings = []approval.Failure{}
+	}
+	states := v.states
+	if states == nil {
+		states = []approval.State{}
+	}
 	printFindings(w, "json", fs, map[string]any{
-		"head":         v.report.Head,
-		"commits":      v.report.Commits,
-		"failures":     failures,
-		"records":      v.states,
-		"not_approved": notApproved,
+		"head":              v.report.Head,
+		"trust_root":        v.report.Root,
+		"trust_root_source": v.result.RootSource,
+		"commits":           v.report.Commits,
+		"failures":          failures,
+		"commit_warnings":   warnings,
+		"records":           states,
+		"not_approved":      notApproved,
 	})
 }
 

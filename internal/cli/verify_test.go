@@ -39,7 +39,7 @@ func newSignedQMS(t *testing.T) *signedQMS {
 		{"tmeier", "Tobias Meier", "JD-004", l.tobias},
 	} {
 		l.Write("keys/"+p.id+".asc", l.ExportGPG(p.fpr))
-		l.Write("records/staff/"+p.id+".md", fmt.Sprintf("---\nid: %s\nname: %s\nposition: Staff\nroles: [%s]\nemail: %s@example.com\nphone: +41 44 555 0100\nactive_from: 2020-01-01\nkeys:\n  - {type: openpgp, fingerprint: %s, file: %s.asc}\n---\n", p.id, p.name, p.role, p.id, p.fpr, p.id))
+		l.Write("records/staff/"+p.id+".md", fmt.Sprintf("---\nid: %s\nname: %s\nposition: Staff\nroles: [%s]\nemail: %s\nphone: +41 44 555 0100\nactive_from: 2020-01-01\nkeys:\n  - {type: openpgp, fingerprint: %s, file: %s.asc}\n---\n", p.id, p.name, p.role, staffEmail(p.name), p.fpr, p.id))
 	}
 	plan, err := os.ReadFile("../../records/plans/GP-100-r1.md")
 	if err != nil {
@@ -49,13 +49,24 @@ func newSignedQMS(t *testing.T) *signedQMS {
 	root := l.Commit(l.anna, "Start the QMS")
 	cfg, _ := os.ReadFile(l.Repo + "/qms.yaml")
 	l.Write("qms.yaml", string(cfg)+fmt.Sprintf("trust_root:\n  commit: %s\n  fingerprint: %s\n", root, l.anna))
+	l.Commit(l.anna, "Trust root")
 	l.Write("records/incidents/INC-2026-0001.md", "---\nid: INC-2026-0001\ntitle: VPN down\nlevel: minimal\nstatus: open\ndetected_at: 2026-03-04T10:15:00+01:00\nservices: [backend]\nreported_by: akeller\nowner: akeller\ndrp_activated: false\n---\n## Summary\nx\n## Timeline\nx\n## Actions taken\nx\n")
-	l.Commit(l.lucia, "Trust root and an incident")
+	l.Commit(l.lucia, "An incident")
 	return l
 }
 
+// staffEmail is the address of a lab person, as in their key's user id.
+func staffEmail(name string) string {
+	return strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.com"
+}
+
+// as makes qms approve sign and author as the person, as their own git
+// would.
 func (l *signedQMS) as(who string) {
+	name := map[string]string{"anna": "Anna Keller", "lucia": "Lucia Rossi", "tobias": "Tobias Meier"}[who]
 	l.Git("config", "user.signingkey", map[string]string{"anna": l.anna, "lucia": l.lucia, "tobias": l.tobias}[who])
+	l.T.(*testing.T).Setenv("GIT_AUTHOR_NAME", name)
+	l.T.(*testing.T).Setenv("GIT_AUTHOR_EMAIL", staffEmail(name))
 }
 
 // qms runs the command in the repository and checks its exit status.
@@ -116,7 +127,7 @@ func TestVerifyApproveStaleRollback(t *testing.T) {
 	if !strings.Contains(js, `"state": "approved"`) || !strings.Contains(js, `"failures": []`) {
 		t.Errorf("json:\n%s", js)
 	}
-	if st, err := os.Stat(l.Repo + "/.git/qms/verified-head"); err != nil || st.Mode().Perm() != 0o600 {
+	if st, err := os.Stat(l.Repo + "/.git/qms/verified/refs/heads/main"); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("verified head: %v %v", st, err)
 	}
 
@@ -147,9 +158,18 @@ func TestVerifyApproveStaleRollback(t *testing.T) {
 
 func TestVerifyUsage(t *testing.T) {
 	l := newSignedQMS(t)
+	// Dropping trust_root from qms.yaml does not unmoor verification: it
+	// still starts from the history's introduction.
 	l.Write("qms.yaml", "version: 1\n")
 	l.Commit(l.anna, "Drop the trust root")
-	if out := l.qms(t, 2, "verify"); !strings.Contains(out, "no trust root") {
+	l.qms(t, 0, "verify")
+	// A history that never stated a root has none, and says how to set one.
+	l2 := newSignedQMS(t)
+	l2.Git("checkout", "-q", "--orphan", "fresh")
+	l2.Write("qms.yaml", "version: 1\n")
+	first := l2.Commit(l2.anna, "Start again")
+	out := l2.qms(t, 2, "verify")
+	if !strings.Contains(out, "no trust root") || !strings.Contains(out, "the history begins with commit "+first+", signed by key "+l2.anna) {
 		t.Errorf("without a trust root:\n%s", out)
 	}
 }

@@ -1,11 +1,13 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"github.com/goccy/go-yaml"
 
@@ -45,11 +47,25 @@ type Archive struct {
 	RetainKinds map[string]string `yaml:"retain_kinds"`
 }
 
-// TrustRoot is a commit trusted as it is, and who must have signed it.
+// TrustRoot is a commit trusted as it is, and who must have signed it:
+// a full commit id and a key fingerprint, both required (a ref name or a
+// short id could be moved by the history it is meant to authenticate).
 type TrustRoot struct {
 	Commit      string `yaml:"commit"`
 	Fingerprint string `yaml:"fingerprint"`
 }
+
+var (
+	commitRE      = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	fingerprintRE = regexp.MustCompile(`^([0-9A-F]{40}|[0-9A-F]{64}|SHA256:[A-Za-z0-9+/]{43})$`)
+)
+
+// IsCommitID reports whether s is a full commit id (40 lower-case hex).
+func IsCommitID(s string) bool { return commitRE.MatchString(s) }
+
+// IsFingerprint reports whether s is a key fingerprint as staff records
+// list them: OpenPGP (40 or 64 upper-case hex) or SSH ("SHA256:...").
+func IsFingerprint(s string) bool { return fingerprintRE.MatchString(s) }
 
 // FindRoot walks up from dir to the directory holding qms.yaml.
 func FindRoot(dir string) (string, error) {
@@ -88,6 +104,25 @@ func Parse(b []byte) (*Config, []qms.Finding) {
 	}
 	if cfg.Version == 0 {
 		cfg.Version = 1 // an empty qms.yaml, or one without a version
+	}
+	if t := cfg.TrustRoot; t != (TrustRoot{}) {
+		var msg string
+		switch {
+		case !IsCommitID(t.Commit):
+			msg = fmt.Sprintf("trust_root.commit %q is not a full commit id (40 lower-case hex digits)", t.Commit)
+		case t.Fingerprint == "":
+			msg = "trust_root.fingerprint is missing: the trust root names the key that must have signed it"
+		case !IsFingerprint(t.Fingerprint):
+			msg = fmt.Sprintf("trust_root.fingerprint %q is not a key fingerprint (40 or 64 upper-case hex digits, or SHA256:...)", t.Fingerprint)
+		}
+		if msg != "" {
+			line := 1
+			if i := bytes.Index(b, []byte("trust_root")); i >= 0 {
+				line = bytes.Count(b[:i], []byte("\n")) + 1
+			}
+			return cfg, []qms.Finding{{Path: File, Line: line, Column: 1, Rule: "trust-root", Severity: qms.Error, Message: msg,
+				Hint: "write trust_root: {commit: <the full id of the first signed commit>, fingerprint: <its signer's key>}"}}
+		}
 	}
 	if cfg.Version != 1 {
 		return cfg, []qms.Finding{{Path: File, Line: 1, Column: 1, Rule: "config", Severity: qms.Error,

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/approval"
@@ -239,8 +240,7 @@ func TestWriteHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer repo.Close()
-	rep, err := approval.Verify(repo, "HEAD", approval.Config{TrustRoot: st.TrustRoot, RootSigner: st.RootSigner,
-		StaffDir: "records/staff", MatrixPath: "records/matrix.md"})
+	rep, err := approval.Verify(repo, "HEAD", approval.Config{Root: approval.Root{Commit: st.TrustRoot, Signer: st.RootSigner}, Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,5 +255,8 @@ func TestWriteHistory(t *testing.T) {
 	}
 	if approvals == 0 {
 		t.Errorf("Verify found no approval signatures")
+	}
+	if len(rep.Warnings) > 0 {
+		t.Errorf("Verify warned: %d warnings, the first %+v", len(rep.Warnings), rep.Warnings[0])
 	}
 }

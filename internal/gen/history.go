@@ -26,7 +26,9 @@ import (
 	"github.com/hiddeco/sshsig"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/policy"
+	"github.com/qms-tool/qms/internal/schema"
 )
 
 // HistoryOptions says what signed history WriteHistory makes.
@@ -160,7 +162,8 @@ func (h *history) init() error {
 	if err != nil {
 		return err
 	}
-	pol, err := policy.Load(os.DirFS(h.dir), staffDir, matrixPath)
+	kinds, _ := schema.Load(qms.Defaults, os.DirFS(h.dir))
+	pol, err := policy.Load(os.DirFS(h.dir), kinds)
 	if err != nil {
 		return fmt.Errorf("gen: the generated policy: %w", err)
 	}
@@ -204,7 +207,10 @@ func (h *history) keys() error {
 			continue
 		}
 		p := h.people[id]
-		s := &signer{id: id, name: p.Name, email: id + "@example.com", roles: p.Roles, kind: kinds[len(h.signers)%3]}
+		// Commits are authored as the staff record's email says, as the
+		// person's own git would: verify counts an approval only when its
+		// author is its signer.
+		s := &signer{id: id, name: p.Name, email: p.Email, roles: p.Roles, kind: kinds[len(h.signers)%3]}
 		var entry string
 		switch s.kind {
 		case "ssh":

@@ -1,12 +1,18 @@
 package policy
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
+	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/signature"
 	"github.com/qms-tool/qms/internal/testrepo"
 )
@@ -16,8 +22,36 @@ const (
 	matrix   = "records/matrix.md"
 )
 
+// edit replaces old with new in file of m, failing if old is not there.
+func edit(t *testing.T, m fstest.MapFS, file, old, new string) {
+	t.Helper()
+	s := string(m[file].Data)
+	if !strings.Contains(s, old) {
+		t.Fatalf("%s does not hold %q", file, old)
+	}
+	m[file] = &fstest.MapFile{Data: []byte(strings.Replace(s, old, new, 1))}
+}
+
 func example(t *testing.T) fstest.MapFS {
 	return testrepo.Example(t)
+}
+
+// load reads the policy of m with the built-in kinds and m's schema/.
+func load(t *testing.T, m fstest.MapFS) (*Policy, error) {
+	t.Helper()
+	kinds, fs_ := schema.Load(qms.Defaults, m)
+	if qms.HasErrors(fs_) {
+		t.Fatalf("schema: %v", fs_)
+	}
+	return Load(m, kinds)
+}
+
+func problems(p *Policy) string {
+	var out []string
+	for _, f := range p.Problems {
+		out = append(out, f.String())
+	}
+	return strings.Join(out, "\n")
 }
 
 func fingerprint(t *testing.T, m fstest.MapFS, person string) string {
@@ -40,12 +74,12 @@ func day(s string) time.Time {
 }
 
 func TestLoadExample(t *testing.T) {
-	p, err := Load(example(t), staffDir, matrix)
+	p, err := load(t, example(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Problems) > 0 {
-		t.Errorf("problems: %v", p.Problems)
+		t.Errorf("problems:\n%s", problems(p))
 	}
 	if len(p.People) != 5 || len(p.Keyring) != 3 || len(p.SSH) != 2 {
 		t.Errorf("people %d, OpenPGP keys %d, SSH keys %d; want 5, 3, 2", len(p.People), len(p.Keyring), len(p.SSH))
@@ -61,7 +95,7 @@ func TestLoadExample(t *testing.T) {
 
 func TestSigner(t *testing.T) {
 	m := example(t)
-	p, err := Load(m, staffDir, matrix)
+	p, err := load(t, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +134,7 @@ func TestCompromisedKeyVoidsEverySignature(t *testing.T) {
 	s := string(f.Data)
 	i := strings.Index(s, "    file: tmeier.pub\n") + len("    file: tmeier.pub\n")
 	m[staffDir+"/tmeier.md"] = &fstest.MapFile{Data: []byte(s[:i] + "    revoked: {at: 2026-06-01T00:00:00Z, reason: compromised}\n" + s[i:])}
-	p, err := Load(m, staffDir, matrix)
+	p, err := load(t, m)
 	if err != nil || len(p.Problems) > 0 {
 		t.Fatalf("Load: %v %v", err, p.Problems)
 	}
@@ -114,9 +148,9 @@ func TestLoadProblems(t *testing.T) {
 	t.Run("key file holds another key", func(t *testing.T) {
 		m := example(t)
 		m["keys/lrossi.asc"] = m["keys/akeller.asc"]
-		p, _ := Load(m, staffDir, matrix)
-		if len(p.Problems) != 1 || !strings.Contains(p.Problems[0], "does not hold key") {
-			t.Errorf("problems = %v", p.Problems)
+		p, _ := load(t, m)
+		if len(p.Problems) != 1 || !strings.Contains(p.Problems[0].Message, "holds key") || p.Problems[0].Line == 0 {
+			t.Errorf("problems = %s", problems(p))
 		}
 		v := &signature.Verdict{Fingerprint: fingerprint(t, m, "lrossi")}
 		if _, _, err := p.Signer(v, day("2026-01-01T00:00:00Z")); err == nil {
@@ -130,9 +164,9 @@ func TestLoadProblems(t *testing.T) {
 		s = strings.Replace(s, fingerprint(t, m, "mbrunner"), anna, 1)
 		s = strings.Replace(s, "file: mbrunner.asc", "file: akeller.asc", 1)
 		m[staffDir+"/mbrunner.md"] = &fstest.MapFile{Data: []byte(s)}
-		p, _ := Load(m, staffDir, matrix)
-		if len(p.Problems) != 1 || !strings.Contains(p.Problems[0], "also listed for") {
-			t.Errorf("problems = %v", p.Problems)
+		p, _ := load(t, m)
+		if len(p.Problems) != 1 || !strings.Contains(p.Problems[0].Message, "also listed for") {
+			t.Errorf("problems = %s", problems(p))
 		}
 		if _, _, err := p.Signer(&signature.Verdict{Fingerprint: anna}, day("2026-01-01T00:00:00Z")); err == nil {
 			t.Error("a shared key still counts")
@@ -141,12 +175,12 @@ func TestLoadProblems(t *testing.T) {
 	t.Run("no matrix", func(t *testing.T) {
 		m := example(t)
 		delete(m, matrix)
-		if _, err := Load(m, staffDir, matrix); !errors.Is(err, ErrNoPolicy) {
+		if _, err := load(t, m); !errors.Is(err, ErrNoPolicy) {
 			t.Errorf("Load without a matrix = %v, want ErrNoPolicy", err)
 		}
 	})
 	t.Run("no staff", func(t *testing.T) {
-		if _, err := Load(fstest.MapFS{matrix: example(t)[matrix]}, staffDir, matrix); !errors.Is(err, ErrNoPolicy) {
+		if _, err := load(t, fstest.MapFS{matrix: example(t)[matrix]}); !errors.Is(err, ErrNoPolicy) {
 			t.Errorf("Load without staff = %v, want ErrNoPolicy", err)
 		}
 	})
@@ -154,7 +188,7 @@ func TestLoadProblems(t *testing.T) {
 
 func TestDigest(t *testing.T) {
 	m := example(t)
-	base, _ := Load(m, staffDir, matrix)
+	base, _ := load(t, m)
 	s := string(m[staffDir+"/lrossi.md"].Data)
 	for _, tc := range []struct {
 		name, old, new string
@@ -169,7 +203,7 @@ func TestDigest(t *testing.T) {
 			t.Fatalf("%s: example changed", tc.name)
 		}
 		m2[staffDir+"/lrossi.md"] = &fstest.MapFile{Data: []byte(strings.Replace(s, tc.old, tc.new, 1))}
-		p, _ := Load(m2, staffDir, matrix)
+		p, _ := load(t, m2)
 		if changed := p.Digest() != base.Digest(); changed != tc.changes {
 			t.Errorf("%s: policy changed = %v, want %v", tc.name, changed, tc.changes)
 		}
@@ -196,7 +230,8 @@ func TestMemo(t *testing.T) {
 		ids[name] = "blob:" + name
 	}
 	var memo Memo
-	p1, err := memo.Load(blobFS{m, ids}, "records/staff", "records/matrix.md")
+	kinds, _ := schema.Load(qms.Defaults, m)
+	p1, err := memo.Load(blobFS{m, ids}, kinds, "k")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +242,7 @@ func TestMemo(t *testing.T) {
 		changed[k] = v
 	}
 	changed["records/staff/akeller.md"] = &fstest.MapFile{Data: []byte("---\nid: akeller\n---\n")}
-	p2, err := memo.Load(blobFS{changed, ids}, "records/staff", "records/matrix.md")
+	p2, err := memo.Load(blobFS{changed, ids}, kinds, "k")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,8 +254,148 @@ func TestMemo(t *testing.T) {
 		ids2[k] = v
 	}
 	ids2["records/staff/akeller.md"] = "blob:other"
-	p3, _ := memo.Load(blobFS{changed, ids2}, "records/staff", "records/matrix.md")
+	p3, _ := memo.Load(blobFS{changed, ids2}, kinds, "k")
 	if p3 == nil || p3.Digest() == p1.Digest() {
 		t.Errorf("a new blob id did not parse the new content")
+	}
+}
+
+// TestMatrixFailsClosed: whatever in the matrix is not exactly a positive
+// whole number or a boolean where one is due makes the matrix unusable, so
+// that no record is approved; never a default that approves more.
+func TestMatrixFailsClosed(t *testing.T) {
+	const rule = "review: {any_of: [JD-003, JD-004], min: 1}"
+	tests := []struct {
+		name, old, new string
+		usable         bool
+	}{
+		{"as written", "", "", true},
+		{"min 1.0 is the integer 1", rule, "review: {any_of: [JD-003, JD-004], min: 1.0}", true},
+		{"min 0", rule, "review: {any_of: [JD-003, JD-004], min: 0}", false},
+		{"min 1.5", rule, "review: {any_of: [JD-003, JD-004], min: 1.5}", false},
+		{"min quoted", rule, "review: {any_of: [JD-003, JD-004], min: \"1\"}", false},
+		{"min missing", rule, "review: {any_of: [JD-003, JD-004]}", false},
+		{"min negative", rule, "review: {any_of: [JD-003, JD-004], min: -1}", false},
+		{"any_of empty", rule, "review: {any_of: [], min: 1}", false},
+		{"an undeclared role", rule, "review: {any_of: [JD-009], min: 1}", false},
+		{"separation_of_duties quoted", "separation_of_duties: true", "separation_of_duties: \"true\"", false},
+		{"separation_of_duties missing", "separation_of_duties: true", "", false},
+		{"govern empty", "govern: [JD-001, JD-002]", "govern: []", false},
+		{"review and approval by one person, quoted", "separation_of_duties: true", "separation_of_duties: true\nreview_and_approval_by_one_person: \"yes\"", false},
+		{"review and approval by one person", "separation_of_duties: true", "separation_of_duties: true\nreview_and_approval_by_one_person: true", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := example(t)
+			if tc.old != "" {
+				edit(t, m, matrix, tc.old, tc.new)
+			}
+			p, err := load(t, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Matrix != nil; got != tc.usable {
+				t.Fatalf("matrix usable = %v, want %v (%s)", got, tc.usable, problems(p))
+			}
+			if !tc.usable && (p.MatrixProblem == "" || len(p.Problems) == 0 || p.Problems[0].Path != matrix || p.Problems[0].Line == 0) {
+				t.Errorf("an unusable matrix without a located problem: %q %s", p.MatrixProblem, problems(p))
+			}
+			if tc.usable && p.Matrix.Rule("incident").Review.Min != 1 {
+				t.Errorf("min = %d, want 1", p.Matrix.Rule("incident").Review.Min)
+			}
+		})
+	}
+}
+
+// TestStaffAsValidateReadsThem: the policy sees the staff records 'qms
+// validate' sees, and no others: a dot-file or a file of another name is
+// not policy, a record whose id is not its file name or that fails its
+// schema signs nothing, two people with one email sign nothing.
+func TestStaffAsValidateReadsThem(t *testing.T) {
+	anna := string(example(t)[staffDir+"/akeller.md"].Data)
+	mallory := strings.Replace(strings.Replace(anna, "id: akeller", "id: mallory", 1), "name: Anna Keller", "name: Mallory", 1)
+	tests := []struct {
+		name    string
+		change  func(m fstest.MapFS)
+		people  int
+		problem string
+	}{
+		{"a dot-file with Anna's id", func(m fstest.MapFS) {
+			m[staffDir+"/.akeller.md"] = &fstest.MapFile{Data: []byte(strings.Replace(anna, "roles: [JD-001]", "roles: [JD-001, JD-002]", 1))}
+		}, 5, ""},
+		{"a second file with Anna's id", func(m fstest.MapFS) {
+			m[staffDir+"/akeller2.md"] = &fstest.MapFile{Data: []byte(anna)}
+		}, 5, "does not match the file name"},
+		{"an id that is not the file name", func(m fstest.MapFS) {
+			m[staffDir+"/mallory.md"] = &fstest.MapFile{Data: []byte(strings.Replace(mallory, "id: mallory", "id: akeller", 1))}
+		}, 5, "does not match the file name"},
+		{"two people with one email", func(m fstest.MapFS) {
+			m[staffDir+"/mallory.md"] = &fstest.MapFile{Data: []byte(strings.Replace(mallory, "fingerprint: 5040046C6263F8269D1CC1D0ED16403F2EB2F7CC\n    file: akeller.asc", "fingerprint: 5040046C6263F8269D1CC1D0ED16403F2EB2F7CC\n    file: akeller.asc", 1))}
+		}, 4, "listed for 2 people"},
+		{"roles that are not a list", func(m fstest.MapFS) {
+			edit(t, m, staffDir+"/lrossi.md", "roles: [JD-003, JD-005]", "roles: JD-001")
+		}, 4, "not in the signing policy"},
+		{"a file in a subfolder", func(m fstest.MapFS) {
+			m[staffDir+"/old/akeller.md"] = &fstest.MapFile{Data: []byte(anna)}
+		}, 5, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := example(t)
+			tc.change(m)
+			p, err := load(t, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.People) != tc.people {
+				t.Errorf("people = %d, want %d", len(p.People), tc.people)
+			}
+			if got := problems(p); tc.problem == "" && got != "" || !strings.Contains(got, tc.problem) {
+				t.Errorf("problems:\n%s\nwant %q", got, tc.problem)
+			}
+		})
+	}
+}
+
+// TestSSHKeyPolicy: DSA and short RSA SSH keys are refused by the same
+// crypto policy as OpenPGP keys: listed, but nothing they sign counts.
+func TestSSHKeyPolicy(t *testing.T) {
+	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ssh.NewPublicKey(&rsa1024.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := example(t)
+	fp := ssh.FingerprintSHA256(pub)
+	old := fingerprint(t, m, "tmeier")
+	edit(t, m, staffDir+"/tmeier.md", old, fp)
+	m["keys/tmeier.pub"] = &fstest.MapFile{Data: ssh.MarshalAuthorizedKey(pub)}
+	p, err := load(t, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(problems(p), "RSA key of 1024 bits") {
+		t.Errorf("problems:\n%s", problems(p))
+	}
+	_, _, err = p.Signer(&signature.Verdict{Fingerprint: fp}, day("2026-06-01T00:00:00Z"))
+	if !errors.Is(err, signature.ErrPolicy) {
+		t.Errorf("Signer with an RSA-1024 key: %v, want a policy refusal", err)
+	}
+}
+
+// TestKeyFiles: a key file holds exactly one public key.
+func TestKeyFiles(t *testing.T) {
+	m := example(t)
+	both := string(m["keys/akeller.asc"].Data) + string(m["keys/mbrunner.asc"].Data)
+	m["keys/akeller.asc"] = &fstest.MapFile{Data: []byte(both)}
+	p, err := load(t, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.People["akeller"]; !ok || len(p.People["akeller"].Keys) != 0 || !strings.Contains(problems(p), "akeller.asc") {
+		t.Errorf("a key file with two keys: %+v\n%s", p.People["akeller"], problems(p))
 	}
 }

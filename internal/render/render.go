@@ -101,10 +101,8 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 		}
 	}
 	o := status.Options{Now: in.Now, Window: in.Window, Approval: states}
-	if staff, matrix := in.Kinds.Kinds["staff"], in.Kinds.Kinds["matrix"]; staff != nil && matrix != nil {
-		if o.Signers, err = status.SignersAt(in.FS, staff.Folder, matrix.File, in.Now); err != nil {
-			return err
-		}
+	if o.Signers, err = status.SignersAt(in.FS, in.Kinds, in.Now); err != nil {
+		return err
 	}
 	rep := status.Compute(published, o)
 	s := &site{in: in, pages: pages, byID: map[string]*page{}, byPath: map[string]*page{}, report: rep}
@@ -251,7 +249,9 @@ func lastApproved(a *Approval, r status.Record, sigs []approval.Signature) (stri
 	var best string
 	var bestTime time.Time
 	for _, b := range blobs {
-		st := approval.States([]approval.Record{{Path: r.Path, Kind: r.Kind, Blob: b}}, byBlob[b], a.Report.Authors, a.Report.Matrix)
+		e := a.Report.Evidence()
+		e.Signatures = byBlob[b]
+		st := approval.States([]approval.Record{{Path: r.Path, Kind: r.Kind, Blob: b}}, e)
 		if len(st) != 1 || st[0].State != approval.Approved {
 			continue
 		}

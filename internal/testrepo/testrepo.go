@@ -22,6 +22,10 @@ type Lab struct {
 	Dir  string // the home
 	Repo string // the repository's working tree
 	Env  []string
+	// Idents maps a signer (gpg fingerprint or SSH key path) to the
+	// identity ("Name <email>") it was made for: Commit authors its
+	// commits as that person, as their own git would.
+	Idents map[string]string
 }
 
 // New makes a lab, skipping the test when git, gpg or ssh-keygen is
@@ -47,7 +51,7 @@ func New(t testing.TB) *Lab {
 	if err := os.Chmod(gnupg, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	l := &Lab{T: t, Dir: dir, Repo: filepath.Join(dir, "repo"), Env: append(os.Environ(),
+	l := &Lab{T: t, Dir: dir, Repo: filepath.Join(dir, "repo"), Idents: map[string]string{}, Env: append(os.Environ(),
 		"HOME="+dir, "GNUPGHOME="+gnupg, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+filepath.Join(dir, "gitconfig"),
 		"GIT_AUTHOR_NAME=Test", "GIT_AUTHOR_EMAIL=test@example.com",
 		"GIT_COMMITTER_NAME=Test", "GIT_COMMITTER_EMAIL=test@example.com", "TZ=UTC")}
@@ -94,7 +98,9 @@ func (l *Lab) GPGKey(uid, algo string, extra ...string) string {
 	out := l.Run(l.Dir, nil, "gpg", "--with-colons", "--fingerprint", uid)
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "fpr:") {
-			return strings.Split(line, ":")[9]
+			fpr := strings.Split(line, ":")[9]
+			l.Idents[fpr] = uid
+			return fpr
 		}
 	}
 	l.T.Fatalf("no fingerprint for %s", uid)
@@ -107,11 +113,15 @@ func (l *Lab) ExportGPG(fpr string) string {
 	return l.Run(l.Dir, nil, "gpg", "--armor", "--export", fpr)
 }
 
-// SSHKey makes an Ed25519 SSH key and returns the private key's path.
-func (l *Lab) SSHKey(name string) string {
+// SSHKey makes an Ed25519 SSH key and returns the private key's path;
+// uid, when given, is the identity ("Name <email>") its commits carry.
+func (l *Lab) SSHKey(name string, uid ...string) string {
 	l.T.Helper()
 	p := filepath.Join(l.Dir, name)
 	l.Run(l.Dir, nil, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", p)
+	if len(uid) > 0 {
+		l.Idents[p] = uid[0]
+	}
 	return p
 }
 
@@ -144,7 +154,11 @@ func (l *Lab) Commit(signer, msg string, config ...string) string {
 		args = append(args, "-c", "user.signingkey="+signer, "-c", "commit.gpgSign=true")
 	}
 	l.Git("add", "-A")
-	l.Git(append(args, "commit", "-q", "--allow-empty", "-m", msg)...)
+	args = append(args, "commit", "-q", "--allow-empty", "-m", msg)
+	if who, ok := l.Idents[signer]; ok {
+		args = append(args, "--author", who)
+	}
+	l.Git(args...)
 	return l.Git("rev-parse", "HEAD")
 }
 
