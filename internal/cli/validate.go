@@ -12,6 +12,7 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/policy"
 )
 
 type validateOptions struct {
@@ -88,6 +89,15 @@ func runValidate(_ context.Context, opts validateOptions, env *Env) error {
 		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the check cache: %v\n", err)
 	}
 	findings = append(findings, res.Findings...)
+	// The signing policy as verify will read it: keys that cannot sign
+	// now, shared keys and emails, a matrix nobody could change any more.
+	if pol, err := policy.Load(w.policyFS(), w.kinds); err == nil {
+		for _, f := range pol.Check(env.Now()) {
+			if policy.ValidateRules[f.Rule] {
+				findings = append(findings, f)
+			}
+		}
+	}
 	checked := len(paths)
 	if len(only) > 0 {
 		findings = filterPaths(findings, only)

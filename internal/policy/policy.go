@@ -43,7 +43,16 @@ const (
 	RuleKey        = "signing-key"   // a key entry or key file that cannot sign
 	RuleMatrix     = "policy-matrix" // a matrix the policy cannot use
 	RuleNoGovernor = "no-governor"   // nobody could change the policy any more
+	RuleSharedKey  = "shared-key"    // one key listed for two people
+	RuleShared     = "shared-email"  // one email for two people
+	// RuleKeyFile is the rule 'qms validate' reports a missing key file
+	// under; the policy uses it too, so that the two say it once.
+	RuleKeyFile = "file-missing"
 )
+
+// ValidateRules are the rules of Check's findings that 'qms validate'
+// reports besides its own checks of each record (which find the rest).
+var ValidateRules = map[string]bool{RuleKey: true, RuleSharedKey: true, RuleShared: true, RuleNoGovernor: true}
 
 // Person is a staff member as the policy sees them.
 type Person struct {
@@ -175,6 +184,7 @@ type Policy struct {
 	// its problems are part of its digest.
 	Problems []qms.Finding
 
+	matrixFile string
 	digestOnce sync.Once
 	digest     string
 }
@@ -243,6 +253,7 @@ func (m *Memo) Load(fsys fs.FS, kinds *schema.Set, kindsID string) (*Policy, err
 		l.person(staff, file)
 	}
 	l.dedupe()
+	p.matrixFile = matrix.File
 	if _, err := fs.Stat(fsys, matrix.File); errors.Is(err, fs.ErrNotExist) {
 		return p, fmt.Errorf("%w: %s is missing", ErrNoPolicy, matrix.File)
 	}
@@ -379,13 +390,17 @@ func (l *loader) person(k *schema.Kind, file string) {
 			key.RevokedAt = at
 		}
 		if err := l.loadKey(key); err != nil {
-			l.problem(file, key.Pos, RuleKey, "", "keys[%d]: %v", i, err)
+			rule := RuleKey
+			if errors.Is(err, fs.ErrNotExist) {
+				rule = RuleKeyFile
+			}
+			l.problem(file, key.Pos, rule, "", "keys[%d]: %v", i, err)
 			continue
 		}
 		if other, dup := l.p.keys[key.Fingerprint]; dup {
 			// One person per key (21 CFR 11.100): a shared key counts for
 			// no one.
-			l.problem(file, key.Pos, RuleKey, "a key belongs to one person: give each their own", "key %s is also listed for %s", key.Fingerprint, other.Owner.ID)
+			l.problem(file, key.Pos, RuleSharedKey, "a key belongs to one person: give each their own", "key %s is also listed for %s: it counts for neither", key.Fingerprint, other.Owner.ID)
 			other.Reason, key.Reason = Compromised, Compromised
 			continue
 		}
@@ -429,7 +444,7 @@ func (l *loader) dedupe() {
 		}
 		sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
 		for _, per := range ps {
-			l.problem(per.File, record.Pos{Line: 1, Col: 1}, RuleStaff, "give each person their own email address",
+			l.problem(per.File, record.Pos{Line: 1, Col: 1}, RuleShared, "give each person their own email address",
 				"not in the signing policy: email %s is listed for %d people", email, len(ps))
 			for _, k := range per.Keys {
 				delete(l.p.keys, k.Fingerprint)
@@ -539,6 +554,7 @@ func readOpenPGPKey(b []byte) (any, error) {
 		return nil, fmt.Errorf("holds %d keys (%d readable): a key file holds one person's one key", primaries, len(el))
 	}
 	e := el[0]
+	signature.Warm(e)
 	key := &openPGPKey{e: e}
 	key.refused = algorithms(e)
 	return key, nil
@@ -840,7 +856,9 @@ func (p *Policy) Check(t time.Time) []qms.Finding {
 		}
 	}
 	if p.Matrix != nil && len(p.Governors(t)) == 0 {
-		out = append(out, qms.Finding{Path: "", Line: 0, Column: 0, Rule: RuleNoGovernor, Severity: qms.Error,
+		// A warning: a new QMS has no keys yet; 'qms verify' refuses any
+		// commit that leaves a history in this state.
+		out = append(out, qms.Finding{Path: p.matrixFile, Line: 1, Column: 1, Rule: RuleNoGovernor, Severity: qms.Warning,
 			Message: fmt.Sprintf("no active staff member holding a governing role (%s) has a usable signing key: nobody could change staff, keys or the matrix",
 				strings.Join(p.Matrix.Govern, ", ")),
 			Hint: "give a governing role to an active person with a valid key"})

@@ -377,3 +377,65 @@ func TestIssuer(t *testing.T) {
 		t.Errorf("Issuer(garbage) = %q, want empty", got)
 	}
 }
+
+// TestSHA1SelfSignatures: a key whose self-signatures are SHA-1 only (many
+// keys made before about 2020) is refused by policy, with how to fix it,
+// not reported as a bad signature.
+func TestSHA1SelfSignatures(t *testing.T) {
+	l := newLab(t)
+	uid := "Old Key <old.key@example.com>"
+	fpr := l.GPGKey(uid, "ed25519", "--cert-digest-algo", "SHA1")
+	raw := commit(l, "old key", "user.signingkey="+fpr)
+	s, _ := Split(raw)
+	_, err := VerifyOpenPGP(s.Payload, s.Signature, keyring(l, fpr))
+	var pe *PolicyError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Reason, "SHA-1") || !strings.Contains(pe.Fix, "--cert-digest-algo SHA256") {
+		t.Fatalf("VerifyOpenPGP(key with SHA-1 self-signatures) = %v, want a policy refusal saying how to re-certify", err)
+	}
+	el := keyring(l, fpr)
+	if err := CheckOpenPGPKey(el[0], time.Now()); !errors.As(err, &pe) || !strings.Contains(pe.Reason, "SHA-1") {
+		t.Errorf("CheckOpenPGPKey = %v, want the SHA-1 refusal", err)
+	}
+	// Re-certified with SHA-256 as the hint says, the same key signs.
+	l.Run(l.Dir, nil, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--cert-digest-algo", "SHA256", "--quick-set-expire", fpr, "2y", "*")
+	l.Run(l.Dir, nil, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--cert-digest-algo", "SHA256", "--quick-set-expire", fpr, "2y")
+	if _, err := VerifyOpenPGP(s.Payload, s.Signature, keyring(l, fpr)); err != nil {
+		t.Errorf("after re-certifying with SHA-256: %v", err)
+	}
+}
+
+// TestSSHKeyPolicy: the SSH keys the crypto policy refuses, as OpenPGP's:
+// DSA, RSA under 2048 bits; and SHA-1 RSA signatures.
+func TestSSHKeyPolicy(t *testing.T) {
+	l := newLab(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		ok   bool
+	}{
+		{"ed25519", []string{"-t", "ed25519"}, true},
+		{"rsa 3072", []string{"-t", "rsa", "-b", "3072"}, true},
+		{"rsa 1024", []string{"-t", "rsa", "-b", "1024"}, false},
+		{"dsa", []string{"-t", "dsa"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := filepath.Join(l.Dir, "id_"+strings.ReplaceAll(tc.name, " ", ""))
+			if out, err := l.Try(l.Dir, nil, "ssh-keygen", append([]string{"-q", "-N", "", "-f", key}, tc.args...)...); err != nil {
+				t.Skipf("this ssh-keygen does not make %s keys: %s", tc.name, out)
+			}
+			pub := parsePub(t, key+".pub")
+			if err := CheckSSHKey(pub); (err == nil) != tc.ok || err != nil && !errors.Is(err, ErrPolicy) {
+				t.Errorf("CheckSSHKey(%s) = %v, want ok=%v", tc.name, err, tc.ok)
+			}
+			raw, err := l.Try(l.Repo, nil, "git", "-c", "gpg.format=ssh", "-c", "user.signingkey="+key+".pub", "commit", "-q", "--allow-empty", "-S", "-m", tc.name)
+			if err != nil {
+				t.Skipf("git cannot sign with a %s key here: %s", tc.name, raw)
+			}
+			s, _ := Split([]byte(l.Run(l.Repo, nil, "git", "cat-file", "commit", "HEAD")))
+			_, err = VerifySSH(s.Payload, s.Signature, []ssh.PublicKey{pub})
+			if (err == nil) != tc.ok || err != nil && !errors.Is(err, ErrPolicy) {
+				t.Errorf("VerifySSH(%s) = %v, want ok=%v", tc.name, err, tc.ok)
+			}
+		})
+	}
+}

@@ -114,6 +114,21 @@ func VerifyOpenPGP(payload, armored []byte, keys openpgp.EntityList) (*Verdict, 
 	}
 	good, signer, err := openpgp.VerifyDetachedSignature(keys, bytes.NewReader(payload), body.Body, Policy(sig.CreationTime))
 	if err != nil {
+		if d := describe(err); errors.Is(d, ErrUnknownKey) || errors.Is(d, ErrPolicy) {
+			return nil, d
+		}
+		if v, rerr := recertified(sig, payload, keys); rerr == nil {
+			return v, nil
+		}
+		// Many keys made before about 2020 carry only SHA-1 self-signatures:
+		// say so, and how to fix it, rather than "no valid self signature".
+		if sig.IssuerKeyId != nil {
+			for _, e := range keys.EntitiesById(*sig.IssuerKeyId) {
+				if sha1Only(e) {
+					return nil, refuse(fixSHA1, "the signing key's self-signatures use SHA-1 only")
+				}
+			}
+		}
 		return nil, describe(err)
 	}
 	v := &Verdict{Kind: OpenPGP, Created: good.CreationTime, Hash: good.Hash.String()}
@@ -129,6 +144,70 @@ func VerifyOpenPGP(payload, armored []byte, keys openpgp.EntityList) (*Verdict, 
 		v.SigningKey = v.Fingerprint
 	}
 	return v, nil
+}
+
+// recertified verifies a signature made before the newest self-signature
+// of its key, as gpg (and so git verify-commit) does: a key re-certified
+// with SHA-256, or renewed, after it signed has no self-signature qms
+// accepts as of the signature's time, and go-crypto judges keys only as of
+// that time. The newest valid self-signature (and binding, for a subkey)
+// still binds the same key: the key's validity at the signature's own time
+// is judged from it (not expired, not revoked, allowed to sign), and the
+// signature is checked over the payload directly.
+func recertified(sig *packet.Signature, payload []byte, keys openpgp.EntityList) (*Verdict, error) {
+	if sig.IssuerKeyId == nil || sig.Version != 4 || sig.SigType != packet.SigTypeBinary {
+		return nil, errors.New("not a v4 binary signature with an issuer")
+	}
+	var zero time.Time
+	cfg := Policy(zero)
+	at := sig.CreationTime
+	for _, e := range keys.EntitiesById(*sig.IssuerKeyId) {
+		self, err := e.PrimarySelfSignature(zero, cfg)
+		if err != nil || !self.CreationTime.After(at) {
+			continue
+		}
+		if e.PrimaryKey.KeyExpired(self, at) {
+			return nil, errors.New("the key had expired when it signed")
+		}
+		if e.Revoked(at) {
+			return nil, errors.New("the key is revoked")
+		}
+		pub, flags := e.PrimaryKey, self
+		if e.PrimaryKey.KeyId != *sig.IssuerKeyId {
+			pub = nil
+			for i := range e.Subkeys {
+				sk := &e.Subkeys[i]
+				if sk.PublicKey.KeyId != *sig.IssuerKeyId {
+					continue
+				}
+				b, err := sk.LatestValidBindingSignature(zero, cfg)
+				if err != nil || sk.Revoked(b, at) || sk.PublicKey.KeyExpired(b, at) {
+					continue
+				}
+				pub, flags = sk.PublicKey, b
+			}
+		}
+		if pub == nil || flags.FlagsValid && !flags.FlagSign || at.Before(pub.CreationTime) {
+			continue
+		}
+		if err := CheckAlgorithm(pub); err != nil {
+			return nil, err
+		}
+		h, err := sig.PrepareVerify()
+		if err != nil {
+			return nil, err
+		}
+		h.Write(payload)
+		if err := pub.VerifySignature(h, sig); err != nil {
+			return nil, err
+		}
+		if err := CheckAlgorithm(e.PrimaryKey); err != nil {
+			return nil, err
+		}
+		v := &Verdict{Kind: OpenPGP, Created: at, Hash: sig.Hash.String(), Fingerprint: upperHex(e.PrimaryKey.Fingerprint), SigningKey: upperHex(pub.Fingerprint)}
+		return v, nil
+	}
+	return nil, errors.New("no newer self-signature")
 }
 
 func isRSA(a packet.PublicKeyAlgorithm) bool {
@@ -275,12 +354,10 @@ func CheckOpenPGPKey(e *openpgp.Entity, t time.Time) error {
 	if err := CheckAlgorithm(e.PrimaryKey); err != nil {
 		return err
 	}
+	if sha1Only(e) {
+		return refuse(fixSHA1, "the key's self-signatures use SHA-1 only")
+	}
 	if _, err := e.VerifyPrimaryKey(t, cfg); err != nil {
-		lax := Policy(t)
-		lax.RejectHashAlgorithms = map[crypto.Hash]bool{crypto.MD5: true, crypto.RIPEMD160: true}
-		if _, laxErr := e.VerifyPrimaryKey(t, lax); laxErr == nil {
-			return refuse(fixSHA1, "the key's self-signatures use SHA-1 only")
-		}
 		return fmt.Errorf("the key is not valid on %s: %w", t.UTC().Format(time.DateOnly), err)
 	}
 	for _, sk := range e.Subkeys {
@@ -289,14 +366,51 @@ func CheckOpenPGPKey(e *openpgp.Entity, t time.Time) error {
 		}
 	}
 	if _, ok := e.SigningKey(t, cfg); !ok {
-		lax := Policy(t)
-		lax.RejectHashAlgorithms = map[crypto.Hash]bool{crypto.MD5: true, crypto.RIPEMD160: true}
-		if _, ok := e.SigningKey(t, lax); ok {
-			return refuse(fixSHA1, "the signing subkey's binding signature uses SHA-1 only")
-		}
 		return fmt.Errorf("the key has no key that can sign on %s (expired or revoked?)", t.UTC().Format(time.DateOnly))
 	}
 	return nil
+}
+
+// sha1Only reports whether every self-signature of a key's user ids, or
+// every binding signature of each of its signing subkeys, uses SHA-1.
+// It inspects the packets without verifying anything, so that no verdict
+// made under a laxer configuration is remembered in the key (go-crypto
+// caches each signature's validity in the key itself).
+func sha1Only(e *openpgp.Entity) bool {
+	ids := 0
+	for _, id := range e.Identities {
+		for _, s := range id.SelfCertifications {
+			ids++
+			if s.Packet.Hash != crypto.SHA1 {
+				return false
+			}
+		}
+	}
+	if ids > 0 {
+		return true
+	}
+	return false
+}
+
+// Warm verifies, once and under qms's policy with no time, every self-
+// signature, binding and revocation of a key: go-crypto remembers each
+// signature's validity inside the key the first time it checks it (under
+// that call's time and configuration), which made verdicts depend on
+// which check came first and raced when signatures are verified on
+// several goroutines. After Warm the key is only read.
+func Warm(e *openpgp.Entity) {
+	var zero time.Time
+	cfg := Policy(zero)
+	for _, id := range e.Identities {
+		_, _ = id.Verify(zero, cfg)
+		_ = id.Revoked(nil, zero, cfg)
+	}
+	_ = e.Revoked(zero)
+	_, _ = e.LatestValidDirectSignature(zero, cfg)
+	for i := range e.Subkeys {
+		_, _ = e.Subkeys[i].LatestValidBindingSignature(zero, cfg)
+		_ = e.Subkeys[i].Revoked(nil, zero)
+	}
 }
 
 // CheckAlgorithm refuses OpenPGP keys by algorithm alone: DSA, ElGamal,
