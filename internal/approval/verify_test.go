@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qms-tool/qms/internal/testrepo"
+	"github.com/qms-tool/qms/internal/testkit/testrepo"
 	"github.com/qms-tool/qms/internal/vcs"
 )
 

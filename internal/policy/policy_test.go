@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/qms-tool/qms/internal/signature"
-	"github.com/qms-tool/qms/internal/testrepo"
+	"github.com/qms-tool/qms/internal/testkit/testrepo"
 )
 
 const (

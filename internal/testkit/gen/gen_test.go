@@ -12,8 +12,8 @@ import (
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/approval"
 	"github.com/qms-tool/qms/internal/check"
-	"github.com/qms-tool/qms/internal/gen"
 	"github.com/qms-tool/qms/internal/schema"
+	"github.com/qms-tool/qms/internal/testkit/gen"
 	"github.com/qms-tool/qms/internal/vcs"
 )
 
