@@ -11,14 +11,16 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+
+	"github.com/qms-tool/qms/internal/oid"
 )
 
 // packIndex is a parsed version 2 pack index (.idx).
 type packIndex struct {
-	ids      []ID
+	ids      []oid.ID
 	crcs     []uint32
 	offsets  []uint64
-	packHash ID
+	packHash oid.ID
 }
 
 // parseIndex reads a version 2 pack index and checks its own checksum.
@@ -45,7 +47,7 @@ func parseIndex(b []byte) (*packIndex, error) {
 	if uint64(len(b)) < head+n*28+40 {
 		return nil, errors.New("pack index is cut short")
 	}
-	ix := &packIndex{ids: make([]ID, n), crcs: make([]uint32, n), offsets: make([]uint64, n)}
+	ix := &packIndex{ids: make([]oid.ID, n), crcs: make([]uint32, n), offsets: make([]uint64, n)}
 	p := b[head:]
 	for i := range ix.ids {
 		copy(ix.ids[i][:], p[20*i:])
@@ -94,15 +96,15 @@ type packResult struct {
 
 // object is an intact object and what it refers to.
 type object struct {
-	id    ID
+	id    oid.ID
 	typ   byte
-	edges []ID
+	edges []oid.ID
 }
 
 // Corrupt is an object, or a whole file, that is damaged.
 type Corrupt struct {
 	// ID is the damaged object, zero when the whole file is damaged.
-	ID ID `json:"id"`
+	ID oid.ID `json:"id"`
 	// Path is the pack or loose object file, relative to the objects directory.
 	Path    string `json:"path"`
 	Message string `json:"message"`
@@ -114,24 +116,24 @@ type Corrupt struct {
 // uses workers goroutines. name labels problems.
 func checkPack(name string, pack []byte, ix *packIndex, workers int) packResult {
 	var res packResult
-	fail := func(id ID, format string, a ...any) {
+	fail := func(id oid.ID, format string, a ...any) {
 		res.bad = append(res.bad, Corrupt{ID: id, Path: name, Message: fmt.Sprintf(format, a...)})
 	}
 	if len(pack) < 32 || !bytes.Equal(pack[:4], []byte("PACK")) {
-		fail(ID{}, "not a pack file")
+		fail(oid.ID{}, "not a pack file")
 		return res
 	}
 	if v := binary.BigEndian.Uint32(pack[4:]); v != 2 && v != 3 {
-		fail(ID{}, "pack version %d is not supported", v)
+		fail(oid.ID{}, "pack version %d is not supported", v)
 		return res
 	}
 	if n := binary.BigEndian.Uint32(pack[8:]); uint64(n) != uint64(len(ix.ids)) {
-		fail(ID{}, "pack holds %d objects, its index %d", n, len(ix.ids))
+		fail(oid.ID{}, "pack holds %d objects, its index %d", n, len(ix.ids))
 		return res
 	}
 	end := uint64(len(pack) - 20)
 	if !bytes.Equal(pack[end:], ix.packHash[:]) {
-		fail(ID{}, "pack's trailing checksum differs from the one its index records")
+		fail(oid.ID{}, "pack's trailing checksum differs from the one its index records")
 	}
 	// The whole-pack checksum runs beside the object checks.
 	sumDone := make(chan bool, 1)
@@ -155,7 +157,7 @@ func checkPack(name string, pack []byte, ix *packIndex, workers int) packResult 
 		}
 		byOffset[e.off] = i
 	}
-	byID := func(id ID) int {
+	byID := func(id oid.ID) int {
 		k := sort.Search(len(ix.ids), func(j int) bool { return bytes.Compare(ix.ids[j][:], id[:]) >= 0 })
 		if k < len(ix.ids) && ix.ids[k] == id {
 			return k
@@ -208,7 +210,7 @@ func checkPack(name string, pack []byte, ix *packIndex, workers int) packResult 
 				broken[i] = true
 				continue
 			}
-			var b ID
+			var b oid.ID
 			copy(b[:], raw[n:n+20])
 			k := byID(b)
 			if k < 0 {
@@ -257,7 +259,7 @@ func checkPack(name string, pack []byte, ix *packIndex, workers int) packResult 
 			defer wg.Done()
 			var z inflater
 			h := sha1.New()
-			var scratch, arena []ID
+			var scratch, arena []oid.ID
 			for {
 				mu.Lock()
 				for len(stack) == 0 && pending > 0 {
@@ -292,7 +294,7 @@ func checkPack(name string, pack []byte, ix *packIndex, workers int) packResult 
 							// Edges live in large shared chunks: one
 							// allocation per object would dominate.
 							if cap(arena)-len(arena) < len(scratch) {
-								arena = make([]ID, 0, max(1<<14, len(scratch)))
+								arena = make([]oid.ID, 0, max(1<<14, len(scratch)))
 							}
 							arena = append(arena, scratch...)
 							o.edges = arena[len(arena)-len(scratch) : len(arena) : len(arena)]
@@ -330,7 +332,7 @@ func checkPack(name string, pack []byte, ix *packIndex, workers int) packResult 
 		}
 	}
 	if !<-sumDone {
-		fail(ID{}, "pack checksum does not match its content")
+		fail(oid.ID{}, "pack checksum does not match its content")
 	}
 	return res
 }
@@ -380,7 +382,7 @@ func ofsDelta(b []byte) (uint64, int, bool) {
 }
 
 // objectHash is the id of an object: SHA-1 over "type size\0" and content.
-func objectHash(h hash.Hash, typ byte, data []byte) ID {
+func objectHash(h hash.Hash, typ byte, data []byte) oid.ID {
 	h.Reset()
 	var hdr [32]byte
 	b := append(hdr[:0], typeName(typ)...)
@@ -389,7 +391,7 @@ func objectHash(h hash.Hash, typ byte, data []byte) ID {
 	b = append(b, 0)
 	h.Write(b)
 	h.Write(data)
-	var id ID
+	var id oid.ID
 	h.Sum(id[:0])
 	return id
 }

@@ -12,10 +12,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/qms-tool/qms/internal/oid"
 )
 
-func mustID(s string) ID {
-	id, err := ParseID(s)
+func mustID(s string) oid.ID {
+	id, err := oid.Parse(s)
 	if err != nil {
 		panic(err)
 	}
@@ -81,21 +83,21 @@ func TestParseStatus(t *testing.T) {
 }
 
 // graph is a fixed answer to ancestry questions.
-type graph map[[2]ID][3]int
+type graph map[[2]oid.ID][3]int
 
-func (g graph) Count(a, b ID) (int, int, ID, error) {
-	r, ok := g[[2]ID{a, b}]
+func (g graph) Count(a, b oid.ID) (int, int, oid.ID, error) {
+	r, ok := g[[2]oid.ID{a, b}]
 	if !ok {
-		return 0, 0, ID{}, errors.New("no such commits")
+		return 0, 0, oid.ID{}, errors.New("no such commits")
 	}
-	var base ID
+	var base oid.ID
 	if r[2] > 0 {
 		base = mustID(idB)
 	}
 	return r[0], r[1], base, nil
 }
 
-func (g graph) Unique(tip ID, others []ID) (int, error) { return 3, nil }
+func (g graph) Unique(tip oid.ID, others []oid.ID) (int, error) { return 3, nil }
 
 func TestCompare(t *testing.T) {
 	a, b, c := mustID(idA), mustID(idB), mustID("3333333333333333333333333333333333333333")
@@ -164,13 +166,13 @@ func TestApplyDelta(t *testing.T) {
 func TestEdges(t *testing.T) {
 	commit := "tree " + idA + "\nparent " + idB + "\nauthor x <x> 1 +0000\n\nparent " + idA + " in the message\n"
 	got, err := edges(objCommit, []byte(commit), nil)
-	if err != nil || !reflect.DeepEqual(got, []ID{mustID(idA), mustID(idB)}) {
+	if err != nil || !reflect.DeepEqual(got, []oid.ID{mustID(idA), mustID(idB)}) {
 		t.Fatalf("edges(commit) = %v, %v", got, err)
 	}
-	tree := append([]byte("100644 a.md\x00"), mustID(idA).bytes()...)
-	tree = append(tree, append([]byte("160000 sub\x00"), mustID(idB).bytes()...)...)
+	tree := append([]byte("100644 a.md\x00"), idBytes(idA)...)
+	tree = append(tree, append([]byte("160000 sub\x00"), idBytes(idB)...)...)
 	got, err = edges(objTree, tree, nil)
-	if err != nil || !reflect.DeepEqual(got, []ID{mustID(idA)}) {
+	if err != nil || !reflect.DeepEqual(got, []oid.ID{mustID(idA)}) {
 		t.Fatalf("edges(tree) = %v, %v", got, err)
 	}
 	for _, bad := range []struct {
@@ -183,11 +185,11 @@ func TestEdges(t *testing.T) {
 	}
 }
 
-func (id ID) bytes() []byte { return id[:] }
+func idBytes(s string) []byte { id := mustID(s); return id[:] }
 
 func TestLooseObject(t *testing.T) {
 	raw := []byte("blob 5\x00hello")
-	id := ID(sha1.Sum(raw))
+	id := oid.ID(sha1.Sum(raw))
 	var z bytes.Buffer
 	w := zlib.NewWriter(&z)
 	w.Write(raw)
@@ -235,7 +237,7 @@ func FuzzObject(f *testing.F) {
 	f.Add([]byte("tree " + idA + "\nparent " + idB + "\n"))
 	f.Add([]byte{16, 7, 0x91, 2, 4, 3, 'x', 'y', 'z'})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		looseObject(ID{}, b)
+		looseObject(oid.ID{}, b)
 		applyDelta([]byte("0123456789abcdef"), b)
 		for _, typ := range []byte{objCommit, objTree, objTag} {
 			edges(typ, b, nil)
