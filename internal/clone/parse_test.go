@@ -175,13 +175,22 @@ func TestEdges(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, []oid.ID{mustID(idA)}) {
 		t.Fatalf("edges(tree) = %v, %v", got, err)
 	}
-	for _, bad := range []struct {
-		t byte
-		b string
-	}{{objCommit, "author x\n"}, {objCommit, "tree 12\n"}, {objTree, "100644 a.md\x00short"}, {objTag, "type commit\n"}} {
-		if _, err := edges(bad.t, []byte(bad.b), nil); err == nil {
-			t.Errorf("edges(%d, %q) accepted", bad.t, bad.b)
-		}
+	bad := []struct {
+		name string
+		typ  byte
+		b    string
+	}{
+		{"commit without a tree", objCommit, "author x\n"},
+		{"short tree id", objCommit, "tree 12\n"},
+		{"tree entry cut short", objTree, "100644 a.md\x00short"},
+		{"tag without an object", objTag, "type commit\n"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := edges(tc.typ, []byte(tc.b), nil); err == nil {
+				t.Errorf("edges(%d, %q) accepted", tc.typ, tc.b)
+			}
+		})
 	}
 }
 
@@ -284,7 +293,9 @@ func realPack(tb testing.TB) (pack, idx []byte, ok bool) {
 	dir := tb.TempDir()
 	gitT(tb, dir, "init", "-q")
 	for i := 0; i < 3; i++ {
-		os.WriteFile(filepath.Join(dir, "r.md"), []byte(strings.Repeat(fmt.Sprintf("line %d\n", i), 20+i)), 0o644)
+		// A common body, so that git stores some versions as deltas.
+		body := strings.Repeat("A record's text, the same in every version.\n", 40) + strings.Repeat(fmt.Sprintf("line %d\n", i), 20+i)
+		os.WriteFile(filepath.Join(dir, "r.md"), []byte(body), 0o644)
 		gitT(tb, dir, "add", ".")
 		gitT(tb, dir, "commit", "-q", "-m", fmt.Sprint(i))
 	}
