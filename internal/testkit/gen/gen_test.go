@@ -171,10 +171,21 @@ func TestWriteRefuses(t *testing.T) {
 	if _, err := gen.Write(dir, gen.Options{Records: 50}); !errors.Is(err, gen.ErrNotEmpty) {
 		t.Errorf("Write(non-empty dir) = %v, want ErrNotEmpty", err)
 	}
-	for _, n := range []int{-1, 0, gen.MinRecords - 1, gen.MaxRecords + 1} {
-		if _, err := gen.Write(t.TempDir(), gen.Options{Records: n}); err == nil {
-			t.Errorf("Write(%d records) = nil error, want one", n)
-		}
+	tests := []struct {
+		name    string
+		records int
+	}{
+		{"negative", -1},
+		{"none", 0},
+		{"fewer than the minimum", gen.MinRecords - 1},
+		{"more than the maximum", gen.MaxRecords + 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := gen.Write(t.TempDir(), gen.Options{Records: tc.records}); err == nil {
+				t.Errorf("Write(%d records) = nil error, want one", tc.records)
+			}
+		})
 	}
 }
 
