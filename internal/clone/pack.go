@@ -149,8 +149,8 @@ type packCheck struct {
 	end  uint64 // where the pack's trailing checksum starts
 
 	entries  []packEntry
-	byOffset map[uint64]int // an entry's offset → the entry
-	ofIdx    []int          // a position in the index → its entry
+	byOffset map[uint64]int // an entry's offset → the entry (until readEntries)
+	ofIdx    []int          // a position in the index → its entry (until readEntries)
 	broken   []bool         // entries whose stored bytes or header are bad
 	roots    []int          // entries that are whole objects, not deltas
 
@@ -221,6 +221,9 @@ func (c *packCheck) readEntries() {
 			c.broken[i] = true
 		}
 	}
+	// Only finding bases needs them: let the collector have them while
+	// the objects are resolved.
+	c.byOffset, c.ofIdx = nil, nil
 }
 
 // readEntry reads entry i's header, returning what is wrong with it or "".
