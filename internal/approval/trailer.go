@@ -70,7 +70,9 @@ var gitGenerated = []string{"Signed-off-by: ", "(cherry picked from commit "}
 // and space, not vertical tab or form feed.
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 func trim(s string) string {
 	i, j := 0, len(s)

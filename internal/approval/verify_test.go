@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qms-tool/qms/internal/testrepo"
+	"github.com/qms-tool/qms/internal/testkit/testrepo"
 	"github.com/qms-tool/qms/internal/vcs"
 )
 

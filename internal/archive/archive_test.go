@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/qms-tool/qms/internal/archive"
-	"github.com/qms-tool/qms/internal/testrepo"
+	"github.com/qms-tool/qms/internal/testkit/testrepo"
 )
 
 // fixture is a small signed QMS repository with a tag, and an archive

@@ -7,8 +7,8 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
-	"github.com/qms-tool/qms/internal/gen"
 	"github.com/qms-tool/qms/internal/schema"
+	"github.com/qms-tool/qms/internal/testkit/gen"
 )
 
 // benchmarkValidate times what 'qms validate' does with a repository of n

@@ -12,6 +12,7 @@ import (
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/approval"
 	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/gitcmd"
 	"github.com/qms-tool/qms/internal/policy"
 	"github.com/qms-tool/qms/internal/vcs"
 )
@@ -151,7 +152,7 @@ func runApprove(ctx context.Context, opts approveOptions, env *Env) error {
 	}
 	commit, err := repo.CommitSigned(ctx, nil, subject, trailers)
 	if err != nil {
-		var ge *vcs.GitError
+		var ge *gitcmd.Error
 		if errors.As(err, &ge) && strings.Contains(ge.Stderr, "sign") {
 			return withHint(err, "set up commit signing: 'git config user.signingkey KEYID' for gpg, or 'git config gpg.format ssh' and 'git config user.signingkey ~/.ssh/id_ed25519.pub'")
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/clone"
+	"github.com/qms-tool/qms/internal/oid"
 )
 
 type cloneOptions struct {
@@ -221,7 +222,7 @@ func printRefs(w io.Writer, refs []clone.RefState, here, there, side, ref string
 	tw.Flush()
 }
 
-func shortID(id clone.ID) string {
+func shortID(id oid.ID) string {
 	if id.IsZero() {
 		return "-"
 	}

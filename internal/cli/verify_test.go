@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qms-tool/qms/internal/testrepo"
+	"github.com/qms-tool/qms/internal/testkit/testrepo"
 )
 
 // signedQMS is a QMS with Anna (JD-001, governs), Lucia (JD-003) and Tobias

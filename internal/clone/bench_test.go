@@ -2,9 +2,12 @@ package clone
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os/exec"
 	"testing"
+
+	"github.com/qms-tool/qms/internal/gitcmd"
 )
 
 // BenchmarkVerify reads and hashes every object of a packed repository of
@@ -24,10 +27,8 @@ func BenchmarkVerify(b *testing.B) {
 			fmt.Fprintf(&s, "M 100644 inline d%02d/rec-%04d.md\ndata %d\n%s\n", f%10, f, len(body), body)
 		}
 	}
-	cmd := exec.Command("git", "fast-import", "--quiet")
-	cmd.Dir, cmd.Stdin = dir, &s
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("git fast-import: %v\n%s", err, out)
+	if _, err := gitcmd.Run(context.Background(), dir, s.Bytes(), "fast-import", "--quiet"); err != nil {
+		b.Fatal(err)
 	}
 	gitT(b, dir, "repack", "-adfq")
 	roots := []Root{{Name: "refs/heads/main", ID: mustID(gitT(b, dir, "rev-parse", "main"))}}

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/qms-tool/qms/internal/gitcmd"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/qms-tool/qms/internal/gitcmd"
+	"github.com/qms-tool/qms/internal/oid"
 )
 
 // Options say what Check looks at.
@@ -172,7 +174,7 @@ type source struct {
 // done removes the scratch repository.
 func graphFor(ctx context.Context, repo *Repo, here Refs, tracking map[string]Root, srcs []source) (Graph, func(), error) {
 	noop := func() {}
-	var ids []ID
+	var ids []oid.ID
 	for _, id := range here {
 		ids = append(ids, id)
 	}
@@ -407,14 +409,14 @@ func (l *lazyGraph) get() Graph {
 	return l.g
 }
 
-func (l *lazyGraph) Count(a, b ID) (int, int, ID, error) {
+func (l *lazyGraph) Count(a, b oid.ID) (int, int, oid.ID, error) {
 	if g := l.get(); g != nil {
 		return g.Count(a, b)
 	}
-	return 0, 0, ID{}, l.err
+	return 0, 0, oid.ID{}, l.err
 }
 
-func (l *lazyGraph) Unique(tip ID, others []ID) (int, error) {
+func (l *lazyGraph) Unique(tip oid.ID, others []oid.ID) (int, error) {
 	if g := l.get(); g != nil {
 		return g.Unique(tip, others)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/qms-tool/qms/internal/oid"
 )
 
 // States of a ref compared with the reference side (origin).
@@ -22,14 +24,14 @@ const (
 // mirror) and the reference (origin).
 type RefState struct {
 	Ref    string `json:"ref"`
-	Local  ID     `json:"local"`
-	Remote ID     `json:"remote"`
+	Local  oid.ID `json:"local"`
+	Remote oid.ID `json:"remote"`
 	State  string `json:"state"`
 	// Ahead and Behind count commits: on this side only, on the reference only.
 	Ahead  int `json:"ahead"`
 	Behind int `json:"behind"`
 	// Base is the last common commit of diverged refs (zero when none).
-	Base ID `json:"base"`
+	Base oid.ID `json:"base"`
 	// Via is the remote-tracking ref that holds a branch this clone has no
 	// local branch for.
 	Via  string `json:"via,omitempty"`
@@ -49,13 +51,13 @@ func (s RefState) nameOnly() bool {
 type Graph interface {
 	// Count returns how many commits are reachable from a and not b, and
 	// from b and not a, and a best common ancestor (zero if none).
-	Count(a, b ID) (ahead, behind int, base ID, err error)
+	Count(a, b oid.ID) (ahead, behind int, base oid.ID, err error)
 	// Unique counts commits reachable from tip and from none of others.
-	Unique(tip ID, others []ID) (int, error)
+	Unique(tip oid.ID, others []oid.ID) (int, error)
 }
 
 // Refs maps full ref names (refs/heads/main, refs/tags/v1) to object ids.
-type Refs map[string]ID
+type Refs map[string]oid.ID
 
 // Compare classifies every branch and tag of here against there. Branches
 // that here holds only as remote-tracking refs (tracking maps a branch's
@@ -70,7 +72,7 @@ func Compare(here, there Refs, tracking map[string]Root, g Graph) []RefState {
 	for n := range there {
 		names[n] = true
 	}
-	var tips []ID
+	var tips []oid.ID
 	for _, id := range there {
 		tips = append(tips, id)
 	}

@@ -1,5 +1,7 @@
 // Package clone checks that a Git clone is a faithful backup of its origin:
-// every branch and tag compared with the remote's (Compare), every object
-// reachable from a ref present and intact (Verify), and the changes that are
-// not committed yet. It runs git for the network and reads objects itself.
+// refs against the remote's (Compare), every reachable object present and
+// intact (Verify), nothing left uncommitted. It asks git (through gitcmd)
+// for refs, status and the network but reads and hashes the objects itself,
+// sharing no code with go-git or vcs: an integrity checker must not trust
+// the library it checks.
 package clone

@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/qms-tool/qms/internal/gitcmd"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/qms-tool/qms/internal/gitcmd"
+	"github.com/qms-tool/qms/internal/oid"
 )
 
 // Repo is a clone's layout as git sees it.
@@ -75,7 +77,7 @@ func (r *Repo) Refs(ctx context.Context) ([]Root, error) {
 			continue
 		}
 		h, name, _ := strings.Cut(line, " ")
-		id, err := ParseID(h)
+		id, err := oid.Parse(h)
 		if err != nil {
 			return nil, fmt.Errorf("git show-ref: %w", err)
 		}
@@ -85,14 +87,14 @@ func (r *Repo) Refs(ctx context.Context) ([]Root, error) {
 }
 
 // Shallow lists the commits a shallow clone has no parents for.
-func (r *Repo) Shallow() []ID {
+func (r *Repo) Shallow() []oid.ID {
 	b, err := os.ReadFile(filepath.Join(r.CommonDir, "shallow"))
 	if err != nil {
 		return nil
 	}
-	var ids []ID
+	var ids []oid.ID
 	for _, l := range strings.Fields(string(b)) {
-		if id, err := ParseID(l); err == nil {
+		if id, err := oid.Parse(l); err == nil {
 			ids = append(ids, id)
 		}
 	}
@@ -154,7 +156,7 @@ func ParseLsRemote(b []byte) (Refs, error) {
 		if !ok || name == "" || strings.ContainsAny(name, " \t\x00") {
 			return nil, fmt.Errorf("ls-remote line %d: %q is not '<id> TAB <ref>'", n+1, line)
 		}
-		id, err := ParseID(h)
+		id, err := oid.Parse(h)
 		if err != nil {
 			return nil, fmt.Errorf("ls-remote line %d: %w", n+1, err)
 		}
@@ -167,7 +169,7 @@ func ParseLsRemote(b []byte) (Refs, error) {
 }
 
 // Has reports which of ids the repository holds.
-func (r *Repo) Has(ctx context.Context, ids []ID) (map[ID]bool, error) {
+func (r *Repo) Has(ctx context.Context, ids []oid.ID) (map[oid.ID]bool, error) {
 	var in bytes.Buffer
 	for _, id := range ids {
 		fmt.Fprintln(&in, id)
@@ -176,9 +178,9 @@ func (r *Repo) Has(ctx context.Context, ids []ID) (map[ID]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	has := map[ID]bool{}
+	has := map[oid.ID]bool{}
 	for _, line := range strings.Split(string(out), "\n") {
-		if id, err := ParseID(strings.TrimSpace(line)); err == nil {
+		if id, err := oid.Parse(strings.TrimSpace(line)); err == nil {
 			has[id] = true
 		}
 	}
@@ -191,30 +193,30 @@ type gitGraph struct {
 	dir string
 }
 
-func (g gitGraph) Count(a, b ID) (int, int, ID, error) {
+func (g gitGraph) Count(a, b oid.ID) (int, int, oid.ID, error) {
 	out, err := gitcmd.Run(g.ctx, g.dir, nil, "rev-list", "--left-right", "--count", a.String()+"..."+b.String())
 	if err != nil {
-		return 0, 0, ID{}, err
+		return 0, 0, oid.ID{}, err
 	}
 	f := strings.Fields(string(out))
 	if len(f) != 2 {
-		return 0, 0, ID{}, fmt.Errorf("git rev-list said %q", out)
+		return 0, 0, oid.ID{}, fmt.Errorf("git rev-list said %q", out)
 	}
 	x, err1 := strconv.Atoi(f[0])
 	y, err2 := strconv.Atoi(f[1])
 	if err1 != nil || err2 != nil {
-		return 0, 0, ID{}, fmt.Errorf("git rev-list said %q", out)
+		return 0, 0, oid.ID{}, fmt.Errorf("git rev-list said %q", out)
 	}
-	var base ID
+	var base oid.ID
 	if x > 0 && y > 0 {
 		if out, err := gitcmd.Run(g.ctx, g.dir, nil, "merge-base", a.String(), b.String()); err == nil {
-			base, _ = ParseID(strings.TrimSpace(string(out)))
+			base, _ = oid.Parse(strings.TrimSpace(string(out)))
 		}
 	}
 	return x, y, base, nil
 }
 
-func (g gitGraph) Unique(tip ID, others []ID) (int, error) {
+func (g gitGraph) Unique(tip oid.ID, others []oid.ID) (int, error) {
 	var in bytes.Buffer
 	fmt.Fprintln(&in, tip)
 	for _, o := range others {

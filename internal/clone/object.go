@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+
+	"github.com/qms-tool/qms/internal/oid"
 )
 
 // Object types, numbered as in pack files.
@@ -161,7 +163,7 @@ func deltaSize(b []byte) (uint64, []byte, bool) {
 // edges lists the ids an object refers to: a commit's tree then its
 // parents, a tree's entries (not submodule commits), a tag's target.
 // Blobs refer to nothing. dst is reused.
-func edges(t byte, data []byte, dst []ID) ([]ID, error) {
+func edges(t byte, data []byte, dst []oid.ID) ([]oid.ID, error) {
 	dst = dst[:0]
 	switch t {
 	case objCommit, objTag:
@@ -181,7 +183,7 @@ func edges(t byte, data []byte, dst []ID) ([]ID, error) {
 			}
 			key := string(k)
 			if (t == objCommit && (key == "tree" || key == "parent")) || (t == objTag && key == "object") {
-				id, err := ParseID(string(v))
+				id, err := oid.Parse(string(v))
 				if err != nil {
 					return nil, fmt.Errorf("%s header %q: %w", key, line, err)
 				}
@@ -205,7 +207,7 @@ func edges(t byte, data []byte, dst []ID) ([]ID, error) {
 				return nil, errors.New("tree entry is malformed")
 			}
 			mode := data[:sp]
-			var id ID
+			var id oid.ID
 			copy(id[:], data[nul+1:nul+21])
 			data = data[nul+21:]
 			if string(mode) == "160000" { // a submodule's commit lives elsewhere

@@ -11,14 +11,16 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+
+	"github.com/qms-tool/qms/internal/oid"
 )
 
 // packIndex is a parsed version 2 pack index (.idx).
 type packIndex struct {
-	ids      []ID
+	ids      []oid.ID
 	crcs     []uint32
 	offsets  []uint64
-	packHash ID
+	packHash oid.ID
 }
 
 // parseIndex reads a version 2 pack index and checks its own checksum.
@@ -45,7 +47,7 @@ func parseIndex(b []byte) (*packIndex, error) {
 	if uint64(len(b)) < head+n*28+40 {
 		return nil, errors.New("pack index is cut short")
 	}
-	ix := &packIndex{ids: make([]ID, n), crcs: make([]uint32, n), offsets: make([]uint64, n)}
+	ix := &packIndex{ids: make([]oid.ID, n), crcs: make([]uint32, n), offsets: make([]uint64, n)}
 	p := b[head:]
 	for i := range ix.ids {
 		copy(ix.ids[i][:], p[20*i:])
@@ -94,15 +96,15 @@ type packResult struct {
 
 // object is an intact object and what it refers to.
 type object struct {
-	id    ID
+	id    oid.ID
 	typ   byte
-	edges []ID
+	edges []oid.ID
 }
 
 // Corrupt is an object, or a whole file, that is damaged.
 type Corrupt struct {
 	// ID is the damaged object, zero when the whole file is damaged.
-	ID ID `json:"id"`
+	ID oid.ID `json:"id"`
 	// Path is the pack or loose object file, relative to the objects directory.
 	Path    string `json:"path"`
 	Message string `json:"message"`
@@ -113,226 +115,319 @@ type Corrupt struct {
 // (deltas applied) hashes to its id, and the pack's trailing checksum. It
 // uses workers goroutines. name labels problems.
 func checkPack(name string, pack []byte, ix *packIndex, workers int) packResult {
-	var res packResult
-	fail := func(id ID, format string, a ...any) {
-		res.bad = append(res.bad, Corrupt{ID: id, Path: name, Message: fmt.Sprintf(format, a...)})
-	}
-	if len(pack) < 32 || !bytes.Equal(pack[:4], []byte("PACK")) {
-		fail(ID{}, "not a pack file")
-		return res
-	}
-	if v := binary.BigEndian.Uint32(pack[4:]); v != 2 && v != 3 {
-		fail(ID{}, "pack version %d is not supported", v)
-		return res
-	}
-	if n := binary.BigEndian.Uint32(pack[8:]); uint64(n) != uint64(len(ix.ids)) {
-		fail(ID{}, "pack holds %d objects, its index %d", n, len(ix.ids))
-		return res
-	}
-	end := uint64(len(pack) - 20)
-	if !bytes.Equal(pack[end:], ix.packHash[:]) {
-		fail(ID{}, "pack's trailing checksum differs from the one its index records")
+	c := &packCheck{name: name, pack: pack, ix: ix}
+	if !c.header() {
+		return c.res
 	}
 	// The whole-pack checksum runs beside the object checks.
-	sumDone := make(chan bool, 1)
+	sumOK := make(chan bool, 1)
 	go func() {
-		s := sha1.Sum(pack[:end])
-		sumDone <- bytes.Equal(s[:], pack[end:])
+		s := sha1.Sum(pack[:c.end])
+		sumOK <- bytes.Equal(s[:], pack[c.end:])
 	}()
+	c.layout()
+	c.readEntries()
+	c.linkDeltas()
+	done := c.resolve(workers)
+	for i := range c.entries {
+		if !done[i] && !c.broken[i] {
+			c.fail(ix.ids[c.entries[i].idx], "delta at offset %d cannot be resolved: its base is damaged", c.entries[i].off)
+		}
+	}
+	if !<-sumOK {
+		c.fail(oid.ID{}, "pack checksum does not match its content")
+	}
+	return c.res
+}
 
-	// Entries in pack order; each object ends where the next begins.
+// packCheck is one pack being checked: its entries in pack order and what
+// was found so far.
+type packCheck struct {
+	name string
+	pack []byte
+	ix   *packIndex
+	end  uint64 // where the pack's trailing checksum starts
+
+	entries  []packEntry
+	byOffset map[uint64]int // an entry's offset → the entry (until readEntries)
+	ofIdx    []int          // a position in the index → its entry (until readEntries)
+	broken   []bool         // entries whose stored bytes or header are bad
+	roots    []int          // entries that are whole objects, not deltas
+
+	res packResult
+}
+
+// fail records a damaged object (id) or, with the zero id, a damaged pack.
+func (c *packCheck) fail(id oid.ID, format string, a ...any) {
+	c.res.bad = append(c.res.bad, Corrupt{ID: id, Path: c.name, Message: fmt.Sprintf(format, a...)})
+}
+
+// header checks the pack's signature, version, object count and trailing
+// checksum against the index; false means nothing more can be read.
+func (c *packCheck) header() bool {
+	pack := c.pack
+	if len(pack) < 32 || !bytes.Equal(pack[:4], []byte("PACK")) {
+		c.fail(oid.ID{}, "not a pack file")
+		return false
+	}
+	if v := binary.BigEndian.Uint32(pack[4:]); v != 2 && v != 3 {
+		c.fail(oid.ID{}, "pack version %d is not supported", v)
+		return false
+	}
+	if n := binary.BigEndian.Uint32(pack[8:]); uint64(n) != uint64(len(c.ix.ids)) {
+		c.fail(oid.ID{}, "pack holds %d objects, its index %d", n, len(c.ix.ids))
+		return false
+	}
+	c.end = uint64(len(pack) - 20)
+	if !bytes.Equal(pack[c.end:], c.ix.packHash[:]) {
+		c.fail(oid.ID{}, "pack's trailing checksum differs from the one its index records")
+	}
+	return true
+}
+
+// layout puts the index's objects in pack order: each ends where the next
+// begins.
+func (c *packCheck) layout() {
+	ix := c.ix
 	entries := make([]packEntry, len(ix.ids))
 	for i := range ix.ids {
 		entries[i] = packEntry{idx: i, off: ix.offsets[i], base: -1}
 	}
 	sort.Slice(entries, func(a, b int) bool { return entries[a].off < entries[b].off })
-	byOffset := make(map[uint64]int, len(entries))
+	c.byOffset = make(map[uint64]int, len(entries))
 	for i := range entries {
 		e := &entries[i]
-		e.end = end
+		e.end = c.end
 		if i+1 < len(entries) {
 			e.end = entries[i+1].off
 		}
-		byOffset[e.off] = i
+		c.byOffset[e.off] = i
 	}
-	byID := func(id ID) int {
-		k := sort.Search(len(ix.ids), func(j int) bool { return bytes.Compare(ix.ids[j][:], id[:]) >= 0 })
-		if k < len(ix.ids) && ix.ids[k] == id {
-			return k
-		}
-		return -1
-	}
-	ofIdx := make([]int, len(entries)) // index position → entry
+	c.ofIdx = make([]int, len(entries))
 	for i := range entries {
-		ofIdx[entries[i].idx] = i
+		c.ofIdx[entries[i].idx] = i
 	}
-	broken := make([]bool, len(entries))
-	var roots []int
-	for i := range entries {
-		e := &entries[i]
-		id := ix.ids[e.idx]
-		if e.off < 12 || e.off >= e.end || e.end > end || (i > 0 && e.off == entries[i-1].off) {
-			fail(id, "index gives a bad offset %d", e.off)
-			broken[i] = true
-			continue
-		}
-		raw := pack[e.off:e.end]
-		if crc32.ChecksumIEEE(raw) != ix.crcs[e.idx] {
-			fail(id, "stored bytes at offset %d differ from the index's CRC-32", e.off)
-			broken[i] = true
-			continue
-		}
-		typ, size, n, ok := entryHeader(raw)
-		if !ok {
-			fail(id, "bad object header at offset %d", e.off)
-			broken[i] = true
-			continue
-		}
-		e.typ, e.size = typ, size
-		switch typ {
-		case objCommit, objTree, objBlob, objTag:
-			roots = append(roots, i)
-		case objOfsDelta:
-			rel, m, ok := ofsDelta(raw[n:])
-			base, found := byOffset[e.off-rel]
-			if !ok || rel == 0 || rel > e.off || !found {
-				fail(id, "delta at offset %d has no base in the pack", e.off)
-				broken[i] = true
-				continue
-			}
-			n += m
-			e.base = base
-		case objRefDelta:
-			if len(raw) < n+20 {
-				fail(id, "delta at offset %d is cut short", e.off)
-				broken[i] = true
-				continue
-			}
-			var b ID
-			copy(b[:], raw[n:n+20])
-			k := byID(b)
-			if k < 0 {
-				fail(id, "delta at offset %d refers to base %s, not in the pack", e.off, b)
-				broken[i] = true
-				continue
-			}
-			n += 20
-			e.base = ofIdx[k]
-		default:
-			fail(id, "unknown object type %d at offset %d", typ, e.off)
-			broken[i] = true
-			continue
-		}
-		e.data = e.off + uint64(n)
-	}
-	for i := range entries {
-		if b := entries[i].base; b >= 0 && !broken[i] {
-			entries[b].kids = append(entries[b].kids, int32(i))
-		}
-	}
+	c.entries = entries
+	c.broken = make([]bool, len(entries))
+}
 
-	// Resolve: each task is an entry and its base's content. Workers take
-	// tasks from a shared stack (depth first, so memory stays small), and
-	// push the children of what they resolved.
-	type task struct {
-		e    int
-		typ  byte
-		base []byte
+// readEntries checks each entry's stored bytes against the index's CRC-32
+// and reads its header: type, size, and a delta's base. Entries that fail
+// are marked broken.
+func (c *packCheck) readEntries() {
+	for i := range c.entries {
+		if msg := c.readEntry(i); msg != "" {
+			c.res.bad = append(c.res.bad, Corrupt{ID: c.ix.ids[c.entries[i].idx], Path: c.name, Message: msg})
+			c.broken[i] = true
+		}
 	}
-	var (
-		mu      sync.Mutex
-		cond    = sync.NewCond(&mu)
-		stack   = make([]task, 0, len(roots))
-		pending = len(roots)
-		done    = make([]bool, len(entries))
-	)
-	for i := len(roots) - 1; i >= 0; i-- {
-		stack = append(stack, task{e: roots[i]})
+	// Only finding bases needs them: let the collector have them while
+	// the objects are resolved.
+	c.byOffset, c.ofIdx = nil, nil
+}
+
+// readEntry reads entry i's header, returning what is wrong with it or "".
+func (c *packCheck) readEntry(i int) string {
+	e := &c.entries[i]
+	if e.off < 12 || e.off >= e.end || e.end > c.end || (i > 0 && e.off == c.entries[i-1].off) {
+		return fmt.Sprintf("index gives a bad offset %d", e.off)
 	}
+	raw := c.pack[e.off:e.end]
+	if crc32.ChecksumIEEE(raw) != c.ix.crcs[e.idx] {
+		return fmt.Sprintf("stored bytes at offset %d differ from the index's CRC-32", e.off)
+	}
+	typ, size, n, ok := entryHeader(raw)
+	if !ok {
+		return fmt.Sprintf("bad object header at offset %d", e.off)
+	}
+	e.typ, e.size = typ, size
+	switch typ {
+	case objCommit, objTree, objBlob, objTag:
+		c.roots = append(c.roots, i)
+	case objOfsDelta:
+		rel, m, ok := ofsDelta(raw[n:])
+		base, found := c.byOffset[e.off-rel]
+		if !ok || rel == 0 || rel > e.off || !found {
+			return fmt.Sprintf("delta at offset %d has no base in the pack", e.off)
+		}
+		n += m
+		e.base = base
+	case objRefDelta:
+		if len(raw) < n+20 {
+			return fmt.Sprintf("delta at offset %d is cut short", e.off)
+		}
+		var b oid.ID
+		copy(b[:], raw[n:n+20])
+		k := c.indexOf(b)
+		if k < 0 {
+			return fmt.Sprintf("delta at offset %d refers to base %s, not in the pack", e.off, b)
+		}
+		n += 20
+		e.base = c.ofIdx[k]
+	default:
+		return fmt.Sprintf("unknown object type %d at offset %d", typ, e.off)
+	}
+	e.data = e.off + uint64(n)
+	return ""
+}
+
+// indexOf is id's position in the index, or -1.
+func (c *packCheck) indexOf(id oid.ID) int {
+	ids := c.ix.ids
+	k := sort.Search(len(ids), func(j int) bool { return bytes.Compare(ids[j][:], id[:]) >= 0 })
+	if k < len(ids) && ids[k] == id {
+		return k
+	}
+	return -1
+}
+
+// linkDeltas lists each intact delta among the children of its base.
+func (c *packCheck) linkDeltas() {
+	for i := range c.entries {
+		if b := c.entries[i].base; b >= 0 && !c.broken[i] {
+			c.entries[b].kids = append(c.entries[b].kids, int32(i))
+		}
+	}
+}
+
+// resolve inflates every object reachable from the roots through intact
+// deltas, applies the deltas, hashes each result against its id and
+// records its edges, with workers goroutines. It returns which entries it
+// resolved.
+func (c *packCheck) resolve(workers int) []bool {
+	q := newDeltaQueue(c.roots, len(c.entries))
 	outs := make([]packResult, workers)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for i := range outs {
 		wg.Add(1)
 		go func(out *packResult) {
 			defer wg.Done()
-			var z inflater
-			h := sha1.New()
-			var scratch, arena []ID
+			w := resolver{c: c, out: out, h: sha1.New()}
 			for {
-				mu.Lock()
-				for len(stack) == 0 && pending > 0 {
-					cond.Wait()
-				}
-				if len(stack) == 0 {
-					mu.Unlock()
+				t, ok := q.pop()
+				if !ok {
 					return
 				}
-				t := stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				mu.Unlock()
-
-				e := &entries[t.e]
-				id := ix.ids[e.idx]
-				typ := e.typ
-				data, err := z.inflate(pack[e.data:e.end], e.size)
-				if err == nil && t.base != nil {
-					typ = t.typ
-					data, err = applyDelta(t.base, data)
-				}
-				if err == nil {
-					if got := objectHash(h, typ, data); got != id {
-						err = fmt.Errorf("content hashes to %s", got)
-					}
-				}
-				if err == nil {
-					scratch, err = edges(typ, data, scratch)
-					if err == nil {
-						o := object{id: id, typ: typ}
-						if len(scratch) > 0 {
-							// Edges live in large shared chunks: one
-							// allocation per object would dominate.
-							if cap(arena)-len(arena) < len(scratch) {
-								arena = make([]ID, 0, max(1<<14, len(scratch)))
-							}
-							arena = append(arena, scratch...)
-							o.edges = arena[len(arena)-len(scratch) : len(arena) : len(arena)]
-						}
-						out.objects = append(out.objects, o)
-					}
-				}
-				if err != nil {
-					out.bad = append(out.bad, Corrupt{ID: id, Path: name, Message: fmt.Sprintf("%s at offset %d: %v", typeName(typ), e.off, err)})
-				}
-				mu.Lock()
-				done[t.e] = true
-				if err == nil {
-					for k := len(e.kids) - 1; k >= 0; k-- {
-						stack = append(stack, task{e: int(e.kids[k]), typ: typ, base: data})
-						pending++
-					}
-				}
-				pending--
-				if len(stack) > 0 || pending == 0 {
-					cond.Broadcast()
-				}
-				mu.Unlock()
+				typ, data, ok := w.object(t)
+				q.finish(t, c.entries[t.e].kids, typ, data, ok)
 			}
-		}(&outs[w])
+		}(&outs[i])
 	}
 	wg.Wait()
 	for _, o := range outs {
-		res.objects = append(res.objects, o.objects...)
-		res.bad = append(res.bad, o.bad...)
+		c.res.objects = append(c.res.objects, o.objects...)
+		c.res.bad = append(c.res.bad, o.bad...)
 	}
-	for i := range entries {
-		if !done[i] && !broken[i] {
-			fail(ix.ids[entries[i].idx], "delta at offset %d cannot be resolved: its base is damaged", entries[i].off)
+	return q.done
+}
+
+// deltaTask is an entry to resolve and, for a delta, its base's type and
+// content.
+type deltaTask struct {
+	e    int
+	typ  byte
+	base []byte
+}
+
+// deltaQueue hands tasks to the workers from a shared stack (depth first,
+// so memory stays small); resolving an object pushes its deltas.
+type deltaQueue struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	stack   []deltaTask
+	pending int    // tasks pushed and not finished
+	done    []bool // entries resolved, damaged or not
+}
+
+func newDeltaQueue(roots []int, entries int) *deltaQueue {
+	q := &deltaQueue{stack: make([]deltaTask, 0, len(roots)), pending: len(roots), done: make([]bool, entries)}
+	q.cond = sync.NewCond(&q.mu)
+	for i := len(roots) - 1; i >= 0; i-- {
+		q.stack = append(q.stack, deltaTask{e: roots[i]})
+	}
+	return q
+}
+
+// pop waits for a task; false means every task is finished.
+func (q *deltaQueue) pop() (deltaTask, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.stack) == 0 && q.pending > 0 {
+		q.cond.Wait()
+	}
+	if len(q.stack) == 0 {
+		return deltaTask{}, false
+	}
+	t := q.stack[len(q.stack)-1]
+	q.stack = q.stack[:len(q.stack)-1]
+	return t, true
+}
+
+// finish marks t's entry done and, when it resolved (ok) to an object of
+// type typ with content data, pushes its deltas, kids.
+func (q *deltaQueue) finish(t deltaTask, kids []int32, typ byte, data []byte, ok bool) {
+	q.mu.Lock()
+	q.done[t.e] = true
+	if ok {
+		for k := len(kids) - 1; k >= 0; k-- {
+			q.stack = append(q.stack, deltaTask{e: int(kids[k]), typ: typ, base: data})
+			q.pending++
 		}
 	}
-	if !<-sumDone {
-		fail(ID{}, "pack checksum does not match its content")
+	q.pending--
+	if len(q.stack) > 0 || q.pending == 0 {
+		q.cond.Broadcast()
 	}
-	return res
+	q.mu.Unlock()
+}
+
+// resolver is one worker's tools, reused from one object to the next.
+type resolver struct {
+	c              *packCheck
+	out            *packResult
+	z              inflater
+	h              hash.Hash
+	scratch, arena []oid.ID
+}
+
+// object inflates t's entry, applies it to its base when it is a delta,
+// checks the result's id and records the object and its edges in out. It
+// returns the object's type and content; ok is false, and the damage is
+// recorded in out, when any step fails.
+func (w *resolver) object(t deltaTask) (typ byte, data []byte, ok bool) {
+	c := w.c
+	e := &c.entries[t.e]
+	id := c.ix.ids[e.idx]
+	typ = e.typ
+	data, err := w.z.inflate(c.pack[e.data:e.end], e.size)
+	if err == nil && t.base != nil {
+		typ = t.typ
+		data, err = applyDelta(t.base, data)
+	}
+	if err == nil {
+		if got := objectHash(w.h, typ, data); got != id {
+			err = fmt.Errorf("content hashes to %s", got)
+		}
+	}
+	if err == nil {
+		w.scratch, err = edges(typ, data, w.scratch)
+	}
+	if err != nil {
+		w.out.bad = append(w.out.bad, Corrupt{ID: id, Path: c.name, Message: fmt.Sprintf("%s at offset %d: %v", typeName(typ), e.off, err)})
+		return typ, data, false
+	}
+	o := object{id: id, typ: typ}
+	if len(w.scratch) > 0 {
+		// Edges live in large shared chunks: one allocation per object
+		// would dominate.
+		if cap(w.arena)-len(w.arena) < len(w.scratch) {
+			w.arena = make([]oid.ID, 0, max(1<<14, len(w.scratch)))
+		}
+		w.arena = append(w.arena, w.scratch...)
+		o.edges = w.arena[len(w.arena)-len(w.scratch) : len(w.arena) : len(w.arena)]
+	}
+	w.out.objects = append(w.out.objects, o)
+	return typ, data, true
 }
 
 // entryHeader reads a pack object's type and inflated size.
@@ -380,7 +475,7 @@ func ofsDelta(b []byte) (uint64, int, bool) {
 }
 
 // objectHash is the id of an object: SHA-1 over "type size\0" and content.
-func objectHash(h hash.Hash, typ byte, data []byte) ID {
+func objectHash(h hash.Hash, typ byte, data []byte) oid.ID {
 	h.Reset()
 	var hdr [32]byte
 	b := append(hdr[:0], typeName(typ)...)
@@ -389,7 +484,7 @@ func objectHash(h hash.Hash, typ byte, data []byte) ID {
 	b = append(b, 0)
 	h.Write(b)
 	h.Write(data)
-	var id ID
+	var id oid.ID
 	h.Sum(id[:0])
 	return id
 }

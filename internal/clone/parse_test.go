@@ -12,10 +12,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/qms-tool/qms/internal/oid"
 )
 
-func mustID(s string) ID {
-	id, err := ParseID(s)
+func mustID(s string) oid.ID {
+	id, err := oid.Parse(s)
 	if err != nil {
 		panic(err)
 	}
@@ -81,21 +83,21 @@ func TestParseStatus(t *testing.T) {
 }
 
 // graph is a fixed answer to ancestry questions.
-type graph map[[2]ID][3]int
+type graph map[[2]oid.ID][3]int
 
-func (g graph) Count(a, b ID) (int, int, ID, error) {
-	r, ok := g[[2]ID{a, b}]
+func (g graph) Count(a, b oid.ID) (int, int, oid.ID, error) {
+	r, ok := g[[2]oid.ID{a, b}]
 	if !ok {
-		return 0, 0, ID{}, errors.New("no such commits")
+		return 0, 0, oid.ID{}, errors.New("no such commits")
 	}
-	var base ID
+	var base oid.ID
 	if r[2] > 0 {
 		base = mustID(idB)
 	}
 	return r[0], r[1], base, nil
 }
 
-func (g graph) Unique(tip ID, others []ID) (int, error) { return 3, nil }
+func (g graph) Unique(tip oid.ID, others []oid.ID) (int, error) { return 3, nil }
 
 func TestCompare(t *testing.T) {
 	a, b, c := mustID(idA), mustID(idB), mustID("3333333333333333333333333333333333333333")
@@ -164,30 +166,39 @@ func TestApplyDelta(t *testing.T) {
 func TestEdges(t *testing.T) {
 	commit := "tree " + idA + "\nparent " + idB + "\nauthor x <x> 1 +0000\n\nparent " + idA + " in the message\n"
 	got, err := edges(objCommit, []byte(commit), nil)
-	if err != nil || !reflect.DeepEqual(got, []ID{mustID(idA), mustID(idB)}) {
+	if err != nil || !reflect.DeepEqual(got, []oid.ID{mustID(idA), mustID(idB)}) {
 		t.Fatalf("edges(commit) = %v, %v", got, err)
 	}
-	tree := append([]byte("100644 a.md\x00"), mustID(idA).bytes()...)
-	tree = append(tree, append([]byte("160000 sub\x00"), mustID(idB).bytes()...)...)
+	tree := append([]byte("100644 a.md\x00"), idBytes(idA)...)
+	tree = append(tree, append([]byte("160000 sub\x00"), idBytes(idB)...)...)
 	got, err = edges(objTree, tree, nil)
-	if err != nil || !reflect.DeepEqual(got, []ID{mustID(idA)}) {
+	if err != nil || !reflect.DeepEqual(got, []oid.ID{mustID(idA)}) {
 		t.Fatalf("edges(tree) = %v, %v", got, err)
 	}
-	for _, bad := range []struct {
-		t byte
-		b string
-	}{{objCommit, "author x\n"}, {objCommit, "tree 12\n"}, {objTree, "100644 a.md\x00short"}, {objTag, "type commit\n"}} {
-		if _, err := edges(bad.t, []byte(bad.b), nil); err == nil {
-			t.Errorf("edges(%d, %q) accepted", bad.t, bad.b)
-		}
+	bad := []struct {
+		name string
+		typ  byte
+		b    string
+	}{
+		{"commit without a tree", objCommit, "author x\n"},
+		{"short tree id", objCommit, "tree 12\n"},
+		{"tree entry cut short", objTree, "100644 a.md\x00short"},
+		{"tag without an object", objTag, "type commit\n"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := edges(tc.typ, []byte(tc.b), nil); err == nil {
+				t.Errorf("edges(%d, %q) accepted", tc.typ, tc.b)
+			}
+		})
 	}
 }
 
-func (id ID) bytes() []byte { return id[:] }
+func idBytes(s string) []byte { id := mustID(s); return id[:] }
 
 func TestLooseObject(t *testing.T) {
 	raw := []byte("blob 5\x00hello")
-	id := ID(sha1.Sum(raw))
+	id := oid.ID(sha1.Sum(raw))
 	var z bytes.Buffer
 	w := zlib.NewWriter(&z)
 	w.Write(raw)
@@ -235,7 +246,7 @@ func FuzzObject(f *testing.F) {
 	f.Add([]byte("tree " + idA + "\nparent " + idB + "\n"))
 	f.Add([]byte{16, 7, 0x91, 2, 4, 3, 'x', 'y', 'z'})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		looseObject(ID{}, b)
+		looseObject(oid.ID{}, b)
 		applyDelta([]byte("0123456789abcdef"), b)
 		for _, typ := range []byte{objCommit, objTree, objTag} {
 			edges(typ, b, nil)
@@ -282,7 +293,9 @@ func realPack(tb testing.TB) (pack, idx []byte, ok bool) {
 	dir := tb.TempDir()
 	gitT(tb, dir, "init", "-q")
 	for i := 0; i < 3; i++ {
-		os.WriteFile(filepath.Join(dir, "r.md"), []byte(strings.Repeat(fmt.Sprintf("line %d\n", i), 20+i)), 0o644)
+		// A common body, so that git stores some versions as deltas.
+		body := strings.Repeat("A record's text, the same in every version.\n", 40) + strings.Repeat(fmt.Sprintf("line %d\n", i), 20+i)
+		os.WriteFile(filepath.Join(dir, "r.md"), []byte(body), 0o644)
 		gitT(tb, dir, "add", ".")
 		gitT(tb, dir, "commit", "-q", "-m", fmt.Sprint(i))
 	}

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/qms-tool/qms/internal/oid"
 )
 
 // Integrity is what Verify found in an object store.
@@ -36,7 +38,7 @@ type Integrity struct {
 
 // Missing is an object that should be there and is not.
 type Missing struct {
-	ID ID `json:"id"`
+	ID oid.ID `json:"id"`
 	// From is the object or ref that refers to it.
 	From string `json:"from"`
 }
@@ -44,14 +46,14 @@ type Missing struct {
 // Root is a starting point of reachability: a ref and the object it names.
 type Root struct {
 	Name string
-	ID   ID
+	ID   oid.ID
 }
 
 // Verify reads every object in objectsDir (and its alternates), checks
 // that each hashes to its id, and that every object reachable from roots is
 // there, the way 'git fsck --full' sees the store. Commits listed in shallow
 // have no parents to follow. It only reads. workers <= 0 means one per CPU.
-func Verify(objectsDir string, roots []Root, shallow []ID, workers int) (*Integrity, error) {
+func Verify(objectsDir string, roots []Root, shallow []oid.ID, workers int) (*Integrity, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -61,7 +63,7 @@ func Verify(objectsDir string, roots []Root, shallow []ID, workers int) (*Integr
 	}
 	res := &Integrity{Missing: []Missing{}, Corrupt: []Corrupt{}}
 	var objs []object
-	bad := map[ID]bool{}
+	bad := map[oid.ID]bool{}
 	add := func(os []object, cs []Corrupt) {
 		objs = append(objs, os...)
 		res.Objects += len(os)
@@ -112,15 +114,15 @@ func Verify(objectsDir string, roots []Root, shallow []ID, workers int) (*Integr
 
 	// Reachability, from every root.
 	known := newTable(objs)
-	isShallow := map[ID]bool{}
+	isShallow := map[oid.ID]bool{}
 	for _, id := range shallow {
 		isShallow[id] = true
 	}
 	seen := make([]bool, len(objs))
-	missing := map[ID]bool{}
+	missing := map[oid.ID]bool{}
 	reached := 0
 	var queue []int32
-	visit := func(id ID, from func() string) {
+	visit := func(id oid.ID, from func() string) {
 		k := known.find(objs, id)
 		if k < 0 {
 			if !bad[id] && !missing[id] {
@@ -243,7 +245,7 @@ func checkLoose(dir string, label func(string) string, workers int) ([]object, [
 				p := files[next]
 				next++
 				mu.Unlock()
-				id, _ := ParseID(filepath.Base(filepath.Dir(p)) + filepath.Base(p))
+				id, _ := oid.Parse(filepath.Base(filepath.Dir(p)) + filepath.Base(p))
 				b, err := os.ReadFile(p)
 				var o object
 				if err == nil {
@@ -264,7 +266,7 @@ func checkLoose(dir string, label func(string) string, workers int) ([]object, [
 }
 
 // looseObject checks one loose object file's bytes against its id.
-func looseObject(id ID, b []byte) (object, error) {
+func looseObject(id oid.ID, b []byte) (object, error) {
 	zr, err := zlib.NewReader(bytes.NewReader(b))
 	if err != nil {
 		return object{}, fmt.Errorf("zlib: %w", err)
@@ -296,7 +298,7 @@ func looseObject(id ID, b []byte) (object, error) {
 		}
 		return object{}, fmt.Errorf("zlib: %v", err)
 	}
-	if got := ID(sha1.Sum(raw)); got != id {
+	if got := oid.ID(sha1.Sum(raw)); got != id {
 		return object{}, fmt.Errorf("%s content hashes to %s", typeName(typ), got)
 	}
 	es, err := edges(typ, raw[len(hdr):], nil)
@@ -343,7 +345,7 @@ func newTable(objs []object) table {
 	return t
 }
 
-func (t table) find(objs []object, id ID) int {
+func (t table) find(objs []object, id oid.ID) int {
 	h := binary.LittleEndian.Uint64(id[:8]) & t.mask
 	for {
 		s := t.slots[h]

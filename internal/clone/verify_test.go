@@ -8,19 +8,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qms-tool/qms/internal/gitcmd"
 )
 
 // gitT runs git in dir for a test, with a fixed identity and no user config.
 func gitT(t testing.TB, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
+	out, err := gitcmd.RunEnv(context.Background(), dir, []string{"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
 		"GIT_AUTHOR_NAME=Anna Keller", "GIT_AUTHOR_EMAIL=anna.keller@example.com",
-		"GIT_COMMITTER_NAME=Anna Keller", "GIT_COMMITTER_EMAIL=anna.keller@example.com")
-	out, err := cmd.CombinedOutput()
+		"GIT_COMMITTER_NAME=Anna Keller", "GIT_COMMITTER_EMAIL=anna.keller@example.com"}, nil, args...)
 	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("%v (git %s)", err, strings.Join(args, " "))
 	}
 	return strings.TrimSpace(string(out))
 }

@@ -1,4 +1,5 @@
-// Package gitcmd runs the git binary for the commands that need git itself
-// (ls-remote, fetch, bundle, status): in a clean environment, without a
-// terminal, and with git's complaint in the error.
+// Package gitcmd is the one way qms runs the git executable, for what only
+// git itself does (signing with the user's setup, ls-remote, fetch, status,
+// bundles): one environment policy (no GIT_DIR and friends unless passed on
+// purpose, no prompts, English messages) and one error type, *Error.
 package gitcmd

@@ -18,15 +18,14 @@ var repoVars = map[string]bool{
 	"GIT_PREFIX": true, "GIT_QUARANTINE_PATH": true,
 }
 
-// Command is git with args in dir: no GIT_DIR-like variables from the
-// environment, no terminal prompt for credentials (a credential helper or
+// Env is the environment git runs in: the process's, without the
+// variables that point git at another repository (GIT_DIR and friends),
+// with no terminal prompt for credentials (a credential helper or
 // GIT_ASKPASS still works), no optional locks (so reading never rewrites
-// the index), messages in English. A helper git starts (git-remote-http,
-// ssh) is waited for at most 2 s after the context kills git.
-func Command(ctx context.Context, dir string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	cmd.WaitDelay = 2 * time.Second
+// the index) and messages in English (LC_ALL=C). The variables in extra
+// come last and win, repository variables included: what a caller passes
+// on purpose is kept.
+func Env(extra ...string) []string {
 	env := []string{"GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C", "LANG=C"}
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -36,14 +35,33 @@ func Command(ctx context.Context, dir string, args ...string) *exec.Cmd {
 		}
 		env = append(env, kv)
 	}
-	cmd.Env = env
+	return append(env, extra...)
+}
+
+// Command is git with args in dir, in the environment of Env(). A helper
+// git starts (git-remote-http, ssh) is waited for at most 2 s after the
+// context kills git.
+func Command(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	cmd.WaitDelay = 2 * time.Second
+	cmd.Env = Env()
 	return cmd
 }
 
 // Run runs git with args in dir (stdin, when not nil, as its input) and
 // returns its standard output; a failure is an *Error.
 func Run(ctx context.Context, dir string, stdin []byte, args ...string) ([]byte, error) {
+	return RunEnv(ctx, dir, nil, stdin, args...)
+}
+
+// RunEnv is Run with the variables of env added to the environment, as
+// Env(env...) adds them.
+func RunEnv(ctx context.Context, dir string, env []string, stdin []byte, args ...string) ([]byte, error) {
 	cmd := Command(ctx, dir, args...)
+	if len(env) > 0 {
+		cmd.Env = append(cmd.Env, env...)
+	}
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
@@ -65,18 +83,39 @@ func Failed(ctx context.Context, args []string, stderr string, err error) *Error
 	if msg == "" {
 		msg = err.Error()
 	}
-	return &Error{Args: args, Msg: msg, Err: err}
+	return &Error{Args: args, Msg: msg, Stderr: stderr, Err: err}
 }
 
-// Error is a git command that failed; Msg is what it said.
+// Error is a git command that failed: the one error type of every git
+// qms runs. Msg is what it said, or "timed out"; Stderr is all it wrote
+// to standard error; Err is the *exec.ExitError or the failure to start.
 type Error struct {
-	Args []string
-	Msg  string
-	Err  error
+	Args   []string
+	Msg    string
+	Stderr string
+	Err    error
 }
 
-func (e *Error) Error() string { return "git " + e.Args[0] + ": " + lastLines(e.Msg, 3) }
+// Error is "git <command>: " and the last three lines of Msg, on one line.
+func (e *Error) Error() string { return "git " + e.Command() + ": " + lastLines(e.Msg, 3) }
 func (e *Error) Unwrap() error { return e.Err }
+
+// Command is the git command that failed (commit, fetch…): the first of
+// Args after git's own options (-c name=value, -C dir, --no-optional-locks).
+func (e *Error) Command() string {
+	for i := 0; i < len(e.Args); i++ {
+		switch a := e.Args[i]; {
+		case a == "-c" || a == "-C":
+			i++
+		case !strings.HasPrefix(a, "-"):
+			return a
+		}
+	}
+	if len(e.Args) > 0 {
+		return e.Args[0]
+	}
+	return ""
+}
 
 func lastLines(s string, n int) string {
 	var lines []string

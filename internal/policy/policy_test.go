@@ -14,7 +14,7 @@ import (
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/signature"
-	"github.com/qms-tool/qms/internal/testrepo"
+	"github.com/qms-tool/qms/internal/testkit/testrepo"
 )
 
 const (

@@ -15,7 +15,7 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/schema"
-	"github.com/qms-tool/qms/internal/testrepo"
+	"github.com/qms-tool/qms/internal/testkit/testrepo"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")

@@ -10,7 +10,7 @@ import (
 	"github.com/qms-tool/qms/internal/approval"
 	"github.com/qms-tool/qms/internal/check"
 	"github.com/qms-tool/qms/internal/schema"
-	"github.com/qms-tool/qms/internal/testrepo"
+	"github.com/qms-tool/qms/internal/testkit/testrepo"
 )
 
 // example loads the example QMS with edits: path → old → new.

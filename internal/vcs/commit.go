@@ -1,7 +1,6 @@
 package vcs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/qms-tool/qms/internal/gitcmd"
 )
 
 // ErrNoCommit is returned when the repository has no commit yet.
@@ -68,7 +69,7 @@ func (r *Repo) State(p string) (FileState, error) {
 // HasStagedChanges reports whether the index differs from HEAD, that is
 // whether a commit now would record more than its message.
 func (r *Repo) HasStagedChanges(ctx context.Context) (bool, error) {
-	_, err := r.git(ctx, nil, "diff", "--cached", "--quiet")
+	_, err := gitcmd.Run(ctx, r.Root, nil, "diff", "--cached", "--quiet")
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() == 1 {
 		return true, nil
@@ -78,51 +79,31 @@ func (r *Repo) HasStagedChanges(ctx context.Context) (bool, error) {
 
 // CommitSigned makes an empty commit with the message and trailers, signed
 // through the user's own git setup (user.signingkey, gpg.format, agents):
-// qms never holds a private key. It returns the new commit's id.
+// qms never holds a private key. Signing goes through git itself because
+// only git knows that setup. env, when not empty, adds variables to the
+// environment git runs in (and so the signing program, GNUPGHOME for
+// instance); a repository variable (GIT_DIR…) counts only when given in
+// env. It returns the new commit's id; a failure is a *gitcmd.Error.
 func (r *Repo) CommitSigned(ctx context.Context, env []string, message string, trailers []string) (string, error) {
 	args := []string{"commit", "--quiet", "--allow-empty", "--gpg-sign", "--cleanup=strip", "-m", message}
 	for _, t := range trailers {
 		args = append(args, "--trailer", t)
 	}
-	if _, err := r.git(ctx, env, args...); err != nil {
+	// The signing program talks to the user (gpg's pinentry asks for the
+	// passphrase): it keeps the user's language and character set.
+	env = append(userLocale(), env...)
+	if _, err := gitcmd.RunEnv(ctx, r.Root, env, nil, args...); err != nil {
 		return "", err
 	}
-	out, err := r.git(ctx, env, "rev-parse", "HEAD")
+	out, err := gitcmd.RunEnv(ctx, r.Root, env, nil, "rev-parse", "HEAD")
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimSpace(out), nil
+	return strings.TrimSpace(string(out)), nil
 }
 
-// GitError is a failed git command, with what it said.
-type GitError struct {
-	Args   []string
-	Stderr string
-	Err    error
-}
-
-func (e *GitError) Error() string {
-	msg := strings.TrimSpace(e.Stderr)
-	if msg == "" {
-		msg = e.Err.Error()
-	}
-	return fmt.Sprintf("git %s: %s", e.Args[0], msg)
-}
-
-func (e *GitError) Unwrap() error { return e.Err }
-
-// git runs the git command in the working tree. Signing goes through git
-// itself because only git knows the user's signing setup.
-func (r *Repo) git(ctx context.Context, env []string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = r.Root
-	if env != nil {
-		cmd.Env = env
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return stdout.String(), &GitError{Args: args, Stderr: stderr.String(), Err: err}
-	}
-	return stdout.String(), nil
+// userLocale is the process's LC_ALL and LANG, empty when unset (an empty
+// LC_ALL counts as unset), to put back what gitcmd's LC_ALL=C replaces.
+func userLocale() []string {
+	return []string{"LC_ALL=" + os.Getenv("LC_ALL"), "LANG=" + os.Getenv("LANG")}
 }

@@ -3,17 +3,19 @@ package vcs
 import (
 	"context"
 	"strings"
+
+	"github.com/qms-tool/qms/internal/gitcmd"
 )
 
 // AuthorIdent returns the name and email git would write as the author of
 // a commit made now ('git var GIT_AUTHOR_IDENT': configuration and the
 // GIT_AUTHOR_* environment, as git itself resolves them).
 func (r *Repo) AuthorIdent(ctx context.Context, env []string) (name, email string, err error) {
-	out, err := r.git(ctx, env, "var", "GIT_AUTHOR_IDENT")
+	out, err := gitcmd.RunEnv(ctx, r.Root, env, nil, "var", "GIT_AUTHOR_IDENT")
 	if err != nil {
 		return "", "", err
 	}
-	ident := strings.TrimSpace(out)
+	ident := strings.TrimSpace(string(out))
 	who, mail := identName(ident)
 	if i := strings.IndexByte(who, '<'); i >= 0 {
 		who = strings.TrimSpace(who[:i])

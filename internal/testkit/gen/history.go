@@ -3,6 +3,7 @@ package gen
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"crypto"
 	"crypto/ed25519"
 	crand "crypto/rand"
@@ -13,7 +14,6 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -27,6 +27,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/gitcmd"
 	"github.com/qms-tool/qms/internal/policy"
 	"github.com/qms-tool/qms/internal/schema"
 )
@@ -138,8 +139,8 @@ type history struct {
 }
 
 func (h *history) init() error {
-	if out, err := exec.Command("git", "-C", h.dir, "-c", "init.defaultBranch=main", "init", "-q").CombinedOutput(); err != nil {
-		return fmt.Errorf("gen: git init: %v: %s", err, out)
+	if _, err := gitcmd.Run(context.Background(), h.dir, nil, "-c", "init.defaultBranch=main", "init", "-q"); err != nil {
+		return fmt.Errorf("gen: %w", err)
 	}
 	err := filepath.WalkDir(h.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -637,9 +638,8 @@ func (h *history) finish() error {
 		{"repack", "-adq"},
 		{"reset", "-q", "--hard"},
 	} {
-		cmd := exec.Command("git", append([]string{"-C", h.dir}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("gen: git %s: %v: %s", args[0], err, out)
+		if _, err := gitcmd.Run(context.Background(), h.dir, nil, args...); err != nil {
+			return fmt.Errorf("gen: %w", err)
 		}
 	}
 	return nil

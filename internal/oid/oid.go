@@ -1,11 +1,11 @@
-package clone
+package oid
 
 import (
 	"encoding/hex"
 	"fmt"
 )
 
-// ID is a SHA-1 Git object id.
+// ID is a SHA-1 Git object id. The zero ID names no object.
 type ID [20]byte
 
 // String is the id in hexadecimal, as git prints it.
@@ -25,8 +25,22 @@ func (id ID) MarshalText() ([]byte, error) {
 	return []byte(id.String()), nil
 }
 
-// ParseID reads a 40-digit hexadecimal object id.
-func ParseID(s string) (ID, error) {
+// UnmarshalText reads what MarshalText writes.
+func (id *ID) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*id = ID{}
+		return nil
+	}
+	p, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	*id = p
+	return nil
+}
+
+// Parse reads a 40-digit hexadecimal object id.
+func Parse(s string) (ID, error) {
 	var id ID
 	if len(s) != 40 {
 		return id, fmt.Errorf("object id %q is not 40 hexadecimal digits", s)

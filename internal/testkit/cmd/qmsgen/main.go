@@ -1,7 +1,7 @@
 // Command qmsgen writes a synthetic QMS repository of any size, for
 // benchmarks and scale tests:
 //
-//	go run ./internal/gen/qmsgen -n 10000 -seed 1 -git -out DIR
+//	go run ./internal/testkit/cmd/qmsgen -n 10000 -seed 1 -git -out DIR
 //
 // The same -n and -seed always give the same files (and, with -git, the
 // same commit).
@@ -15,7 +15,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/qms-tool/qms/internal/gen"
+	"github.com/qms-tool/qms/internal/testkit/gen"
 )
 
 func main() {

@@ -14,6 +14,7 @@ import (
 	"testing/fstest"
 
 	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/gitcmd"
 )
 
 // Lab is a temporary home with its own GNUPGHOME and a git repository.
@@ -21,7 +22,9 @@ type Lab struct {
 	T    testing.TB
 	Dir  string // the home
 	Repo string // the repository's working tree
-	Env  []string
+	// Env is what every command of the lab runs in: gitcmd.Env with the
+	// lab's home, GNUPGHOME, git configuration and identity.
+	Env []string
 	// Idents maps a signer (gpg fingerprint or SSH key path) to the
 	// identity ("Name <email>") it was made for: Commit authors its
 	// commits as that person, as their own git would.
@@ -51,7 +54,9 @@ func New(t testing.TB) *Lab {
 	if err := os.Chmod(gnupg, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	l := &Lab{T: t, Dir: dir, Repo: filepath.Join(dir, "repo"), Idents: map[string]string{}, Env: append(os.Environ(),
+	// The environment is git's (gitcmd.Env): a GIT_DIR or GIT_INDEX_FILE of
+	// a hook running the tests does not send the lab's git elsewhere.
+	l := &Lab{T: t, Dir: dir, Repo: filepath.Join(dir, "repo"), Idents: map[string]string{}, Env: gitcmd.Env(
 		"HOME="+dir, "GNUPGHOME="+gnupg, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+filepath.Join(dir, "gitconfig"),
 		"GIT_AUTHOR_NAME=Test", "GIT_AUTHOR_EMAIL=test@example.com",
 		"GIT_COMMITTER_NAME=Test", "GIT_COMMITTER_EMAIL=test@example.com", "TZ=UTC")}

@@ -1,6 +1,7 @@
 package gen_test
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -13,8 +14,9 @@ import (
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/approval"
 	"github.com/qms-tool/qms/internal/check"
-	"github.com/qms-tool/qms/internal/gen"
+	"github.com/qms-tool/qms/internal/gitcmd"
 	"github.com/qms-tool/qms/internal/schema"
+	"github.com/qms-tool/qms/internal/testkit/gen"
 	"github.com/qms-tool/qms/internal/vcs"
 )
 
@@ -170,10 +172,21 @@ func TestWriteRefuses(t *testing.T) {
 	if _, err := gen.Write(dir, gen.Options{Records: 50}); !errors.Is(err, gen.ErrNotEmpty) {
 		t.Errorf("Write(non-empty dir) = %v, want ErrNotEmpty", err)
 	}
-	for _, n := range []int{-1, 0, gen.MinRecords - 1, gen.MaxRecords + 1} {
-		if _, err := gen.Write(t.TempDir(), gen.Options{Records: n}); err == nil {
-			t.Errorf("Write(%d records) = nil error, want one", n)
-		}
+	tests := []struct {
+		name    string
+		records int
+	}{
+		{"negative", -1},
+		{"none", 0},
+		{"fewer than the minimum", gen.MinRecords - 1},
+		{"more than the maximum", gen.MaxRecords + 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := gen.Write(t.TempDir(), gen.Options{Records: tc.records}); err == nil {
+				t.Errorf("Write(%d records) = nil error, want one", tc.records)
+			}
+		})
 	}
 }
 
@@ -203,15 +216,18 @@ func TestWriteGit(t *testing.T) {
 	if heads[0] != heads[1] {
 		t.Errorf("same options, different commits %s and %s", heads[0], heads[1])
 	}
+	// The benchmarks' repositories must not change under them: the same
+	// options have given this commit since the generator was written.
+	if want := "ecc8fdd70397d51c3b5ebf181705095dd7c4e377"; heads[0] != want {
+		t.Errorf("Write(40 records, seed 9) made commit %s, want %s: the generator's output changed", heads[0], want)
+	}
 }
 
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
+	out, err := gitcmd.Run(context.Background(), dir, nil, args...)
 	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(out))
 }
