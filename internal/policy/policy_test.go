@@ -2,6 +2,7 @@ package policy
 
 import (
 	"crypto/rand"
+	"fmt"
 	"crypto/rsa"
 	"errors"
 	"strings"
@@ -398,4 +399,47 @@ func TestKeyFiles(t *testing.T) {
 	if _, ok := p.People["akeller"]; !ok || len(p.People["akeller"].Keys) != 0 || !strings.Contains(problems(p), "akeller.asc") {
 		t.Errorf("a key file with two keys: %+v\n%s", p.People["akeller"], problems(p))
 	}
+}
+
+// FuzzLoad feeds the policy loader hostile staff records, matrices and key
+// files: it never panics, a person it accepts has a record that passes the
+// staff schema and an id equal to the file name, and a matrix it accepts
+// asks for at least one signer everywhere.
+func FuzzLoad(f *testing.F) {
+	m := testrepo.Example(f)
+	f.Add(m[staffDir+"/akeller.md"].Data, m[matrix].Data, m["keys/akeller.asc"].Data)
+	f.Add([]byte("---\nid: akeller\nname: [\n---\n"), []byte("---\nroles: {A: b}\nrules: [{kinds: [x], review: {any_of: [A], min: 1.0}, approve: {any_of: [A], min: 1}}]\ngovern: [A]\nseparation_of_duties: true\n---\n"), []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxx\n-----END PGP PUBLIC KEY BLOCK-----\n"))
+	kinds, _ := schema.Load(qms.Defaults, m)
+	f.Fuzz(func(t *testing.T, staff, mat, key []byte) {
+		fsys := fstest.MapFS{}
+		for k, v := range m {
+			fsys[k] = v
+		}
+		fsys[staffDir+"/akeller.md"] = &fstest.MapFile{Data: staff}
+		fsys[matrix] = &fstest.MapFile{Data: mat}
+		fsys["keys/akeller.asc"] = &fstest.MapFile{Data: key}
+		watch := time.AfterFunc(5*time.Second, func() { panic(fmt.Sprintf("Load hangs on staff %q matrix %q key %q", staff, mat, key)) })
+		defer watch.Stop()
+		p, err := Load(fsys, kinds)
+		if err != nil {
+			return
+		}
+		if per, ok := p.People["akeller"]; ok {
+			if per.ID != "akeller" {
+				t.Fatalf("person %q from akeller.md", per.ID)
+			}
+		}
+		if p.Matrix != nil {
+			for _, r := range p.Matrix.Rules {
+				if r.Review.Min < 1 || r.Approve.Min < 1 {
+					t.Fatalf("accepted a rule asking for no signer: %+v", r)
+				}
+			}
+			if len(p.Matrix.Govern) == 0 {
+				t.Fatal("accepted a matrix with no governing role")
+			}
+		}
+		_ = p.Digest()
+		_ = p.Check(time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC))
+	})
 }
