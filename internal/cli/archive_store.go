@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -26,6 +25,7 @@ import (
 	"github.com/qms-tool/qms/internal/config"
 	"github.com/qms-tool/qms/internal/store"
 	"github.com/qms-tool/qms/internal/store/dir"
+	"github.com/qms-tool/qms/internal/store/location"
 	"github.com/qms-tool/qms/internal/store/s3"
 )
 
@@ -36,12 +36,10 @@ func init() {
 // The archive location flags every archive subcommand takes.
 func locationFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "to", Aliases: []string{"from"}, Usage: "the archive location: s3://bucket/prefix or file:///dir (default: archive.to in qms.yaml, else " + defaultStoreNote + ")"},
+		&cli.StringFlag{Name: "to", Aliases: []string{"from"}, Usage: "the archive location: s3://bucket/prefix or file:///dir (default: archive.to in qms.yaml, else " + location.DefaultNote + ")"},
 		&cli.StringFlag{Name: "endpoint", Usage: "URL of an S3-compatible server (path-style addressing); default: AWS"},
 	}
 }
-
-const defaultStoreNote = "file://$XDG_DATA_HOME/qms/archive/<repository folder name>"
 
 type locationOptions struct {
 	to, endpoint string
@@ -49,25 +47,6 @@ type locationOptions struct {
 
 func (o *locationOptions) read(c *cli.Context) {
 	o.to, o.endpoint = c.String("to"), c.String("endpoint")
-}
-
-// defaultStore is the location used when neither --to nor qms.yaml names
-// one: outside the clone (deleting or re-cloning it keeps the archives), per
-// repository, in the user's data directory.
-func defaultStore(env *Env, root string) (string, error) {
-	data := env.Getenv("XDG_DATA_HOME")
-	if data == "" || !filepath.IsAbs(data) {
-		home := env.Getenv("HOME")
-		if home == "" {
-			return "", withHint(usagef("no archive location: --to is not given, qms.yaml has no archive.to, and HOME is not set"), "pass --to s3://bucket/prefix or --to file:///dir")
-		}
-		data = filepath.Join(home, ".local", "share")
-	}
-	name := "archive"
-	if root != "" {
-		name = filepath.Base(root)
-	}
-	return "file://" + filepath.ToSlash(filepath.Join(data, "qms", "archive", name)), nil
 }
 
 // retention reads qms.yaml's archive retention: every archive's, and the
@@ -90,6 +69,10 @@ func retention(a config.Archive) (archive.Period, map[string]archive.Period, err
 	return retain, kinds, nil
 }
 
+// archiveStores are the kinds of archive location qms can keep archives
+// in, by URL scheme; a new backend is registered here.
+var archiveStores = location.NewRegistry(s3.Factory(), dir.Factory())
+
 // openStore opens the location named by --to, qms.yaml or the default.
 // ws may be nil outside a QMS repository.
 func openStore(ctx context.Context, env *Env, o locationOptions, ws *workspace) (store.Store, error) {
@@ -103,35 +86,19 @@ func openStore(ctx context.Context, env *Env, o locationOptions, ws *workspace) 
 			root = ws.root
 		}
 		var err error
-		if to, err = defaultStore(env, root); err != nil {
-			return nil, err
+		if to, err = location.Default(env.Getenv, root); err != nil {
+			return nil, withHint(usagef("no archive location: --to is not given, qms.yaml has no archive.to, and HOME is not set"), "pass --to s3://bucket/prefix or --to file:///dir")
 		}
 	}
-	switch {
-	case strings.HasPrefix(to, "s3://"):
-		cfg, err := s3.ParseURL(to)
-		if err != nil {
-			return nil, usageError{err.Error()}
+	st, err := archiveStores.Open(ctx, to, location.Options{Endpoint: o.endpoint})
+	var bad *location.Error
+	if errors.As(err, &bad) {
+		if bad.Hint != "" {
+			return nil, withHint(usageError{bad.Error()}, "%s", bad.Hint)
 		}
-		if o.endpoint != "" {
-			u, err := url.Parse(o.endpoint)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return nil, usagef("--endpoint %q is not an http(s):// URL", o.endpoint)
-			}
-			cfg.Endpoint = o.endpoint
-		}
-		return s3.New(ctx, cfg)
-	case strings.HasPrefix(to, "file://"):
-		if o.endpoint != "" {
-			return nil, usagef("--endpoint is for s3:// locations, not %s", to)
-		}
-		u, err := url.Parse(to)
-		if err != nil || (u.Host != "" && u.Host != "localhost") || !strings.HasPrefix(u.Path, "/") {
-			return nil, withHint(usagef("%q is not a file:///absolute/dir URL", to), "write file:///srv/archive (three slashes)")
-		}
-		return dir.New(filepath.FromSlash(u.Path))
+		return nil, usageError{bad.Error()}
 	}
-	return nil, withHint(usagef("unknown archive location %q", to), "use s3://bucket/prefix or file:///dir")
+	return st, err
 }
 
 // optionalWorkspace opens the QMS repository when there is one.
