@@ -70,7 +70,7 @@ func TestWaitRestored(t *testing.T) {
 				vault.WaitOptions{Max: tc.wait, Poll: time.Millisecond, Progress: restoreProgress(env, store.Bulk, 1)})
 			err = archiveError(tc.f, err)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
-				t.Fatalf("waitRestored = %v, want %q", err, tc.wantErr)
+				t.Fatalf("vault.Wait = %v, want %q", err, tc.wantErr)
 			}
 			if tc.f.requests != tc.wantRequests {
 				t.Errorf("restore requested %d times, want %d", tc.f.requests, tc.wantRequests)
@@ -82,7 +82,7 @@ func TestWaitRestored(t *testing.T) {
 			}
 			var h hinted
 			if tc.wantErr != "" && !errors.As(err, &h) {
-				t.Errorf("waitRestored = %v, want a hint to run again later", err)
+				t.Errorf("vault.Wait = %v, want a hint to run again later", err)
 			}
 		})
 	}
