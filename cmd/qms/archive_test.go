@@ -12,7 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/qms-tool/qms/internal/store/s3/s3test"
+	"github.com/qms-tool/qms/internal/testkit/s3server"
 )
 
 // The archive scenarios' S3 server: 's3 start' runs versitygw (pinned
@@ -43,7 +43,7 @@ func needS3(e *testscript.Env) error {
 	if !s3 {
 		return nil
 	}
-	if _, err := s3test.Binary(); err != nil {
+	if _, err := s3server.Binary(); err != nil {
 		if os.Getenv("CI") == "true" {
 			return err
 		}
@@ -61,14 +61,14 @@ func cmdS3(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	work := ts.Getenv("WORK")
 	v, _ := s3Servers.Load(work)
-	srv, _ := v.(*s3test.Server)
+	srv, _ := v.(*s3server.Server)
 	if args[0] != "start" && srv == nil {
 		ts.Fatalf("s3 %s: run 's3 start' first", args[0])
 	}
 	switch args[0] {
 	case "start":
 		dir := ts.MkAbs("s3")
-		s, err := s3test.Start(dir)
+		s, err := s3server.Start(dir)
 		ts.Check(err)
 		ts.Defer(func() { s.Close(); s3Servers.Delete(work) })
 		s3Servers.Store(work, s)
@@ -121,7 +121,7 @@ func cmdS3(ts *testscript.TestScript, neg bool, args []string) {
 
 // s3Object is the file holding the one object that matches the glob
 // BUCKET/KEY in the server's directory.
-func s3Object(ts *testscript.TestScript, srv *s3test.Server, glob string) string {
+func s3Object(ts *testscript.TestScript, srv *s3server.Server, glob string) string {
 	m, err := filepath.Glob(filepath.Join(srv.Root, filepath.FromSlash(glob)))
 	ts.Check(err)
 	if len(m) != 1 {

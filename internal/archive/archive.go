@@ -100,22 +100,6 @@ type BuildOptions struct {
 	Now func() time.Time
 }
 
-// Period is a retention period in whole years and days, so that "10 years"
-// stays 10 calendar years.
-type Period struct {
-	Years int `json:"years,omitempty"`
-	Days  int `json:"days,omitempty"`
-}
-
-// IsZero reports whether p is no time at all.
-func (p Period) IsZero() bool { return p.Years == 0 && p.Days == 0 }
-
-// After returns t plus p.
-func (p Period) After(t time.Time) time.Time { return t.AddDate(p.Years, 0, p.Days) }
-
-// DefaultRetention is what DESIGN.md asks for when nothing is configured.
-var DefaultRetention = Period{Years: 10}
-
 // Info describes a built archive.
 type Info struct {
 	// Name is the archive's stable file name,

@@ -259,3 +259,43 @@ func TestGzipHeader(t *testing.T) {
 		t.Errorf("%d gzip members with a clean header, want 4", n)
 	}
 }
+
+// TestWriteFile: the archive and its signature land read-only, complete,
+// with nothing else left in the folder.
+func TestWriteFile(t *testing.T) {
+	f := newFixture(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	p := filepath.Join(dir, "a.tar.gz")
+	if archive.Built(p) {
+		t.Fatalf("Built(%s) before WriteFile", p)
+	}
+	info, err := archive.WriteFile(context.Background(), p, archive.BuildOptions{Root: f.lab.Repo, SignKey: f.signKey, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("WriteFile: %v", err)
+	}
+	if !archive.Built(p) {
+		t.Errorf("Built(%s) = false after WriteFile", p)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != info.SHA256 || int64(len(data)) != info.Size {
+		t.Errorf("the file is not the archive WriteFile describes (%d bytes, want %d)", len(data), info.Size)
+	}
+	if sig, _ := os.ReadFile(p + archive.SigSuffix); !bytes.Equal(sig, info.Signature) {
+		t.Errorf("%s%s is not the signature", p, archive.SigSuffix)
+	}
+	for _, q := range []string{p, p + archive.SigSuffix} {
+		st, err := os.Stat(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o444 {
+			t.Errorf("%s: mode %v, want read-only (0444)", q, st.Mode().Perm())
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("WriteFile left %d files, want the archive and its signature", len(ents))
+	}
+}

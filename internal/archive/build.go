@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path"
@@ -36,6 +37,9 @@ const maxLink = 4096
 // maxKey bounds a public key file copied into keys/.
 const maxKey = 1 << 20
 
+// build writes the archive in named steps: the bundle starts in the
+// background, the HTML is spooled, then the four gzip members are written
+// in order (see the layout in archive.go) and the signature is finished.
 func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	if opts.Root == "" {
 		return Info{}, errors.New("archive: no repository directory")
@@ -44,15 +48,9 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	var sg *signer
-	switch {
-	case len(opts.SignKey) > 0:
-		var err error
-		if sg, err = loadSigner(opts.SignKey); err != nil {
-			return Info{}, err
-		}
-	case !opts.Unsigned:
-		return Info{}, ErrNoSignKey
+	sg, err := signerFor(opts)
+	if err != nil {
+		return Info{}, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -70,52 +68,11 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 		info.Signer = sg.fingerprint
 	}
 
-	// The bundle is the slowest part (a pack made from scratch): git makes
-	// it on one core while the tree is compressed on the others, and it is
-	// compressed as it comes, into a gzip member of its own spooled to a
-	// temporary file: its tar header, which needs its size, is written
-	// once it is complete. gzip readers (gzip, tar, Go) read the members
-	// as one stream.
-	bundle, err := os.CreateTemp(opts.TempDir, "qms-bundle-*")
+	bundle, err := startBundle(ctx, opts.Root, opts.TempDir, c)
 	if err != nil {
-		return Info{}, fmt.Errorf("archive: %w", err)
+		return Info{}, err
 	}
-	defer os.Remove(bundle.Name())
-	defer bundle.Close()
-	type result struct {
-		size int64 // of the bundle, uncompressed
-		sum  string
-		err  error
-	}
-	bundled := make(chan result, 1)
-	go func() {
-		h := sha256.New()
-		bw := bufio.NewWriterSize(bundle, 1<<20)
-		gz, err := newGzip(bw)
-		if err != nil {
-			bundled <- result{err: err}
-			return
-		}
-		cw := &counter{w: io.MultiWriter(gz, h)}
-		err = writeBundle(ctx, opts.Root, c, cw)
-		if err == nil {
-			err = gz.Close()
-		}
-		if err == nil {
-			err = bw.Flush()
-		}
-		bundled <- result{cw.n, hex.EncodeToString(h.Sum(nil)), err}
-	}()
-	waitBundle := func() result {
-		select {
-		case r := <-bundled:
-			bundled <- r
-			return r
-		case <-ctx.Done():
-			return result{err: ctx.Err()}
-		}
-	}
-	defer func() { cancel(); <-bundled }()
+	defer bundle.stop(cancel)
 
 	html, err := spoolHTML(opts.HTML, opts.TempDir)
 	if err != nil {
@@ -123,6 +80,44 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	}
 	defer html.close()
 
+	info.Meta = newMeta(info, c, entries, opts)
+	metaJSON, err := json.MarshalIndent(info.Meta, "", "  ")
+	if err != nil {
+		return Info{}, err
+	}
+	metaJSON = append(metaJSON, '\n')
+
+	b, err := newBuilder(w, sg, now(), info)
+	if err != nil {
+		return Info{}, err
+	}
+	defer b.abort()
+	if err := b.writeHead(ctx, opts, entries, metaJSON, html); err != nil {
+		return Info{}, err
+	}
+	if err := b.writeBundle(bundle.f, bundle.wait(ctx)); err != nil {
+		return Info{}, err
+	}
+	if err := b.writeTail(); err != nil {
+		return Info{}, err
+	}
+	return b.finish()
+}
+
+// signerFor loads the signing key, or returns nil for an unsigned build.
+func signerFor(opts BuildOptions) (*signer, error) {
+	switch {
+	case len(opts.SignKey) > 0:
+		return loadSigner(opts.SignKey)
+	case !opts.Unsigned:
+		return nil, ErrNoSignKey
+	}
+	return nil, nil
+}
+
+// newMeta is archive.json: the commit, the tool, the retention and the
+// counts of records (per kind) and files at the commit.
+func newMeta(info Info, c *commitInfo, entries []treeEntry, opts BuildOptions) Meta {
 	meta := Meta{
 		Format: 1, Name: info.Name, Commit: c.id, CommitTime: c.time, Branch: c.branch,
 		ToolVersion: opts.ToolVersion, Retention: opts.Retention, KindRetention: opts.KindRetention,
@@ -144,118 +139,222 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 		}
 	}
 	meta.Files = len(entries)
-	info.Meta = meta
-	metaJSON, err := json.MarshalIndent(meta, "", "  ")
-	if err != nil {
-		return Info{}, err
-	}
-	metaJSON = append(metaJSON, '\n')
+	return meta
+}
 
-	// The output: gzip over tar, hashed, counted and signed on the way out.
-	sum := sha256.New()
-	cnt := &counter{w: io.MultiWriter(w, sum)}
-	var out io.Writer = cnt
-	var sigBuf bytes.Buffer
-	var sw io.WriteCloser
-	if sg != nil {
-		if sw, err = sg.signWriter(&sigBuf, now()); err != nil {
-			return Info{}, err
-		}
-		out = io.MultiWriter(cnt, sw)
-	}
-	gz, err := newGzip(out)
+// bundleJob makes the bundle in the background. It is the slowest part (a
+// pack made from scratch): git makes it on one core while the tree is
+// compressed on the others, and it is compressed as it comes, into a gzip
+// member of its own spooled to a temporary file: its tar header, which
+// needs its size, is written once it is complete. gzip readers (gzip, tar,
+// Go) read the members as one stream.
+type bundleJob struct {
+	f    *os.File
+	done chan bundleResult
+}
+
+type bundleResult struct {
+	size int64 // of the bundle, uncompressed
+	sum  string
+	err  error
+}
+
+func startBundle(ctx context.Context, root, tempDir string, c *commitInfo) (*bundleJob, error) {
+	f, err := os.CreateTemp(tempDir, "qms-bundle-*")
 	if err != nil {
-		return Info{}, err
+		return nil, fmt.Errorf("archive: %w", err)
 	}
-	// On an early return, stop the member's compressing goroutines.
-	closed := false
-	defer func() {
-		if !closed {
-			gz.Close()
+	j := &bundleJob{f: f, done: make(chan bundleResult, 1)}
+	go func() { j.done <- j.run(ctx, root, c) }()
+	return j, nil
+}
+
+func (j *bundleJob) run(ctx context.Context, root string, c *commitInfo) bundleResult {
+	h := sha256.New()
+	bw := bufio.NewWriterSize(j.f, 1<<20)
+	gz, err := newGzip(bw)
+	if err != nil {
+		return bundleResult{err: err}
+	}
+	cw := &counter{w: io.MultiWriter(gz, h)}
+	err = writeBundle(ctx, root, c, cw)
+	if err == nil {
+		err = gz.Close()
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	return bundleResult{cw.n, hex.EncodeToString(h.Sum(nil)), err}
+}
+
+// wait returns the bundle's result once it is done, or the context's
+// error; it can be called again.
+func (j *bundleJob) wait(ctx context.Context) bundleResult {
+	select {
+	case r := <-j.done:
+		j.done <- r
+		return r
+	case <-ctx.Done():
+		return bundleResult{err: ctx.Err()}
+	}
+}
+
+// stop cancels the bundle if it still runs, waits for it, and removes its
+// file.
+func (j *bundleJob) stop(cancel context.CancelFunc) {
+	cancel()
+	<-j.done
+	j.f.Close()
+	os.Remove(j.f.Name())
+}
+
+// builder writes the archive's tar stream across its gzip members to the
+// output, which it hashes, counts and signs on the way.
+type builder struct {
+	info   Info
+	sg     *signer
+	out    io.Writer // the output, hashed, counted and signed
+	cnt    *counter
+	sum    hash.Hash
+	sig    bytes.Buffer
+	sw     io.WriteCloser // the signature's writer; nil when unsigned
+	gz     *pgzip.Writer  // the open member; nil between members
+	member *switchWriter  // what the tar writer writes to
+	a      *tarWriter
+}
+
+func newBuilder(w io.Writer, sg *signer, now time.Time, info Info) (*builder, error) {
+	b := &builder{info: info, sg: sg, sum: sha256.New(), member: &switchWriter{}}
+	b.cnt = &counter{w: io.MultiWriter(w, b.sum)}
+	b.out = b.cnt
+	if sg != nil {
+		var err error
+		if b.sw, err = sg.signWriter(&b.sig, now); err != nil {
+			return nil, err
 		}
-	}()
-	member := &switchWriter{w: gz}
-	a := &tarWriter{tw: tar.NewWriter(member), top: strings.TrimSuffix(info.Name, Suffix), mtime: c.time, dirs: map[string]bool{}}
-	if err := a.dir(""); err != nil {
-		return Info{}, err
+		b.out = io.MultiWriter(b.cnt, b.sw)
 	}
-	if err := a.file(VerifyName, verifyText(info, opts.ToolVersion)); err != nil {
-		return Info{}, err
+	b.a = &tarWriter{tw: tar.NewWriter(b.member), top: strings.TrimSuffix(info.Name, Suffix), mtime: info.CommitTime, dirs: map[string]bool{}}
+	return b, nil
+}
+
+// startMember opens the next gzip member.
+func (b *builder) startMember() error {
+	gz, err := newGzip(b.out)
+	if err != nil {
+		return err
+	}
+	b.gz, b.member.w = gz, gz
+	return nil
+}
+
+// endMember closes the open gzip member.
+func (b *builder) endMember() error {
+	gz := b.gz
+	b.gz = nil
+	if err := gz.Close(); err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	return nil
+}
+
+// abort stops the open member's compressing goroutines, after an error.
+func (b *builder) abort() {
+	if b.gz != nil {
+		b.gz.Close()
+	}
+}
+
+// writeHead writes the first member: everything before the bundle
+// (VERIFY.txt, archive.json, html/, keys/, tree/), padding included.
+func (b *builder) writeHead(ctx context.Context, opts BuildOptions, entries []treeEntry, metaJSON []byte, html *spooled) error {
+	if err := b.startMember(); err != nil {
+		return err
+	}
+	a := b.a
+	if err := a.dir(""); err != nil {
+		return err
+	}
+	if err := a.file(VerifyName, verifyText(b.info, opts.ToolVersion)); err != nil {
+		return err
 	}
 	if err := a.file(MetaName, metaJSON); err != nil {
-		return Info{}, err
+		return err
 	}
 	if err := html.write(a); err != nil {
-		return Info{}, err
+		return err
 	}
-	if err := writeKeys(ctx, opts.Root, entries, sg, a); err != nil {
-		return Info{}, err
+	if err := writeKeys(ctx, opts.Root, entries, b.sg, a); err != nil {
+		return err
 	}
 	if err := writeTree(ctx, opts.Root, entries, a); err != nil {
-		return Info{}, err
+		return err
 	}
-	// First member: everything so far, padding included.
 	if err := a.tw.Flush(); err != nil {
-		return Info{}, fmt.Errorf("archive: %w", err)
+		return fmt.Errorf("archive: %w", err)
 	}
-	if err := gz.Close(); err != nil {
-		return Info{}, fmt.Errorf("archive: %w", err)
-	}
-	closed = true
-	r := waitBundle()
+	return b.endMember()
+}
+
+// writeBundle writes the second member, the bundle's tar header, and the
+// third, the bundle from spool f, compressed already. The tar writer is
+// fed as many bytes as the bundle has, to keep its count, and they go
+// nowhere.
+func (b *builder) writeBundle(f *os.File, r bundleResult) error {
 	if r.err != nil {
-		return Info{}, r.err
+		return r.err
 	}
-	// Second member: the bundle's tar header.
-	if gz, err = newGzip(out); err != nil {
-		return Info{}, err
+	if err := b.startMember(); err != nil {
+		return err
 	}
-	closed = false
-	member.w = gz
+	a := b.a
 	if err := a.tw.WriteHeader(a.header(BundleName, 0o644, tar.TypeReg, r.size)); err != nil {
-		return Info{}, fmt.Errorf("archive: %w", err)
+		return fmt.Errorf("archive: %w", err)
 	}
-	if err := gz.Close(); err != nil {
-		return Info{}, fmt.Errorf("archive: %w", err)
+	if err := b.endMember(); err != nil {
+		return err
 	}
-	closed = true
-	// Third member: the bundle, compressed already. The tar writer is fed
-	// as many bytes, to keep its count, and they go nowhere.
-	member.w = io.Discard
+	b.member.w = io.Discard
 	if _, err := io.CopyN(a.tw, zeros{}, r.size); err != nil {
-		return Info{}, fmt.Errorf("archive: %w", err)
+		return fmt.Errorf("archive: %w", err)
 	}
 	a.sums = append(a.sums, manifestLine{BundleName, r.sum})
-	if _, err := bundle.Seek(0, io.SeekStart); err != nil {
-		return Info{}, err
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
 	}
-	if _, err := io.Copy(out, bufio.NewReaderSize(bundle, 1<<20)); err != nil {
-		return Info{}, fmt.Errorf("archive: %w", err)
+	if _, err := io.Copy(b.out, bufio.NewReaderSize(f, 1<<20)); err != nil {
+		return fmt.Errorf("archive: %w", err)
 	}
-	// Last member: the bundle's padding, the manifest, the end of the tar.
-	if gz, err = newGzip(out); err != nil {
-		return Info{}, err
+	return nil
+}
+
+// writeTail writes the last member: the bundle's padding, the manifest,
+// the end of the tar.
+func (b *builder) writeTail() error {
+	if err := b.startMember(); err != nil {
+		return err
 	}
-	closed = false
-	member.w = gz
+	a := b.a
 	if err := a.file(ManifestName, a.manifest()); err != nil {
-		return Info{}, err
+		return err
 	}
 	if err := a.tw.Close(); err != nil {
-		return Info{}, fmt.Errorf("archive: %w", err)
+		return fmt.Errorf("archive: %w", err)
 	}
-	if err := gz.Close(); err != nil {
-		return Info{}, fmt.Errorf("archive: %w", err)
-	}
-	closed = true
-	if sw != nil {
-		if err := sw.Close(); err != nil {
+	return b.endMember()
+}
+
+// finish completes the signature and says what was written.
+func (b *builder) finish() (Info, error) {
+	info := b.info
+	if b.sw != nil {
+		if err := b.sw.Close(); err != nil {
 			return Info{}, err
 		}
-		info.Signature = sigBuf.Bytes()
+		info.Signature = b.sig.Bytes()
 	}
-	info.Size = cnt.n
-	info.SHA256 = hex.EncodeToString(sum.Sum(nil))
+	info.Size = b.cnt.n
+	info.SHA256 = hex.EncodeToString(b.sum.Sum(nil))
 	return info, nil
 }
 

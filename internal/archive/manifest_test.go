@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -25,9 +26,11 @@ func TestManifestLine(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"", "x  y\n", sum + " y\n", strings.ToUpper(sum) + "  y\n", sum + "  ../y\n", sum + "  /etc/passwd\n", "\\" + sum + "  a\\qb\n"} {
-		if _, _, err := parseManifestLine(bad); err == nil {
-			t.Errorf("parseManifestLine(%q) accepted it", bad)
-		}
+		t.Run("refuses "+strconv.Quote(bad), func(t *testing.T) {
+			if _, _, err := parseManifestLine(bad); err == nil {
+				t.Errorf("parseManifestLine(%q) accepted it", bad)
+			}
+		})
 	}
 }
 

@@ -5,13 +5,17 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"github.com/qms-tool/qms/internal/signature"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"github.com/qms-tool/qms/internal/signature"
 )
 
 // ErrBadSignature is wrapped by VerifySignature's error when the signature
@@ -147,7 +151,7 @@ func VerifySigner(pub []byte, data io.Reader, sig []byte) (string, error) {
 	}
 	created, err := signature.Created(sig)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadSignature, err)
+		return "", fmt.Errorf("%w: %w", ErrBadSignature, err)
 	}
 	block, err := armor.Decode(bytes.NewReader(sig))
 	if err != nil {
@@ -160,10 +164,39 @@ func VerifySigner(pub []byte, data io.Reader, sig []byte) (string, error) {
 		return "", src.err // reading the data failed: not the signature's fault
 	}
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadSignature, err)
+		return "", fmt.Errorf("%w: %w", ErrBadSignature, err)
 	}
 	if e == nil || e.PrimaryKey == nil {
 		return "", ErrBadSignature
 	}
 	return fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), nil
+}
+
+// ErrKeyInRepository is returned by ReadSignKey for a key file inside the
+// repository: a private key committed by mistake would be archived, and
+// kept, for ten years.
+var ErrKeyInRepository = errors.New("the signing key is inside the repository")
+
+// ReadSignKey reads the armored OpenPGP private key at p that is to sign
+// archives of the repository whose work tree is repoRoot, following
+// symbolic links. Its errors are an *fs.PathError for a file it cannot
+// read, ErrKeyInRepository, or else PublicKey's for a key that cannot sign.
+func ReadSignKey(p, repoRoot string) ([]byte, error) {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return nil, err
+	}
+	if root, err := filepath.EvalSymlinks(repoRoot); err == nil {
+		if rel, err := filepath.Rel(root, real); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return nil, ErrKeyInRepository
+		}
+	}
+	b, err := os.ReadFile(real)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := PublicKey(b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }

@@ -1,34 +1,32 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/qms-tool/qms/internal/archive"
+	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/vcs"
 )
 
-// archiveSubcommands are the constructors of the 'qms archive' subcommands
-// besides build; the storage commands (push, list, verify, restore) add
-// theirs in an init function of their own file.
-var archiveSubcommands []func(env *Env) *cli.Command
-
 func archiveCommand(env *Env) *cli.Command {
-	subs := []*cli.Command{archiveBuildCommand(env)}
-	for _, f := range archiveSubcommands {
-		subs = append(subs, f(env))
-	}
 	return &cli.Command{
 		Name:  "archive",
 		Usage: "the signed long-term archive: build, push, list, verify, restore",
 		Description: "An archive is one deterministic .tar.gz of a commit (history bundle, files, rendered\n" +
 			"records, keys, manifest, instructions) with a detached OpenPGP signature (.asc),\n" +
 			"checkable in years with nothing but gpg, sha256sum, tar, git and a browser.",
-		Subcommands: subs,
+		Subcommands: []*cli.Command{
+			archiveBuildCommand(env),
+			archivePushCommand(env),
+			archiveListCommand(env),
+			archiveVerifyCommand(env),
+			archiveRestoreCommand(env),
+		},
 	}
 }
 
@@ -41,8 +39,7 @@ func signKeyFlag() cli.Flag {
 }
 
 // readSignKey reads the archive signing key from --sign-key or
-// $QMS_SIGN_KEY. The key must live outside the repository: a private key
-// committed by mistake would be archived for ten years.
+// $QMS_SIGN_KEY; archive.ReadSignKey refuses one inside the repository.
 func readSignKey(env *Env, flag, repoRoot string) ([]byte, error) {
 	p := flag
 	from := "--sign-key"
@@ -54,24 +51,18 @@ func readSignKey(env *Env, flag, repoRoot string) ([]byte, error) {
 			"give an armored OpenPGP secret key kept outside the repository with --sign-key FILE or %s=FILE", signKeyEnv)
 	}
 	p = absPath(env, p)
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
+	key, err := archive.ReadSignKey(p, repoRoot)
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, archive.ErrKeyInRepository):
+		return nil, withHint(usagef("signing key %s is inside the repository %s: refusing to use it", p, repoRoot),
+			"move the secret key out of the repository (and out of its history) and point %s or --sign-key at it", signKeyEnv)
+	case errors.As(err, &pe):
 		return nil, fmt.Errorf("signing key (%s): %w", from, err)
-	}
-	if root, err := filepath.EvalSymlinks(repoRoot); err == nil {
-		if rel, err := filepath.Rel(root, real); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return nil, withHint(usagef("signing key %s is inside the repository %s: refusing to use it", p, repoRoot),
-				"move the secret key out of the repository (and out of its history) and point %s or --sign-key at it", signKeyEnv)
-		}
-	}
-	b, err := os.ReadFile(real)
-	if err != nil {
-		return nil, fmt.Errorf("signing key (%s): %w", from, err)
-	}
-	if _, _, err := archive.PublicKey(b); err != nil {
+	case err != nil:
 		return nil, withHint(fmt.Errorf("%s: %w", p, err), "export one with 'gpg --armor --export-secret-keys FINGERPRINT > FILE'")
 	}
-	return b, nil
+	return key, nil
 }
 
 // archiveDir is where 'qms archive build' keeps archives by default and
@@ -81,11 +72,13 @@ func archiveDir(repo *vcs.Repo) string {
 	return filepath.Join(repo.GitDir(), "qms", "archive")
 }
 
-// builtArchive returns the path of the archive called name in dir, and
-// whether it and its signature both exist.
-func builtArchive(dir, name string) (string, bool) {
-	tarball := filepath.Join(dir, name)
-	_, err1 := os.Stat(tarball)
-	_, err2 := os.Stat(tarball + archive.SigSuffix)
-	return tarball, err1 == nil && err2 == nil
+// kindPlaces maps each record kind to its folder or single file, as
+// archive.BuildOptions.Kinds and vault.Required.Kinds take them.
+func kindPlaces(kinds *schema.Set) map[string]string {
+	m := map[string]string{}
+	for _, name := range kinds.Names {
+		k := kinds.Kinds[name]
+		m[name] = k.Folder + k.File
+	}
+	return m
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,7 +16,6 @@ import (
 	"github.com/qms-tool/qms/internal/archive"
 	"github.com/qms-tool/qms/internal/config"
 	site "github.com/qms-tool/qms/internal/render"
-	"github.com/qms-tool/qms/internal/safefile"
 	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/vcs"
 )
@@ -89,9 +87,8 @@ type builtArchiveFiles struct {
 }
 
 // buildArchive builds the archive of opts.commit into opts.out (default:
-// archiveDir) with its signature beside it, each renamed into place only
-// once complete. 'qms archive push' calls it when the archive of HEAD is
-// not built yet, with the workspace it has open.
+// archiveDir) with its signature beside it. 'qms archive push' calls it
+// when the archive of HEAD is not built yet, with the workspace it has open.
 func buildArchive(ctx context.Context, env *Env, w *workspace, opts archiveBuildOptions) (*builtArchiveFiles, error) {
 	repo, err := w.gitRepo()
 	if err != nil {
@@ -123,16 +120,11 @@ func buildArchive(ctx context.Context, env *Env, w *workspace, opts archiveBuild
 		return nil, withHint(fmt.Errorf("commit %s: %w", short(desc.Commit), err), "archive a commit of the QMS repository")
 	}
 	kindSet, _ := schema.Load(qms.Defaults, tree)
-	kinds := map[string]string{}
-	for _, name := range kindSet.Names {
-		k := kindSet.Kinds[name]
-		kinds[name] = k.Folder + k.File
-	}
 	// The retention goes into archive.json, so that the archive itself says
 	// how long it must be kept; push applies it.
-	retain, kindRetain, err := retention(cfg.Archive)
+	retain, kindRetain, err := archive.Retention(cfg.Archive)
 	if err != nil {
-		return nil, err
+		return nil, periodError(err)
 	}
 	out := opts.out
 	if out == "" {
@@ -143,48 +135,25 @@ func buildArchive(ctx context.Context, env *Env, w *workspace, opts archiveBuild
 	if st, err := os.Stat(out); err == nil && st.IsDir() {
 		out = filepath.Join(out, desc.Name)
 	}
-	dir := filepath.Dir(out)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.CreateTemp(dir, ".qms-archive-*")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-
-	pages := archivePages(ctx, env, w, repo, cm, tree, kindSet, cfg.Company)
-	info, err := archive.Build(ctx, bw, archive.BuildOptions{
+	info, err := archive.WriteFile(ctx, out, archive.BuildOptions{
 		Root: repo.Root, Commit: desc.Commit, Branch: desc.Branch, SignKey: key,
-		ToolVersion: Version, Kinds: kinds, Now: env.Now,
+		ToolVersion: Version, Kinds: kindPlaces(kindSet), Now: env.Now,
 		Retention: retain, KindRetention: kindRetain,
-		HTML: pages,
+		HTML: archivePages(ctx, env, w, repo, cm, tree, kindSet, cfg.Company),
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := bw.Flush(); err != nil {
-		return nil, err
+	return &builtArchiveFiles{Path: displayPath(env, out), SigPath: displayPath(env, out+archive.SigSuffix), Info: info}, nil
+}
+
+// periodError makes a retention period that cannot be read a usage error.
+func periodError(err error) error {
+	var pe *archive.PeriodError
+	if errors.As(err, &pe) {
+		return usageError{err.Error()}
 	}
-	if err := tmp.Sync(); err != nil {
-		return nil, err
-	}
-	if err := tmp.Chmod(0o444); err != nil {
-		return nil, err
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, err
-	}
-	sig := out + archive.SigSuffix
-	if err := safefile.Write(sig, info.Signature, 0o444); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return nil, err
-	}
-	return &builtArchiveFiles{Path: displayPath(env, out), SigPath: displayPath(env, sig), Info: info}, nil
+	return err
 }
 
 // displayPath shows p relative to the working directory when it is below it.

@@ -155,7 +155,7 @@ type PutOptions struct {
 }
 
 // Store keeps objects. Every implementation passes the shared suite in
-// package storetest.
+// internal/testkit/storetest and is opened through a location.Factory.
 type Store interface {
 	// Stat describes the object under key without reading its data.
 	Stat(ctx context.Context, key string) (Info, error)

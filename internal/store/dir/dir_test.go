@@ -5,7 +5,7 @@ import (
 
 	"github.com/qms-tool/qms/internal/store"
 	"github.com/qms-tool/qms/internal/store/dir"
-	"github.com/qms-tool/qms/internal/store/storetest"
+	"github.com/qms-tool/qms/internal/testkit/storetest"
 )
 
 func TestSuite(t *testing.T) {

@@ -106,10 +106,12 @@ func TestParseRestore(t *testing.T) {
 		{`ongoing-request="tr`, true, store.Archived, time.Time{}},
 	}
 	for _, tc := range tests {
-		state, e := ParseRestore(tc.h, tc.cold)
-		if state != tc.state || !e.Equal(tc.exp) {
-			t.Errorf("ParseRestore(%q, %v) = %v, %v, want %v, %v", tc.h, tc.cold, state, e, tc.state, tc.exp)
-		}
+		t.Run(fmt.Sprintf("%s/cold=%v", tc.h, tc.cold), func(t *testing.T) {
+			state, e := ParseRestore(tc.h, tc.cold)
+			if state != tc.state || !e.Equal(tc.exp) {
+				t.Errorf("ParseRestore(%q, %v) = %v, %v, want %v, %v", tc.h, tc.cold, state, e, tc.state, tc.exp)
+			}
+		})
 	}
 }
 
@@ -135,10 +137,12 @@ func TestParseURL(t *testing.T) {
 		{"s3://b/x?y=1", "", "", false},
 	}
 	for _, tc := range tests {
-		c, err := ParseURL(tc.in)
-		if (err == nil) != tc.ok || c.Bucket != tc.bucket || c.Prefix != tc.prefix {
-			t.Errorf("ParseURL(%q) = %+v, %v, want %s %q ok=%v", tc.in, c, err, tc.bucket, tc.prefix, tc.ok)
-		}
+		t.Run(tc.in, func(t *testing.T) {
+			c, err := ParseURL(tc.in)
+			if (err == nil) != tc.ok || c.Bucket != tc.bucket || c.Prefix != tc.prefix {
+				t.Errorf("ParseURL(%q) = %+v, %v, want %s %q ok=%v", tc.in, c, err, tc.bucket, tc.prefix, tc.ok)
+			}
+		})
 	}
 }
 
@@ -175,9 +179,11 @@ func TestClassify(t *testing.T) {
 		{api("SomethingElse"), nil},
 	}
 	for _, tc := range tests {
-		if got := classify(tc.err); got != tc.want {
-			t.Errorf("classify(%v) = %v, want %v", tc.err, got, tc.want)
-		}
+		t.Run(tc.err.Error(), func(t *testing.T) {
+			if got := classify(tc.err); got != tc.want {
+				t.Errorf("classify(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
 	}
 	s := &Store{cfg: Config{Bucket: "b", Prefix: "p/"}}
 	if err := s.wrap("k", api("NoSuchBucket")); !errors.Is(err, store.ErrNoBucket) || !strings.Contains(err.Error(), "NoSuchBucket") {

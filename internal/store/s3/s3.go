@@ -369,7 +369,7 @@ type damageReader struct{ io.ReadCloser }
 func (d damageReader) Read(b []byte) (int, error) {
 	n, err := d.ReadCloser.Read(b)
 	if err != nil && err != io.EOF && strings.Contains(err.Error(), "checksum did not match") {
-		err = fmt.Errorf("%w (%v)", store.ErrDamaged, err)
+		err = fmt.Errorf("%w (%w)", store.ErrDamaged, err)
 	}
 	return n, err
 }

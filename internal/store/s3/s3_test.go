@@ -16,20 +16,20 @@ import (
 
 	"github.com/qms-tool/qms/internal/store"
 	qs3 "github.com/qms-tool/qms/internal/store/s3"
-	"github.com/qms-tool/qms/internal/store/s3/s3test"
-	"github.com/qms-tool/qms/internal/store/storetest"
+	"github.com/qms-tool/qms/internal/testkit/s3server"
+	"github.com/qms-tool/qms/internal/testkit/storetest"
 )
 
 // server is versitygw behind the Glacier proxy, shared by the tests; nil
 // when versitygw is not installed (outside CI).
-var server *s3test.Server
+var server *s3server.Server
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "qms-s3-")
 	if err != nil {
 		panic(err)
 	}
-	server, err = s3test.Start(dir)
+	server, err = s3server.Start(dir)
 	if err != nil {
 		server = nil
 		if os.Getenv("CI") == "true" {

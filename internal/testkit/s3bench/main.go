@@ -1,6 +1,7 @@
 // Command s3bench measures what 'qms archive push' spends its time on: the
 // upload of a large archive (store/s3 Put: SHA-256 of every part, multipart,
-// Object Lock) to a local versitygw. .ci/bench-s3 runs it.
+// Object Lock) to a local versitygw. .ci/bench-s3 runs it. Benchmark
+// tooling: not part of the qms binary.
 package main
 
 import (
@@ -16,7 +17,7 @@ import (
 
 	"github.com/qms-tool/qms/internal/store"
 	qs3 "github.com/qms-tool/qms/internal/store/s3"
-	"github.com/qms-tool/qms/internal/store/s3/s3test"
+	"github.com/qms-tool/qms/internal/testkit/s3server"
 )
 
 func main() {
@@ -41,7 +42,7 @@ func run(size int64, runs int, proxy bool, serverArgs []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := s3test.Start(filepath.Join(dir, "s3"), serverArgs...)
+	srv, err := s3server.Start(filepath.Join(dir, "s3"), serverArgs...)
 	if err != nil {
 		return err
 	}

@@ -5,5 +5,6 @@
 // (POST ?restore), and reports the x-amz-storage-class and x-amz-restore
 // headers on HEAD. A restore completes at once: the states "restore in
 // progress" and "already in progress" are not produced here (package s3
-// unit-tests them with a fake client). Path-style requests only.
+// unit-tests them with a fake client). Path-style requests only. Test
+// tooling: never imported by the qms binary.
 package glacierproxy

@@ -1,4 +1,4 @@
-package s3test
+package s3server
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/qms-tool/qms/internal/store/s3/glacierproxy"
+	"github.com/qms-tool/qms/internal/testkit/glacierproxy"
 )
 
 // Credentials of the server's root user.

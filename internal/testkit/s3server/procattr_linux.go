@@ -1,4 +1,4 @@
-package s3test
+package s3server
 
 import (
 	"os/exec"

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qms-tool/qms/internal/archive/vault"
 	"github.com/qms-tool/qms/internal/store"
 )
 
@@ -42,9 +43,9 @@ func (f *restoringStore) Restore(context.Context, string, int, store.Tier) error
 func (f *restoringStore) Get(context.Context, string) (io.ReadCloser, error) { return nil, nil }
 func (f *restoringStore) String() string                                     { return "s3://fake/" }
 
+// TestWaitRestored: what 'qms archive restore' says while it waits for
+// Glacier, and the hint when it gives up.
 func TestWaitRestored(t *testing.T) {
-	defer func(d time.Duration) { restorePoll = d }(restorePoll)
-	restorePoll = time.Millisecond
 	tests := []struct {
 		name         string
 		f            *restoringStore
@@ -65,9 +66,11 @@ func TestWaitRestored(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
 			env := &Env{Stdout: &out, Stderr: &out}
-			err := waitRestored(context.Background(), env, tc.f, []string{"a.tar.gz"}, 1, store.Bulk, tc.wait)
+			err := vault.Wait(context.Background(), tc.f, []string{"a.tar.gz"}, 1, store.Bulk,
+				vault.WaitOptions{Max: tc.wait, Poll: time.Millisecond, Progress: restoreProgress(env, store.Bulk, 1)})
+			err = archiveError(tc.f, err)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
-				t.Fatalf("waitRestored = %v, want %q", err, tc.wantErr)
+				t.Fatalf("vault.Wait = %v, want %q", err, tc.wantErr)
 			}
 			if tc.f.requests != tc.wantRequests {
 				t.Errorf("restore requested %d times, want %d", tc.f.requests, tc.wantRequests)
@@ -79,78 +82,7 @@ func TestWaitRestored(t *testing.T) {
 			}
 			var h hinted
 			if tc.wantErr != "" && !errors.As(err, &h) {
-				t.Errorf("waitRestored = %v, want a hint to run again later", err)
-			}
-		})
-	}
-}
-
-func TestParseRetainPeriod(t *testing.T) {
-	tests := []struct {
-		in      string
-		y, d    int
-		wantErr bool
-	}{
-		{"10y", 10, 0, false},
-		{"15y", 15, 0, false},
-		{"90d", 0, 90, false},
-		{"10y30d", 10, 30, false},
-		{"", 0, 0, true},
-		{"0y", 0, 0, true},
-		{"10", 0, 0, true},
-		{"10Y", 0, 0, true},
-		{"1y2y", 0, 0, true},
-		{"-1y", 0, 0, true},
-	}
-	for _, tc := range tests {
-		p, err := parseRetainPeriod(tc.in)
-		if (err != nil) != tc.wantErr || p.Years != tc.y || p.Days != tc.d {
-			t.Errorf("parseRetainPeriod(%q) = %+v, %v, want %dy%dd (error %v)", tc.in, p, err, tc.y, tc.d, tc.wantErr)
-		}
-	}
-}
-
-func FuzzParseRetainPeriod(f *testing.F) {
-	f.Add("10y30d")
-	f.Fuzz(func(t *testing.T, s string) {
-		p, err := parseRetainPeriod(s)
-		if err == nil && p.IsZero() {
-			t.Fatalf("parseRetainPeriod(%q) accepted a zero period", s)
-		}
-	})
-}
-
-func TestProgressBar(t *testing.T) {
-	tests := []struct {
-		name     string
-		terminal bool
-		total    int64
-		want     []string
-		wantNot  []string
-	}{
-		{"terminal", true, 100 << 20, []string{"\r100% [##############################] 100.0 MiB/100.0 MiB"}, nil},
-		{"log, large", false, 100 << 20, []string{"a.tar.gz: 25% uploaded (25.0 MiB of 100.0 MiB)\n", "a.tar.gz: 75% uploaded"}, []string{"\r", "100%"}},
-		{"log, small", false, 1 << 20, nil, []string{"uploaded"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var out, errw bytes.Buffer
-			env := &Env{Stdout: &out, Stderr: &errw, IsTerminal: tc.terminal}
-			p := newProgressBar(env, "a.tar.gz", tc.total)
-			for done := int64(0); done <= tc.total; done += tc.total / 20 {
-				p.update(done)
-			}
-			p.done()
-			got := out.String() + errw.String()
-			for _, w := range tc.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("progress output %q lacks %q", got, w)
-				}
-			}
-			for _, w := range tc.wantNot {
-				if strings.Contains(got, w) {
-					t.Errorf("progress output %q has %q", got, w)
-				}
+				t.Errorf("vault.Wait = %v, want a hint to run again later", err)
 			}
 		})
 	}

@@ -1,4 +1,0 @@
-// Package s3test starts a real S3-compatible server for tests: versitygw
-// (pinned v1.8.0, see .ci/run) on 127.0.0.1 with versioning and Object
-// Lock, behind the Glacier-semantics proxy of package glacierproxy.
-package s3test
