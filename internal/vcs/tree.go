@@ -165,13 +165,31 @@ func badName(name []byte) string {
 // git runs on: any case, NTFS's trailing dots and spaces and its short name
 // GIT~1, HFS+'s ignorable code points.
 func isDotGit(name []byte) bool {
+	// The common case, cheaply: a name without "git" in any case, and
+	// only ASCII, means nothing to any of them.
+	ascii, git := true, false
+	for i, c := range name {
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+		if i+3 <= len(name) && c|0x20 == 'g' && name[i+1]|0x20 == 'i' && name[i+2]|0x20 == 't' {
+			git = true
+		}
+	}
+	if ascii && !git {
+		return false
+	}
 	n := strings.ToLower(string(name))
-	for _, ign := range []string{"\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u206a", "\u206b", "\u206c", "\u206d", "\u206e", "\u206f", "\ufeff"} {
+	for _, ign := range hfsIgnorable {
 		n = strings.ReplaceAll(n, ign, "")
 	}
 	n = strings.TrimRight(n, ". ")
 	return n == ".git" || n == "git~1"
 }
+
+// hfsIgnorable are the code points HFS+ ignores in file names.
+var hfsIgnorable = []string{"\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u206a", "\u206b", "\u206c", "\u206d", "\u206e", "\u206f", "\ufeff"}
 
 func allZero(b []byte) bool {
 	for _, c := range b {
