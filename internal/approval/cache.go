@@ -31,7 +31,7 @@ type cacheFile struct {
 	Commits map[string]*Outcome `json:"commits"`
 }
 
-const cacheVersion = "qms-verify-cache 4"
+const cacheVersion = "qms-verify-cache 5"
 
 // OpenCache loads the cache at path for this configuration and tool.
 func OpenCache(path string, cfg Config, tool []byte) *Cache {

@@ -81,8 +81,8 @@ func signLines(msg string) int {
 // rebased or re-signed by someone else (git rebase -S, a forge's "rebase
 // and merge") carries another person's trailers under the re-signer's
 // key, and counts for nobody.
-func (v *verifier) collectSignatures(c *vcs.Commit, signer, author *policy.Person, fp string, at time.Time) {
-	signs, malformed := Signs(c.Message)
+func (v *verifier) collectSignatures(c *vcs.Commit, j *job, signer, author *policy.Person, fp string, at time.Time) {
+	signs, malformed := j.signs, j.malformed
 	if outside := signLines(c.Message) - len(signs) - len(malformed); outside > 0 {
 		v.warn(c, RuleNotTrailer, fp, signer.ID, "a signature is a trailer in the message's last paragraph, as 'qms approve' writes it",
 			"commit %s has %d QMS-Sign line(s) outside its trailer block: they are no signatures", short(c.ID), outside)
@@ -116,12 +116,29 @@ func (v *verifier) collectSignatures(c *vcs.Commit, signer, author *policy.Perso
 	roles := append([]string(nil), signer.Roles...)
 	sort.Strings(roles)
 	seen := map[Sign]bool{}
+	var unheld []string
 	for _, s := range signs {
 		if seen[s] {
 			continue // the same trailer twice is one signature
 		}
 		seen[s] = true
+		if j.held[s.Path] != s.Blob {
+			// A signature binds content the signer had: the commit's own
+			// tree holds the blob at that path, as 'qms approve' makes it.
+			// A trailer for content written later (on a branch made from an
+			// older commit, with a backdated signature) signs nothing.
+			unheld = append(unheld, s.Path)
+			continue
+		}
 		v.cur.Signatures = append(v.cur.Signatures, Signature{Meaning: s.Meaning, Path: s.Path, Blob: s.Blob,
 			Person: signer.ID, Name: signer.Name, Roles: roles, Time: at.UTC(), Fingerprint: fp, Commit: c.ID})
+	}
+	if len(unheld) > 0 {
+		more := ""
+		if len(unheld) > 1 {
+			more = fmt.Sprintf(" (and %d more)", len(unheld)-1)
+		}
+		v.fail(c, RuleTrailer, fp, signer.ID, "sign a record with 'qms approve' on a commit that holds it",
+			"commit %s signs %s%s with a blob its own tree does not hold there: a signature binds content its signer had, so it counts for nobody", short(c.ID), unheld[0], more)
 	}
 }

@@ -40,9 +40,9 @@ type State struct {
 // signatures, who wrote which content, and the matrix at head.
 type Evidence struct {
 	Signatures []Signature
-	// Authors maps "path blob" to who wrote that content.
+	// Authors maps a blob to who wrote that content, at any path.
 	Authors map[string][]string
-	// Unauthenticated maps "path blob" to a failed commit that wrote it.
+	// Unauthenticated maps a blob to a failed commit that wrote it.
 	Unauthenticated map[string]string
 	// Matrix is nil when the matrix cannot be read; MatrixProblem says why.
 	Matrix        *policy.Matrix
@@ -104,7 +104,7 @@ func States(records []Record, e Evidence) []State {
 // missing lists what keeps a record from being approved.
 func missing(r Record, sigs []Signature, e Evidence) []string {
 	m := e.Matrix
-	key := r.Path + " " + r.Blob
+	key := r.Blob
 	switch {
 	case m == nil && e.MatrixProblem != "":
 		return []string{"the responsibility matrix cannot be used (" + e.MatrixProblem + "): no record is approved"}

@@ -43,7 +43,7 @@ func TestStates(t *testing.T) {
 		})
 	}
 	// The one who wrote the content cannot approve it either.
-	wrote := map[string][]string{"r.md b2": {"anna"}}
+	wrote := map[string][]string{"b2": {"anna"}}
 	got := States([]Record{rec}, Evidence{Signatures: []Signature{sig(Review, "lucia", "b2", "JD-003"), sig(Approval, "anna", "b2", "JD-001")}, Authors: wrote, Matrix: m})[0]
 	if got.State != Draft || !strings.Contains(strings.Join(got.Missing, ";"), "not by its author") {
 		t.Errorf("writer approving own content: %+v", got)

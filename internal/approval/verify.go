@@ -86,6 +86,7 @@ const (
 	RuleResigned   = "resigned"
 	RuleNotTrailer = "not-a-trailer"
 	RuleOverride   = "git-override"
+	RuleAdopts     = "adopts-refused"
 )
 
 // Failure is one commit that could not be authenticated, or a warning
@@ -128,12 +129,13 @@ type Report struct {
 	// read; MatrixProblem then says why).
 	Matrix        *policy.Matrix `json:"-"`
 	MatrixProblem string         `json:"-"`
-	// Authors maps "path blob" to the people who wrote that content: the
-	// signers of the commits that wrote it and the staff members those
-	// commits name as their author. For separation of duties.
+	// Authors maps a blob to the people who wrote that content, at any
+	// path (moving content does not make it someone else's): the signers
+	// of the commits that wrote it and the staff members those commits
+	// name as their author. For separation of duties.
 	Authors map[string][]string `json:"-"`
-	// Unauthenticated maps "path blob" to a commit that wrote that content
-	// and failed authentication: such content is approved by no one.
+	// Unauthenticated maps a blob to a commit that wrote that content and
+	// failed authentication: such content is approved by no one.
 	Unauthenticated map[string]string `json:"-"`
 	// HeadView is the record kinds and policy of the head's tree.
 	HeadKinds  *schema.Set    `json:"-"`
@@ -153,17 +155,55 @@ func (r *Report) Contains(id string) bool {
 }
 
 // Verify authenticates every commit from the trust root to head.
+//
+// A key that any policy in force declares compromised voids every commit
+// it signed, whenever: the commit is refused, so its changes to the policy
+// never take effect and what was signed against them fails too. Such a
+// key is found only by verifying the history, so when one turns out to
+// have signed something, the history is verified again knowing it (without
+// the cache, whose outcomes were computed not knowing it), until no new
+// compromised key signed anything.
 func Verify(h History, head string, cfg Config) (*Report, error) {
 	if err := cfg.Root.Valid(); err != nil {
 		return nil, err
 	}
-	v := &verifier{h: h, cfg: cfg, nodes: map[string]*node{}, views: map[string]*view{},
-		kinds: map[string]*kindsView{}, configs: map[string]*declared{}, badTrees: map[string]string{}}
-	top, err := h.Commit(head)
+	compromised := map[string]string{} // fingerprint -> the commit whose policy declares it
+	for pass := 0; ; pass++ {
+		c := cfg
+		if pass > 0 {
+			c.Cache = nil
+		}
+		v := &verifier{h: h, cfg: c, nodes: map[string]*node{}, views: map[string]*view{},
+			kinds: map[string]*kindsView{}, configs: map[string]*declared{}, badTrees: map[string]string{},
+			outs: map[string]*Outcome{}, eff: map[string]*effective{}, compromised: compromised}
+		rep, err := v.run(head)
+		if err != nil || rep.Commits == 0 {
+			return rep, err
+		}
+		grew := false
+		for fp, by := range v.declared {
+			if _, known := compromised[fp]; known {
+				continue
+			}
+			compromised[fp] = by
+			if v.signedBy[fp] {
+				grew = true
+			}
+		}
+		if !grew {
+			return rep, nil
+		}
+	}
+}
+
+// run is one pass of Verify.
+func (v *verifier) run(head string) (*Report, error) {
+	cfg := v.cfg
+	top, err := v.h.Commit(head)
 	if err != nil {
 		return nil, err
 	}
-	root, err := h.Commit(cfg.Root.Commit)
+	root, err := v.h.Commit(cfg.Root.Commit)
 	if err != nil {
 		return nil, fmt.Errorf("trust root: %w", err)
 	}
@@ -174,6 +214,7 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 	rep := &Report{Head: top.ID, Root: cfg.Root, Commits: len(order), seen: v.nodes,
 		Authors: map[string][]string{}, Unauthenticated: map[string]string{}}
 	if _, ok := v.nodes[root.ID]; !ok {
+		rep.Commits = 0
 		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: RuleTrustRoot,
 			Message: fmt.Sprintf("%s does not descend from the trust root %s", short(top.ID), short(root.ID)),
 			Hint:    "check the trust root you verify from (--trust-root, QMS_TRUST_ROOT, .git/qms/trust-root)"})
@@ -198,6 +239,7 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 	for i, n := range order {
 		if n.cached != nil {
 			outs[i] = n.cached
+			v.outs[n.id] = n.cached
 			continue
 		}
 		j, err := v.prepare(n.c)
@@ -215,36 +257,24 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 	for _, j := range pending {
 		parents := append([]string{}, j.c.Parents...)
 		v.cur = &Outcome{Parents: &parents}
-		v.finish(j)
+		if err := v.finish(j); err != nil {
+			return nil, err
+		}
 		outs[j.index] = v.cur
+		v.outs[j.c.ID] = v.cur
 		if !v.cur.Volatile {
 			cfg.Cache.put(j.c.ID, v.cur)
 		}
 	}
-	// The head's view: its policy decides compromised keys, its matrix
-	// the states, its kinds which files are records.
-	hv, err := v.viewOf(top)
-	if err != nil {
-		return nil, err
-	}
-	rep.HeadKinds, rep.HeadPolicy, rep.HeadRoot = hv.kinds, hv.pol, hv.root
-	if hv.pol != nil {
-		rep.Matrix, rep.MatrixProblem = hv.pol.Matrix, hv.pol.MatrixProblem
-	} else if hv.polErr != nil {
-		rep.MatrixProblem = hv.polErr.Error()
-	}
+	v.declared, v.signedBy = map[string]string{}, map[string]bool{}
 	for i, out := range outs {
-		// A key the head's policy declares compromised voids every
-		// signature it made, even those its policy then accepted. Checked
-		// here, not cached: a later revocation changes earlier outcomes.
-		if k, bad := hv.pol.Compromised(out.Fingerprint); bad {
-			rep.Failures = append(rep.Failures, Failure{Commit: order[i].id, Rule: RuleCompromised, Fingerprint: k.Fingerprint, Person: k.Owner.ID,
-				Message: fmt.Sprintf("commit %s was signed by %s's key %s, which was revoked as compromised on %s: all its signatures are void",
-					short(order[i].id), k.Owner.Name, k.Fingerprint, k.RevokedAt.UTC().Format(time.RFC3339))})
-			for k := range out.Authors {
-				rep.Unauthenticated[k] = order[i].id
+		for _, fp := range out.Compromised {
+			if _, ok := v.declared[fp]; !ok {
+				v.declared[fp] = order[i].id
 			}
-			continue
+		}
+		if out.Fingerprint != "" && len(out.Failures) == 0 {
+			v.signedBy[out.Fingerprint] = true
 		}
 		rep.Failures = append(rep.Failures, out.Failures...)
 		rep.Warnings = append(rep.Warnings, out.Warnings...)
@@ -260,25 +290,107 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 			rep.Unauthenticated[k] = order[i].id
 		}
 	}
+	// The head's effective policy decides the states: its matrix, and its
+	// record kinds which files are records; a policy change refused on
+	// the way, though still in the head's tree, decides nothing.
+	eff, err := v.effectiveOf(top.ID)
+	if err != nil {
+		return nil, err
+	}
+	hv := eff.v
+	rep.HeadKinds, rep.HeadPolicy = hv.kinds, hv.pol
+	if hv.pol != nil {
+		rep.Matrix, rep.MatrixProblem = hv.pol.Matrix, hv.pol.MatrixProblem
+	} else if hv.polErr != nil {
+		rep.MatrixProblem = hv.polErr.Error()
+	}
+	own, err := v.viewOf(top)
+	if err != nil {
+		return nil, err
+	}
+	rep.HeadRoot = own.root
 	// The root the history states must be the one verification started
 	// from: a moved root is a governed change that every verifier must
 	// adopt out of band, never something the history decides.
-	if hv.rootErr != nil {
+	if own.rootErr != nil {
 		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: RuleTrustRoot,
-			Message: fmt.Sprintf("qms.yaml at %s: %v", short(top.ID), hv.rootErr),
+			Message: fmt.Sprintf("qms.yaml at %s: %v", short(top.ID), own.rootErr),
 			Hint:    "write trust_root as {commit: <40 hex digits>, fingerprint: <the key that signed it>}"})
-	} else if !hv.root.IsZero() && hv.root != cfg.Root {
+	} else if !own.root.IsZero() && own.root != cfg.Root {
 		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: RuleTrustRoot,
-			Message: fmt.Sprintf("qms.yaml at %s names the trust root %s, but verification started from %s", short(top.ID), hv.root, cfg.Root),
+			Message: fmt.Sprintf("qms.yaml at %s names the trust root %s, but verification started from %s", short(top.ID), own.root, cfg.Root),
 			Hint:    "if a governor moved the trust root on purpose, verify from the new one (--trust-root COMMIT:FINGERPRINT); otherwise restore trust_root in qms.yaml"})
 	}
 	return rep, nil
+}
+
+// effective is the policy a commit hands on to its children: its own,
+// when it was authenticated and any change of the policy it made was
+// governed; else the one its first parent handed on, so that a refused
+// change never takes effect. inertFrom names the refused commit whose
+// change the tree still carries, unenforced ("" if none).
+type effective struct {
+	v         *view
+	inertFrom string
+}
+
+// effectiveOf returns the policy a commit hands on, from the outcomes of
+// the commits checked so far (or cached).
+func (v *verifier) effectiveOf(id string) (*effective, error) {
+	var chain []string
+	var e *effective
+	for cur := id; ; {
+		if got, ok := v.eff[cur]; ok {
+			e = got
+			break
+		}
+		out := v.outs[cur]
+		n := v.nodes[cur]
+		if out == nil || n == nil {
+			return nil, fmt.Errorf("verify: commit %s was not checked before its children", short(cur))
+		}
+		if !out.Inherit {
+			c, err := v.commit(n)
+			if err != nil {
+				return nil, err
+			}
+			own, err := v.viewOf(c)
+			if err != nil {
+				return nil, err
+			}
+			e = &effective{v: own}
+			v.eff[cur] = e
+			break
+		}
+		chain = append(chain, cur)
+		if len(n.parents) == 0 || cur == v.cfg.Root.Commit {
+			e = &effective{v: &view{polErr: fmt.Errorf("commit %s, where its history begins, was refused", short(cur)), governed: "refused " + cur}}
+			break
+		}
+		cur = n.parents[0]
+	}
+	for _, c := range chain {
+		ce := &effective{v: e.v, inertFrom: v.outs[c].InertFrom}
+		v.eff[c] = ce
+	}
+	if len(chain) > 0 {
+		return v.eff[chain[0]], nil
+	}
+	return e, nil
 }
 
 type verifier struct {
 	h       History
 	cfg     Config
 	nodes   map[string]*node
+	outs    map[string]*Outcome   // every commit's outcome, once known
+	eff     map[string]*effective // the policy each commit hands on
+	// compromised maps the keys known compromised to the commit whose
+	// policy declares it; declared and signedBy are what this pass found:
+	// keys declared compromised, keys that signed an authenticated commit.
+	compromised map[string]string
+	declared    map[string]string
+	signedBy    map[string]bool
 	views   map[string]*view      // by the keys of the trees they read
 	kinds   map[string]*kindsView // by schema tree id
 	configs map[string]*declared  // by qms.yaml blob id
@@ -305,6 +417,16 @@ type Outcome struct {
 	// Unauthenticated lists the "path blob" contents the commit wrote
 	// when it failed.
 	Unauthenticated []string `json:"unauthenticated,omitempty"`
+	// Inherit says the commit hands on its first parent's policy, not its
+	// own: it was refused, or it kept a refused change without making one.
+	// InertFrom names the refused commit whose change its tree carries.
+	Inherit   bool   `json:"inherit,omitempty"`
+	InertFrom string `json:"inert_from,omitempty"`
+	// Compromised lists the keys the policy the commit put in force
+	// declares compromised.
+	Compromised []string `json:"compromised,omitempty"`
+	// BadTree is the malformed tree the commit has ("" if none).
+	BadTree string `json:"bad_tree,omitempty"`
 	// Volatile outcomes depended on the time of verification and are not
 	// cached.
 	Volatile bool `json:"-"`
@@ -433,6 +555,8 @@ type view struct {
 	root     Root
 	rootErr  error
 	governed string
+	// The parts of governed, to say what a change changed.
+	schemaHash, configHash, keysHash, polDigest string
 }
 
 // kindsAt returns the record kinds of a tree: the built-in schemas and the
@@ -525,7 +649,7 @@ func (v *verifier) readView(c *vcs.Commit) (*view, error) {
 	if w, ok := v.views[key]; ok {
 		return w, nil
 	}
-	w := &view{kinds: kv.kinds, root: dv.root, rootErr: dv.err}
+	w := &view{kinds: kv.kinds, root: dv.root, rootErr: dv.err, schemaHash: schemaHash, configHash: configHash, keysHash: keysHash}
 	if kv.err != nil {
 		w.polErr = kv.err
 	} else {
@@ -535,10 +659,11 @@ func (v *verifier) readView(c *vcs.Commit) (*view, error) {
 	fmt.Fprintf(&g, "schema %s\nconfig %s\nkeys %s\n", schemaHash, configHash, keysHash)
 	switch {
 	case w.polErr != nil:
-		fmt.Fprintf(&g, "unreadable %v\n", w.polErr)
+		w.polDigest = "unreadable " + w.polErr.Error()
 	default:
-		g.WriteString(w.pol.Digest())
+		w.polDigest = w.pol.Digest()
 	}
+	g.WriteString(w.polDigest)
 	w.governed = g.String()
 	v.views[key] = w
 	return w, nil
@@ -551,27 +676,35 @@ type job struct {
 	index int
 	c     *vcs.Commit
 	own   *view
-	// badTree is the malformed tree the commit brought in ("" if none).
-	badTree string
-	sp      *signature.Signed
-	spErr   error
-	// Per parent: the commit, its view, and the signature's verdict
-	// against the parent's policy.
+	// badTree is the malformed tree the commit brought in ("" if none);
+	// keptBadTree says it keeps one of its parent's.
+	badTree     string
+	keptBadTree bool
+	sp          *signature.Signed
+	spErr       error
+	// Per parent: the commit, its view as its own tree states it (or the
+	// root's own view, for the root), and the signature's verdict
+	// against that view's policy. finish replaces a parent's view by the
+	// policy the parent hands on when they differ.
 	parents  []*vcs.Commit
 	views    []*view
+	ownViews []*view
 	verdicts []*signature.Verdict
 	vErrs    []error
 	// written is what the commit wrote itself, for separation of duties.
 	written    map[string]string
 	writtenErr error
+	// signs are the QMS-Sign trailers, and held the blob the commit's own
+	// tree has at each signed path: a signature binds content its signer
+	// had before them.
+	signs     []Sign
+	malformed []string
+	held      map[string]string
 }
 
 // prepare reads everything a commit's check needs from the repository.
 func (v *verifier) prepare(c *vcs.Commit) (*job, error) {
 	j := &job{c: c}
-	if c.Oversize {
-		return j, nil
-	}
 	isRoot := c.ID == v.cfg.Root.Commit
 	if !isRoot {
 		// The root's parents are not part of the verified history.
@@ -589,15 +722,24 @@ func (v *verifier) prepare(c *vcs.Commit) (*job, error) {
 			return nil, err
 		}
 		v.badTrees[c.ID] = te.Tree
-		inherited := false
 		for _, p := range j.parents {
-			if v.badTrees[p.ID] == te.Tree {
-				inherited = true
+			if v.badTree(p.ID) == te.Tree {
+				j.keptBadTree = true
 			}
 		}
-		if !inherited {
+		if !j.keptBadTree {
 			j.badTree = err.Error()
 		}
+		return j, nil
+	}
+	// What the commit wrote, whatever becomes of it: content of a commit
+	// that fails is approved by no one.
+	var trees []string // none for the root: all of its content is its signer's
+	for _, parent := range j.parents {
+		trees = append(trees, parent.Tree)
+	}
+	j.written, j.writtenErr = v.h.Written(c.Tree, trees)
+	if c.Oversize {
 		return j, nil
 	}
 	own, err := v.viewOf(c)
@@ -612,7 +754,6 @@ func (v *verifier) prepare(c *vcs.Commit) (*job, error) {
 	if j.spErr != nil || j.sp.Kind == signature.None {
 		return j, nil
 	}
-	var trees []string // none for the root: all of its content is its signer's
 	if isRoot {
 		j.views = []*view{own} // the root is checked against its own policy
 	}
@@ -622,12 +763,37 @@ func (v *verifier) prepare(c *vcs.Commit) (*job, error) {
 			return nil, err
 		}
 		j.views = append(j.views, pv)
-		trees = append(trees, parent.Tree)
 	}
+	j.ownViews = append([]*view(nil), j.views...)
 	j.verdicts = make([]*signature.Verdict, len(j.views))
 	j.vErrs = make([]error, len(j.views))
-	j.written, j.writtenErr = v.h.Written(c.Tree, trees)
+	j.signs, j.malformed = Signs(c.Message)
+	if len(j.signs) <= MaxSignatures {
+		j.held = map[string]string{}
+		for _, s := range j.signs {
+			if _, ok := j.held[s.Path]; ok {
+				continue
+			}
+			h, err := v.h.TreeHash(c.Tree, s.Path)
+			if err != nil && !errors.Is(err, vcs.ErrMalformedTree) {
+				return nil, err
+			}
+			j.held[s.Path] = h
+		}
+	}
 	return j, nil
+}
+
+// badTree returns the malformed tree a commit of the history has, from this
+// run or from its cached outcome ("" if none).
+func (v *verifier) badTree(id string) string {
+	if t := v.badTrees[id]; t != "" {
+		return t
+	}
+	if out := v.outs[id]; out != nil {
+		return out.BadTree
+	}
+	return ""
 }
 
 // verify checks the signature against each parent's policy; it reads
@@ -653,62 +819,105 @@ type signedBy struct {
 	rule   string
 }
 
-// finish applies the rules to a prepared and verified commit, in order.
-func (v *verifier) finish(j *job) {
+// finish applies the rules to a prepared and verified commit, in order,
+// then records the policy the commit hands on.
+func (v *verifier) finish(j *job) error {
+	if err := v.check(j); err != nil {
+		return err
+	}
+	c := j.c
+	if v.badTrees[c.ID] != "" {
+		v.cur.BadTree = v.badTrees[c.ID]
+	}
+	if len(v.cur.Failures) == 0 {
+		return nil
+	}
+	// A refused commit hands on what its first parent handed on: its
+	// changes to the policy never take effect.
+	v.cur.Inherit, v.cur.Compromised = true, nil
+	if c.ID == v.cfg.Root.Commit || len(c.Parents) == 0 {
+		return nil
+	}
+	first, err := v.effectiveOf(c.Parents[0])
+	if err != nil {
+		return err
+	}
+	v.cur.InertFrom = first.inertFrom
+	if j.own != nil && j.own.governed != first.v.governed {
+		v.cur.InertFrom = c.ID
+	}
+	v.unauthenticated(j)
+	return nil
+}
+
+// check applies the rules to a commit; failures go to v.cur.
+func (v *verifier) check(j *job) error {
 	c := j.c
 	isRoot := c.ID == v.cfg.Root.Commit
 	switch {
 	case c.Oversize:
 		v.fail(c, RuleCommitSize, "", "", "split the change into smaller commits",
 			"commit %s is %d bytes, more than the %d a commit may have: it is not read, and authenticates nothing", short(c.ID), c.Size, vcs.MaxCommitSize)
-		return
+		return nil
 	case j.badTree != "":
 		v.fail(c, RuleMalformedTree, "", "", "git fsck names the problem; no tool writes such a tree, so it was made by hand: remove it from the history",
 			"commit %s has a malformed tree: %s", short(c.ID), j.badTree)
-		v.unauthenticated(j)
-		return
-	case j.own == nil:
-		// A tree inherited malformed: the parent's failure says it, and
-		// this commit cannot be read either.
+		return nil
+	case j.keptBadTree:
 		v.fail(c, RuleMalformedTree, "", "", "", "commit %s keeps the malformed tree of its parent", short(c.ID))
-		return
+		return nil
 	}
 	if !isRoot && len(c.Parents) == 0 {
 		v.fail(c, RuleOrphan, signature.IssuerOf(c.Raw), "", "a history has one beginning, the trust root: merge nothing that starts a history of its own",
 			"commit %s has no parent and is not the trust root %s: nothing can authorize it", short(c.ID), short(v.cfg.Root.Commit))
-		v.unauthenticated(j)
-		return
+		return nil
 	}
 	if !isRoot {
 		if errors.Is(j.own.polErr, policy.ErrNoPolicy) {
 			v.fail(c, RulePolicyDeleted, "", "", "", "commit %s leaves no signing policy (%v): it cannot be accepted", short(c.ID), j.own.polErr)
-			v.unauthenticated(j)
-			return
+			return nil
 		}
 		if j.own.polErr != nil {
 			v.fail(c, RulePolicy, "", "", "", "commit %s leaves a signing policy that cannot be read: %v", short(c.ID), j.own.polErr)
-			v.unauthenticated(j)
-			return
+			return nil
 		}
 	} else if j.own.polErr != nil {
 		v.fail(c, RuleTrustRoot, "", "", "", "trust root %s has no signing policy: %v", short(c.ID), j.own.polErr)
-		return
+		return nil
 	}
 	if j.spErr != nil {
 		v.fail(c, RuleFormat, "", "", "", "commit %s: %v", short(c.ID), j.spErr)
-		v.unauthenticated(j)
-		return
+		return nil
 	}
 	if j.sp.Kind == signature.None {
-		hint := "sign every commit (git config commit.gpgSign true)"
-		v.fail(c, RuleUnsigned, "", "", hint, "commit %s is not signed", short(c.ID))
-		v.unauthenticated(j)
-		return
+		v.fail(c, RuleUnsigned, "", "", "sign every commit (git config commit.gpgSign true)", "commit %s is not signed", short(c.ID))
+		return nil
+	}
+	// Each parent's policy is the one it hands on: a refused commit's
+	// changes never decide who may sign its children.
+	var inertFrom string
+	if !isRoot {
+		for i, pid := range c.Parents {
+			e, err := v.effectiveOf(pid)
+			if err != nil {
+				return err
+			}
+			if e.inertFrom != "" && inertFrom == "" {
+				inertFrom = e.inertFrom
+			}
+			if e.v != j.views[i] {
+				j.views[i] = e.v
+				j.verdicts[i], j.vErrs[i] = nil, nil
+				if e.v.polErr == nil && e.v.pol != nil {
+					j.verdicts[i], j.vErrs[i] = verifySig(j.sp, e.v.pol)
+				}
+			}
+		}
 	}
 	issuer := signature.Issuer(j.sp)
 	var got []signedBy
 	var fp string
-	var at time.Time
+	var sigTime time.Time
 	for i, w := range j.views {
 		pid := c.ID
 		if !isRoot {
@@ -727,14 +936,25 @@ func (v *verifier) finish(j *job) {
 			case errors.Is(err, signature.ErrUnknownKey):
 				rule = RuleUnauthorized
 				err = fmt.Errorf("signed by key %s, which no active staff member holds", orUnknown(issuer))
+			case errors.Is(err, signature.ErrRevoked):
+				rule = RuleUnauthorized
 			}
 			got = append(got, signedBy{parent: pid, err: err, rule: rule})
 			continue
 		}
 		fp = verdict.Fingerprint
-		at = verdict.Created
-		if at.IsZero() {
-			at = c.Committer // SSH signatures carry no time of their own
+		sigTime = verdict.Created
+		if sigTime.IsZero() {
+			sigTime = c.Committer // SSH signatures carry no time of their own
+		}
+		// Judged no earlier than the latest parent: a signature dated a
+		// little before its parent (within the tolerance) must not slip
+		// under a revocation that parent recorded.
+		at := sigTime
+		for _, p := range j.parents {
+			if p.Committer.After(at) && !p.Committer.After(v.limit()) {
+				at = p.Committer
+			}
 		}
 		per, _, err := w.pol.Signer(verdict, at)
 		if err != nil {
@@ -748,28 +968,60 @@ func (v *verifier) finish(j *job) {
 		got = append(got, signedBy{parent: pid, per: per})
 	}
 	if !v.reportSigners(c, got, fp, issuer, isRoot) {
-		v.unauthenticated(j)
-		return
+		return nil
 	}
 	signer := got[0].per
-	if !v.checkTime(c, j, fp, signer, at) {
-		v.unauthenticated(j)
-		return
+	if by, bad := v.compromised[fp]; bad {
+		v.fail(c, RuleCompromised, fp, signer.ID, "",
+			"commit %s was signed by %s's key %s, which the policy of commit %s declares compromised: all its signatures are void",
+			short(c.ID), signer.Name, fp, short(by))
+		return nil
+	}
+	if !v.checkTime(c, j, fp, signer, sigTime) {
+		return nil
 	}
 	if isRoot {
 		if fp != v.cfg.Root.Signer {
 			v.fail(c, RuleTrustRoot, fp, signer.ID, "check the trust root you verify from",
 				"trust root %s is signed by %s, not by %s as the trust root requires", short(c.ID), fp, v.cfg.Root.Signer)
-			return
+			return nil
 		}
-	} else if !v.checkGovernance(c, j, fp, signer, at) {
-		v.unauthenticated(j)
-		return
+	} else {
+		inherit, ok := v.checkGovernance(c, j, fp, signer, sigTime, inertFrom)
+		if !ok {
+			return nil
+		}
+		if inherit {
+			v.cur.Inherit, v.cur.InertFrom = true, inertFrom
+		}
 	}
 	v.cur.Fingerprint = fp
+	if !v.cur.Inherit {
+		for _, per := range j.own.pol.People {
+			for _, k := range per.Keys {
+				if k.Reason == policy.Compromised {
+					v.cur.Compromised = append(v.cur.Compromised, k.Fingerprint)
+				}
+			}
+		}
+		sort.Strings(v.cur.Compromised)
+	}
 	author := j.own.pol.ByEmail(c.AuthorEmail)
-	v.collectSignatures(c, signer, author, fp, at)
+	if len(j.views) > 0 && j.views[0].pol != nil {
+		author = j.views[0].pol.ByEmail(c.AuthorEmail)
+	}
+	v.collectSignatures(c, j, signer, author, fp, sigTime)
 	v.collectAuthors(c, signer, author, j.written, j.writtenErr)
+	return nil
+}
+
+// limit is the latest time a commit may be dated: the time of
+// verification and the margin (zero: no limit).
+func (v *verifier) limit() time.Time {
+	if v.cfg.Now.IsZero() {
+		return time.Time{}
+	}
+	return v.cfg.Now.Add(FutureMargin)
 }
 
 // reportSigners checks that the signature names one and the same active
@@ -810,8 +1062,7 @@ func (v *verifier) reportSigners(c *vcs.Commit, got []signedBy, fp, issuer strin
 			if key == "" {
 				key = issuer
 			}
-			parents := strings.Join(byMsg[msg], ", ")
-			text := fmt.Sprintf("commit %s: %s (%s %s)", short(c.ID), msg, where, parents)
+			text := fmt.Sprintf("commit %s: %s (%s %s)", short(c.ID), msg, where, strings.Join(byMsg[msg], ", "))
 			if isRoot {
 				text = fmt.Sprintf("commit %s: %s (%s)", short(c.ID), msg, where)
 			}
@@ -825,7 +1076,7 @@ func (v *verifier) reportSigners(c *vcs.Commit, got []signedBy, fp, issuer strin
 	first := got[0].per
 	for _, g := range got[1:] {
 		if g.per.ID != first.ID || !g.per.SameRoles(first) || g.per.Email != first.Email {
-			v.fail(c, RuleIdentity, fp, first.ID, "a merge is signed by someone both histories agree on: merge after the staff records agree",
+			v.fail(c, RuleIdentity, fp, "", "a merge is signed by someone both histories agree on: merge after the staff records agree",
 				"commit %s: key %s belongs to %s (%s) in the policy of parent %s but to %s (%s) in the policy of parent %s",
 				short(c.ID), fp, first.Name, strings.Join(first.Roles, ", "), short(got[0].parent), g.per.Name, strings.Join(g.per.Roles, ", "), short(g.parent))
 			return false
@@ -841,6 +1092,9 @@ func hintFor(b signedBy) string {
 	}
 	switch b.rule {
 	case RuleUnauthorized:
+		if errors.Is(b.err, signature.ErrRevoked) {
+			return "the key file in keys/ holds a revocation of the key: sign with a key that is not revoked"
+		}
 		return "a governor adds a person and their key in a commit of their own, before that person signs anything"
 	case RuleBadSignature:
 		return "the signature does not match the commit: the commit was altered after signing, or signed with another key"
@@ -858,10 +1112,7 @@ func orUnknown(s string) string {
 // checkTime judges the signature's time: near the committer date, not
 // before any parent's, not after the time of verification.
 func (v *verifier) checkTime(c *vcs.Commit, j *job, fp string, signer *policy.Person, at time.Time) bool {
-	limit := v.cfg.Now.Add(FutureMargin)
-	if v.cfg.Now.IsZero() {
-		limit = time.Time{}
-	}
+	limit := v.limit()
 	if !limit.IsZero() && (at.After(limit) || c.Committer.After(limit)) {
 		v.cur.Volatile = true
 		v.fail(c, RuleFuture, fp, signer.ID, "a clock was wrong when it was made; no later commit can repair it",
@@ -890,39 +1141,91 @@ func (v *verifier) checkTime(c *vcs.Commit, j *job, fp string, signer *policy.Pe
 	return true
 }
 
-// checkGovernance requires a governor of every parent's policy for a
-// change of anything governed, and refuses a change that leaves nobody who
-// could govern.
-func (v *verifier) checkGovernance(c *vcs.Commit, j *job, fp string, signer *policy.Person, at time.Time) bool {
-	changed := false
-	for _, w := range j.views {
+// checkGovernance requires a governor of every parent's (effective)
+// policy for a change of anything governed, and refuses a change that
+// leaves nobody who could govern. A commit whose tree differs from the
+// policy its parents hand on only because it keeps a refused change it
+// did not make needs no governor, and hands that policy on (inherit): the
+// refused change stays without effect. A governor who changes the policy
+// vouches for all of it, refused change included (said as a warning).
+func (v *verifier) checkGovernance(c *vcs.Commit, j *job, fp string, signer *policy.Person, at time.Time, inertFrom string) (inherit, ok bool) {
+	changed, touched := false, false
+	var what []string
+	for i, w := range j.views {
 		if w.governed != j.own.governed {
 			changed = true
+			what = append(what, changedParts(w, j.own)...)
+		}
+		if j.ownViews[i].governed != j.own.governed {
+			touched = true
 		}
 	}
 	if !changed {
-		return true
+		return false, true
 	}
+	if !touched {
+		return true, true
+	}
+	what = dedupe(what)
 	for i, w := range j.views {
 		if !w.pol.Governs(signer) {
 			v.fail(c, RuleGovernance, fp, signer.ID, "ask a holder of a governing role to make (and sign) this change",
-				"commit %s changes staff, keys, the matrix, schema/ or qms.yaml, but %s (%s) holds no governing role (%s) in the policy of parent %s",
-				short(c.ID), signer.Name, signer.ID, strings.Join(w.pol.Matrix.Govern, ", "), short(c.Parents[i]))
-			return false
+				"commit %s changes %s, but %s (%s) holds no governing role (%s) in the policy of parent %s",
+				short(c.ID), strings.Join(what, ", "), signer.Name, signer.ID, strings.Join(w.pol.Matrix.Govern, ", "), short(c.Parents[i]))
+			return false, false
 		}
 	}
 	if len(j.own.pol.Governors(at)) == 0 {
-		v.fail(c, RuleLockout, fp, signer.ID, "keep at least one active governor with a valid key in every change",
-			"commit %s leaves no active staff member with a governing role and a usable key: nobody could change the policy after it", short(c.ID))
-		return false
+		why := "no active staff member with a governing role and a usable key"
+		if j.own.pol.Matrix == nil {
+			why = "a responsibility matrix that cannot be used (" + j.own.pol.MatrixProblem + ")"
+		}
+		v.fail(c, RuleLockout, fp, signer.ID, "keep at least one active governor with a valid key, and a usable matrix, in every change",
+			"commit %s leaves %s: nobody could change the policy after it", short(c.ID), why)
+		return false, false
 	}
-	return true
+	if inertFrom != "" {
+		v.warn(c, RuleAdopts, fp, signer.ID, "if that change was not meant, revert it in a governed commit",
+			"commit %s, a policy change signed by the governor %s (%s), also puts in force the change of commit %s, which was refused: its tree still held it",
+			short(c.ID), signer.Name, signer.ID, short(inertFrom))
+	}
+	return false, true
+}
+
+// changedParts names what differs between two views' governed parts.
+func changedParts(a, b *view) []string {
+	var out []string
+	if a.schemaHash != b.schemaHash {
+		out = append(out, "schema/")
+	}
+	if a.configHash != b.configHash {
+		out = append(out, "qms.yaml")
+	}
+	if a.keysHash != b.keysHash {
+		out = append(out, "keys/")
+	}
+	if a.polDigest != b.polDigest {
+		out = append(out, "the staff records or the matrix")
+	}
+	return out
+}
+
+func dedupe(l []string) []string {
+	var out []string
+	for _, s := range l {
+		if !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // unauthenticated marks what a failed commit wrote: approved by no one.
 func (v *verifier) unauthenticated(j *job) {
-	for p, blob := range j.written {
-		v.cur.Unauthenticated = append(v.cur.Unauthenticated, p+" "+blob)
+	for _, blob := range j.written {
+		if !contains(v.cur.Unauthenticated, blob) {
+			v.cur.Unauthenticated = append(v.cur.Unauthenticated, blob)
+		}
 	}
 	sort.Strings(v.cur.Unauthenticated)
 }
@@ -944,8 +1247,8 @@ func (v *verifier) collectAuthors(c *vcs.Commit, signer, author *policy.Person, 
 		v.fail(c, RuleHistory, "", signer.ID, "", "commit %s: %v", short(c.ID), err)
 		return
 	}
-	for p, blob := range written {
-		key := p + " " + blob
+	for _, blob := range written {
+		key := blob
 		if v.cur.Authors == nil {
 			v.cur.Authors = map[string][]string{}
 		}

@@ -650,6 +650,13 @@ func readMatrix(d map[string]any) (*Matrix, []string, string) {
 		if !ok || len(kinds) == 0 {
 			return nil, append(at, "kinds"), fmt.Sprintf("rules[%d].kinds is not a list of kinds", i)
 		}
+		for _, k := range kinds {
+			if r := m.Rule(k); r != nil {
+				// Two rules for one kind: which one applies would be a
+				// matter of order; neither does.
+				return nil, append(at, "kinds"), fmt.Sprintf("rules[%d] is a second rule for %s records", i, k)
+			}
+		}
 		r := Rule{Kinds: kinds}
 		for _, part := range []struct {
 			name string

@@ -50,6 +50,10 @@ var ErrPolicy = errors.New("refused by policy")
 // those were.
 var ErrUnknownKey = errors.New("made by none of the given keys")
 
+// ErrRevoked is wrapped by VerifyOpenPGP's error for a signature whose
+// key its own key file revokes.
+var ErrRevoked = errors.New("revoked in its key file")
+
 // PolicyError is a refusal by policy, with what to do about it.
 type PolicyError struct {
 	Reason string // what was refused
@@ -114,7 +118,7 @@ func VerifyOpenPGP(payload, armored []byte, keys openpgp.EntityList) (*Verdict, 
 	}
 	good, signer, err := openpgp.VerifyDetachedSignature(keys, bytes.NewReader(payload), body.Body, Policy(sig.CreationTime))
 	if err != nil {
-		if d := describe(err); errors.Is(d, ErrUnknownKey) || errors.Is(d, ErrPolicy) {
+		if d := describe(err); errors.Is(d, ErrUnknownKey) || errors.Is(d, ErrPolicy) || errors.Is(d, ErrRevoked) {
 			return nil, d
 		}
 		if v, rerr := recertified(sig, payload, keys); rerr == nil {
@@ -264,6 +268,8 @@ func describe(err error) error {
 	switch {
 	case errors.Is(err, pgperrors.ErrUnknownIssuer):
 		return fmt.Errorf("signed by a key that is %w", ErrUnknownKey)
+	case errors.Is(err, pgperrors.ErrKeyRevoked):
+		return fmt.Errorf("signed with a key that is %w", ErrRevoked)
 	case errors.As(err, &weak):
 		return &PolicyError{Reason: string(weak), Fix: fixNewKey}
 	}
