@@ -17,10 +17,10 @@ func init() {
 
 // labScript turns the example QMS in the current directory (qms init
 // --example) into a signed one: for each ID:TYPE it makes the person's key
-// (TYPE ssh, ssh-dsa, ssh-rsa1024, gpg, gpg-sha1), puts its public half in
-// keys/ and lists it, alone, in records/staff/ID.md; then Anna (akeller)
-// signs the first commit and a second one stating it as the trust root.
-// It prints the variables the scenario gets.
+// (TYPE ssh, ssh-dsa, ssh-rsa1024, gpg, gpg-sha1: self-signed with SHA-1,
+// gpg-expired: made on 2026-01-01, expired a day later), puts its public
+// half in keys/ and lists it, alone, in records/staff/ID.md. It prints the
+// variables the scenario gets.
 const labScript = `set -e
 mkdir -p "$WORK/id"
 git config commit.gpgSign true
@@ -34,9 +34,11 @@ for spec in "$@"; do
 		ssh-keygen -q $t -N '' -C "$email" -f "$WORK/id/$id"
 		cp "$WORK/id/$id.pub" "keys/$id.pub"
 		fpr=$(ssh-keygen -lf "$WORK/id/$id.pub" | cut -d' ' -f2) file=$id.pub kt=ssh key=$WORK/id/$id.pub fmt=ssh ;;
-	gpg|gpg-sha1)
-		d=; [ "$typ" = gpg-sha1 ] && d='--cert-digest-algo SHA1'
-		gpg -q --batch --pinentry-mode loopback --passphrase '' $d --quick-gen-key "$name <$email>" ed25519 sign 0 2>/dev/null
+	gpg|gpg-sha1|gpg-expired)
+		d= exp=0
+		[ "$typ" = gpg-sha1 ] && d='--cert-digest-algo SHA1'
+		[ "$typ" = gpg-expired ] && d='--faked-system-time 20260101T000000!' exp=1d
+		gpg -q --batch --pinentry-mode loopback --passphrase '' $d --quick-gen-key "$name <$email>" ed25519 sign $exp 2>/dev/null
 		fpr=$(gpg --with-colons --list-keys "<$email>" | awk -F: '/^fpr/ {print $10; exit}')
 		gpg --armor --export "$fpr" > "keys/$id.asc"
 		file=$id.asc kt=openpgp key=$fpr fmt=openpgp ;;
@@ -58,7 +60,8 @@ done
 `
 
 // cmdLab runs labScript with the scenario's environment, and makes the
-// trust root: Anna signs the first commit and states it in qms.yaml. The
+// trust root: Anna (akeller) signs the first commit and a second one that
+// states it in qms.yaml (both dated GIT_COMMITTER_DATE if set). The
 // scenario gets ID_FPR, ID_KEY, ID_NAME, ID_EMAIL per person and ROOT, and
 // commits as Anna from then on (see as).
 //
