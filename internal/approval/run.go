@@ -94,8 +94,10 @@ func Run(repo Repository, opts Options) (*Result, error) {
 			root, source = r, FromPin
 		}
 	}
+	var statedAt string
 	if root.IsZero() {
-		r, _, err := Introduction(repo, "HEAD")
+		r, at, err := Introduction(repo, "HEAD")
+		statedAt = at
 		if err != nil {
 			if o := repo.Overrides(); len(o.Shallow) > 0 {
 				return nil, fmt.Errorf("%w (%d boundary commit(s) in .git/shallow): %v", ErrShallow, len(o.Shallow), err)
@@ -123,6 +125,16 @@ func Run(repo Repository, opts Options) (*Result, error) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("cannot save the verify cache: %v", err))
 	}
 	res.Report = rep
+	if source == FromIntroduction {
+		// A root the history chose for itself is sound only where the
+		// history begins: before a later one, commits anyone could have
+		// made chose it.
+		if c, err := repo.Commit(root.Commit); err == nil && len(c.Parents) > 0 {
+			rep.Failures = append(rep.Failures, Failure{Commit: root.Commit, Rule: RuleTrustRoot,
+				Message: fmt.Sprintf("the history's own trust root, stated in qms.yaml at %s, is commit %s, which is not where the history begins: the commits before it are not verified, and whoever made them could have chosen it", short(statedAt), short(root.Commit)),
+				Hint:    "give the trust root out of band: --trust-root COMMIT:FINGERPRINT, or QMS_TRUST_ROOT in CI"})
+		}
+	}
 	if res.States, err = headStates(repo, rep); err != nil {
 		return nil, err
 	}

@@ -167,7 +167,7 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 	if err := cfg.Root.Valid(); err != nil {
 		return nil, err
 	}
-	compromised := map[string]string{} // fingerprint -> the commit whose policy declares it
+	compromised := map[string]compromise{}
 	for pass := 0; ; pass++ {
 		c := cfg
 		if pass > 0 {
@@ -195,6 +195,10 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 		}
 	}
 }
+
+// compromise is where a key was first declared compromised: the commit
+// whose policy says so, and the time it gives.
+type compromise struct{ commit, at string }
 
 // run is one pass of Verify.
 func (v *verifier) run(head string) (*Report, error) {
@@ -266,11 +270,12 @@ func (v *verifier) run(head string) (*Report, error) {
 			cfg.Cache.put(j.c.ID, v.cur)
 		}
 	}
-	v.declared, v.signedBy = map[string]string{}, map[string]bool{}
+	v.declared, v.signedBy = map[string]compromise{}, map[string]bool{}
 	for i, out := range outs {
-		for _, fp := range out.Compromised {
+		for _, entry := range out.Compromised {
+			fp, at, _ := strings.Cut(entry, " ")
 			if _, ok := v.declared[fp]; !ok {
-				v.declared[fp] = order[i].id
+				v.declared[fp] = compromise{commit: order[i].id, at: at}
 			}
 		}
 		if out.Fingerprint != "" && len(out.Failures) == 0 {
@@ -364,7 +369,7 @@ func (v *verifier) effectiveOf(id string) (*effective, error) {
 		}
 		chain = append(chain, cur)
 		if len(n.parents) == 0 || cur == v.cfg.Root.Commit {
-			e = &effective{v: &view{polErr: fmt.Errorf("commit %s, where its history begins, was refused", short(cur)), governed: "refused " + cur}}
+			e = &effective{v: &view{polErr: fmt.Errorf("it descends from commit %s, which begins a history and was refused", short(cur)), governed: "refused " + cur}}
 			break
 		}
 		cur = n.parents[0]
@@ -388,8 +393,8 @@ type verifier struct {
 	// compromised maps the keys known compromised to the commit whose
 	// policy declares it; declared and signedBy are what this pass found:
 	// keys declared compromised, keys that signed an authenticated commit.
-	compromised map[string]string
-	declared    map[string]string
+	compromised map[string]compromise
+	declared    map[string]compromise
 	signedBy    map[string]bool
 	views   map[string]*view      // by the keys of the trees they read
 	kinds   map[string]*kindsView // by schema tree id
@@ -573,7 +578,7 @@ func (v *verifier) kindsAt(tree string, tfs fs.FS) (*kindsView, string, error) {
 	k := &kindsView{kinds: set, id: hex.EncodeToString(set.Digest[:])}
 	for _, f := range fs_ {
 		if f.Severity != qms.Warning {
-			k.err = fmt.Errorf("%s does not load: %s", schema.Dir, f.String())
+			k.err = fmt.Errorf("%s/ does not load: %s:%d: %s", schema.Dir, f.Path, f.Line, f.Message)
 			break
 		}
 	}
@@ -832,8 +837,10 @@ func (v *verifier) finish(j *job) error {
 	if len(v.cur.Failures) == 0 {
 		return nil
 	}
-	// A refused commit hands on what its first parent handed on: its
-	// changes to the policy never take effect.
+	// A refused commit signs nothing, authors nothing (what it wrote is
+	// approved by no one), and hands on what its first parent handed on:
+	// its changes to the policy never take effect.
+	v.cur.Signatures, v.cur.Authors = nil, nil
 	v.cur.Inherit, v.cur.Compromised = true, nil
 	if c.ID == v.cfg.Root.Commit || len(c.Parents) == 0 {
 		return nil
@@ -924,7 +931,7 @@ func (v *verifier) check(j *job) error {
 			pid = c.Parents[i]
 		}
 		if w.polErr != nil {
-			got = append(got, signedBy{parent: pid, err: fmt.Errorf("the policy of parent %s cannot be read: %v", short(pid), w.polErr), rule: RulePolicy})
+			got = append(got, signedBy{parent: pid, err: fmt.Errorf("parent %s hands on no policy that can be used: %v", short(pid), w.polErr), rule: RulePolicy})
 			continue
 		}
 		verdict, err := j.verdicts[i], j.vErrs[i]
@@ -972,9 +979,9 @@ func (v *verifier) check(j *job) error {
 	}
 	signer := got[0].per
 	if by, bad := v.compromised[fp]; bad {
-		v.fail(c, RuleCompromised, fp, signer.ID, "",
-			"commit %s was signed by %s's key %s, which the policy of commit %s declares compromised: all its signatures are void",
-			short(c.ID), signer.Name, fp, short(by))
+		v.fail(c, RuleCompromised, fp, signer.ID, "a governor's revocation of a compromised key is for good: its signatures stay void",
+			"commit %s was signed by %s's key %s, which was revoked as compromised on %s (in the policy of commit %s): all its signatures are void",
+			short(c.ID), signer.Name, fp, by.at, short(by.commit))
 		return nil
 	}
 	if !v.checkTime(c, j, fp, signer, sigTime) {
@@ -1000,7 +1007,7 @@ func (v *verifier) check(j *job) error {
 		for _, per := range j.own.pol.People {
 			for _, k := range per.Keys {
 				if k.Reason == policy.Compromised {
-					v.cur.Compromised = append(v.cur.Compromised, k.Fingerprint)
+					v.cur.Compromised = append(v.cur.Compromised, k.Fingerprint+" "+k.RevokedAt.UTC().Format(time.RFC3339))
 				}
 			}
 		}
@@ -1063,6 +1070,9 @@ func (v *verifier) reportSigners(c *vcs.Commit, got []signedBy, fp, issuer strin
 				key = issuer
 			}
 			text := fmt.Sprintf("commit %s: %s (%s %s)", short(c.ID), msg, where, strings.Join(byMsg[msg], ", "))
+			if b.rule == RulePolicy {
+				text = fmt.Sprintf("commit %s: %s", short(c.ID), msg)
+			}
 			if isRoot {
 				text = fmt.Sprintf("commit %s: %s (%s)", short(c.ID), msg, where)
 			}

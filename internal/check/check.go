@@ -544,11 +544,48 @@ func (fc *fileCheck) schema() {
 		fc.add(nil, "schema", err.Error(), "")
 		return
 	}
+	// jsonschema v6's flattened output labels every error reached through
+	// a $ref with the reference instead of what failed (min: 0 under
+	// "$ref": "#/$defs/signers" read as a "$ref" error, and went
+	// unreported): take the failing keywords from the error tree.
+	leaves := map[string][]jsonschema.ErrorKind{}
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			at := "/" + strings.Join(e.InstanceLocation, "/")
+			if len(e.InstanceLocation) == 0 {
+				at = ""
+			}
+			leaves[at] = append(leaves[at], e.ErrorKind)
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
 	seen := map[string]bool{}
+	var units []jsonschema.OutputUnit
 	for _, u := range ve.BasicOutput().Errors {
 		if u.Error == nil {
 			continue
 		}
+		if _, ref := u.Error.Kind.(*kind.Reference); ref {
+			for _, k := range leaves[u.InstanceLocation] {
+				switch k.(type) {
+				case *kind.Group, *kind.Schema, *kind.AllOf, *kind.Reference, *kind.PropertyNames:
+					continue
+				}
+				e := *u.Error
+				e.Kind = k
+				leaf := u
+				leaf.Error = &e
+				units = append(units, leaf)
+			}
+			continue
+		}
+		units = append(units, u)
+	}
+	for _, u := range units {
 		switch u.Error.Kind.(type) {
 		case *kind.Group, *kind.Schema, *kind.AllOf, *kind.Reference, *kind.PropertyNames:
 			continue
@@ -643,6 +680,8 @@ func (fc *fileCheck) describe(u jsonschema.OutputUnit) []qms.Finding {
 		} else {
 			emit(ptr, "schema", fmt.Sprintf("%sat least %d characters needed, got %d", prefix, e.Want, e.Got), "")
 		}
+	case *kind.Minimum:
+		emit(ptr, "minimum", fmt.Sprintf("%smust be at least %s, got %s", prefix, e.Want.RatString(), e.Got.RatString()), "")
 	case *kind.MaxLength:
 		emit(ptr, "too-long", fmt.Sprintf("%sat most %d characters, got %d", prefix, e.Want, e.Got), "")
 	case *kind.MinItems:

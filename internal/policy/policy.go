@@ -41,7 +41,10 @@ const (
 const (
 	RuleStaff      = "policy-staff"  // a staff record the policy cannot use
 	RuleKey        = "signing-key"   // a key entry or key file that cannot sign
-	RuleMatrix     = "policy-matrix" // a matrix the policy cannot use
+	RuleMatrix     = "policy-matrix" // a matrix the policy cannot use, for a reason its schema does not see
+	// RuleUnreadable is a staff record or matrix the policy cannot use
+	// because it does not pass its schema ('qms validate' reports why).
+	RuleUnreadable = "policy-unreadable"
 	RuleNoGovernor = "no-governor"   // nobody could change the policy any more
 	RuleSharedKey  = "shared-key"    // one key listed for two people
 	RuleShared     = "shared-email"  // one email for two people
@@ -52,7 +55,7 @@ const (
 
 // ValidateRules are the rules of Check's findings that 'qms validate'
 // reports besides its own checks of each record (which find the rest).
-var ValidateRules = map[string]bool{RuleKey: true, RuleSharedKey: true, RuleShared: true, RuleNoGovernor: true}
+var ValidateRules = map[string]bool{RuleKey: true, RuleSharedKey: true, RuleShared: true, RuleNoGovernor: true, RuleMatrix: true}
 
 // Person is a staff member as the policy sees them.
 type Person struct {
@@ -607,14 +610,20 @@ func (l *loader) matrix(k *schema.Kind) {
 			msg, pos = fmt.Sprintf("%s (line %d)", f.Message, f.Line), record.Pos{Line: f.Line, Col: f.Column}
 		}
 		p.MatrixProblem = msg
-		l.problem(k.File, pos, RuleMatrix, "fix the matrix ('qms validate' shows every finding): until then no record is approved",
+		l.problem(k.File, pos, RuleUnreadable, "fix the matrix ('qms validate' shows every finding): until then no record is approved",
 			"the responsibility matrix cannot be used: %s", msg)
 		return
 	}
 	m, ptr, msg := readMatrix(ch.rec.Data)
 	if m == nil {
+		// What the matrix's schema sees too ('qms validate' reports it
+		// there) is RuleUnreadable; what only the policy sees, RuleMatrix.
+		rule := RuleUnreadable
+		if strings.Contains(msg, "is a second rule for") {
+			rule = RuleMatrix
+		}
 		p.MatrixProblem = msg
-		l.problem(k.File, ch.rec.Locate(ptr), RuleMatrix, "until it is fixed no record is approved", "the responsibility matrix cannot be used: %s", msg)
+		l.problem(k.File, ch.rec.Locate(ptr), rule, "until it is fixed no record is approved", "the responsibility matrix cannot be used: %s", msg)
 		return
 	}
 	p.Matrix = m
@@ -863,9 +872,18 @@ func (p *Policy) Check(t time.Time) []qms.Finding {
 		}
 	}
 	if p.Matrix != nil && len(p.Governors(t)) == 0 {
-		// A warning: a new QMS has no keys yet; 'qms verify' refuses any
-		// commit that leaves a history in this state.
-		out = append(out, qms.Finding{Path: p.matrixFile, Line: 1, Column: 1, Rule: RuleNoGovernor, Severity: qms.Warning,
+		// An error once anyone can sign: the policy is locked, and 'qms
+		// verify' refuses the commit that did it. A new QMS, where nobody
+		// has a key yet, gets a warning.
+		sev := qms.Warning
+		for _, per := range p.People {
+			for _, k := range per.Keys {
+				if per.Active(t) && k.Usable(t) == nil {
+					sev = qms.Error
+				}
+			}
+		}
+		out = append(out, qms.Finding{Path: p.matrixFile, Line: 1, Column: 1, Rule: RuleNoGovernor, Severity: sev,
 			Message: fmt.Sprintf("no active staff member holding a governing role (%s) has a usable signing key: nobody could change staff, keys or the matrix",
 				strings.Join(p.Matrix.Govern, ", ")),
 			Hint: "give a governing role to an active person with a valid key"})
