@@ -39,15 +39,15 @@ const (
 
 // Rules of the findings Check and Load report.
 const (
-	RuleStaff      = "policy-staff"  // a staff record the policy cannot use
-	RuleKey        = "signing-key"   // a key entry or key file that cannot sign
-	RuleMatrix     = "policy-matrix" // a matrix the policy cannot use, for a reason its schema does not see
+	RuleStaff  = "policy-staff"  // a staff record the policy cannot use
+	RuleKey    = "signing-key"   // a key entry or key file that cannot sign
+	RuleMatrix = "policy-matrix" // a matrix the policy cannot use, for a reason its schema does not see
 	// RuleUnreadable is a staff record or matrix the policy cannot use
 	// because it does not pass its schema ('qms validate' reports why).
 	RuleUnreadable = "policy-unreadable"
-	RuleNoGovernor = "no-governor"   // nobody could change the policy any more
-	RuleSharedKey  = "shared-key"    // one key listed for two people
-	RuleShared     = "shared-email"  // one email for two people
+	RuleNoGovernor = "no-governor"  // nobody could change the policy any more
+	RuleSharedKey  = "shared-key"   // one key listed for two people
+	RuleShared     = "shared-email" // one email for two people
 	// RuleKeyFile is the rule 'qms validate' reports a missing key file
 	// under; the policy uses it too, so that the two say it once.
 	RuleKeyFile = "file-missing"

@@ -2,9 +2,9 @@ package policy
 
 import (
 	"crypto/rand"
-	"fmt"
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
