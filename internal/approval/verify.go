@@ -385,20 +385,20 @@ func (v *verifier) effectiveOf(id string) (*effective, error) {
 }
 
 type verifier struct {
-	h       History
-	cfg     Config
-	nodes   map[string]*node
-	outs    map[string]*Outcome   // every commit's outcome, once known
-	eff     map[string]*effective // the policy each commit hands on
+	h     History
+	cfg   Config
+	nodes map[string]*node
+	outs  map[string]*Outcome   // every commit's outcome, once known
+	eff   map[string]*effective // the policy each commit hands on
 	// compromised maps the keys known compromised to the commit whose
 	// policy declares it; declared and signedBy are what this pass found:
 	// keys declared compromised, keys that signed an authenticated commit.
 	compromised map[string]compromise
 	declared    map[string]compromise
 	signedBy    map[string]bool
-	views   map[string]*view      // by the keys of the trees they read
-	kinds   map[string]*kindsView // by schema tree id
-	configs map[string]*declared  // by qms.yaml blob id
+	views       map[string]*view      // by the keys of the trees they read
+	kinds       map[string]*kindsView // by schema tree id
+	configs     map[string]*declared  // by qms.yaml blob id
 	// badTrees maps a commit to the malformed tree under it ("" if none).
 	badTrees map[string]string
 	memo     policy.Memo
