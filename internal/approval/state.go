@@ -44,7 +44,8 @@ type Evidence struct {
 	Authors map[string][]string
 	// Unauthenticated maps a blob to a failed commit that wrote it.
 	Unauthenticated map[string]string
-	// Matrix is nil when the matrix cannot be read; MatrixProblem says why.
+	// Matrix is nil when the matrix cannot be used; MatrixProblem says why,
+	// as a sentence ("the responsibility matrix cannot be used (...)").
 	Matrix        *policy.Matrix
 	MatrixProblem string
 }
@@ -107,7 +108,7 @@ func missing(r Record, sigs []Signature, e Evidence) []string {
 	key := r.Blob
 	switch {
 	case m == nil && e.MatrixProblem != "":
-		return []string{"the responsibility matrix cannot be used (" + e.MatrixProblem + "): no record is approved"}
+		return []string{e.MatrixProblem + ": no record is approved"}
 	case m == nil:
 		return []string{"there is no responsibility matrix"}
 	case r.Kind == "":

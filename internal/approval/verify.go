@@ -125,8 +125,8 @@ type Report struct {
 	Warnings []Failure `json:"warnings"`
 	// Signatures are those of authenticated commits, oldest first.
 	Signatures []Signature `json:"signatures"`
-	// Matrix is the responsibility matrix at head (nil if it cannot be
-	// read; MatrixProblem then says why).
+	// Matrix is the responsibility matrix in force at head (nil if it
+	// cannot be used; MatrixProblem then says why, as a sentence).
 	Matrix        *policy.Matrix `json:"-"`
 	MatrixProblem string         `json:"-"`
 	// Authors maps a blob to the people who wrote that content, at any
@@ -304,10 +304,13 @@ func (v *verifier) run(head string) (*Report, error) {
 	}
 	hv := eff.v
 	rep.HeadKinds, rep.HeadPolicy = hv.kinds, hv.pol
-	if hv.pol != nil {
-		rep.Matrix, rep.MatrixProblem = hv.pol.Matrix, hv.pol.MatrixProblem
-	} else if hv.polErr != nil {
-		rep.MatrixProblem = hv.polErr.Error()
+	switch {
+	case hv.pol != nil && hv.pol.Matrix == nil:
+		rep.MatrixProblem = "the responsibility matrix cannot be used (" + hv.pol.MatrixProblem + ")"
+	case hv.pol != nil:
+		rep.Matrix = hv.pol.Matrix
+	case hv.polErr != nil:
+		rep.MatrixProblem = "the signing policy cannot be read (" + hv.polErr.Error() + ")"
 	}
 	own, err := v.viewOf(top)
 	if err != nil {
@@ -317,7 +320,7 @@ func (v *verifier) run(head string) (*Report, error) {
 	// The root the history states must be the one verification started
 	// from: a moved root is a governed change that every verifier must
 	// adopt out of band, never something the history decides.
-	if own.rootErr != nil {
+	if own.rootErr != nil && !errors.Is(own.rootErr, vcs.ErrMalformedTree) {
 		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: RuleTrustRoot,
 			Message: fmt.Sprintf("qms.yaml at %s: %v", short(top.ID), own.rootErr),
 			Hint:    "write trust_root as {commit: <40 hex digits>, fingerprint: <the key that signed it>}"})

@@ -98,10 +98,19 @@ func verifyHistory(env *Env, w *workspace, o verifyRun) (*verified, error) {
 	if given != "" {
 		r, err := approval.ParseRoot(given)
 		if err != nil {
-			hint := "give the commit and its signer's fingerprint, e.g. --trust-root 3f2a...c9:5040046C6263F8269D1CC1D0ED16403F2EB2F7CC"
-			if c, cerr := repo.Commit(strings.TrimSpace(given)); cerr == nil {
-				if issuer := signature.IssuerOf(c.Raw); issuer != "" {
-					hint = fmt.Sprintf("commit %s is signed by key %s: if that is the key you trust, use %s %s:%s", short(c.ID), issuer, source, c.ID, issuer)
+			form := "--trust-root COMMIT:FINGERPRINT"
+			if source == approval.FromEnv {
+				form = "QMS_TRUST_ROOT=COMMIT:FINGERPRINT"
+			}
+			hint := "give the full id of the commit your organisation trusts and its signer's fingerprint: " + form
+			if id := strings.TrimSpace(given); isFullID(id) {
+				// Only for a full id: the commit of a ref name or a short id
+				// is whatever the history says it is.
+				if c, cerr := repo.Commit(id); cerr == nil {
+					if issuer := signature.IssuerOf(c.Raw); issuer != "" {
+						hint = fmt.Sprintf("commit %s is signed by key %s: if that is the key you trust, use %s", short(c.ID), issuer,
+							strings.Replace(form, "COMMIT:FINGERPRINT", c.ID+":"+issuer, 1))
+					}
 				}
 			}
 			return nil, withHint(usagef("%s: %v", source, err), "%s", hint)
@@ -257,4 +266,17 @@ func short(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// isFullID reports whether s is a full commit id (40 lower-case hex).
+func isFullID(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
