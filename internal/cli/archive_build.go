@@ -111,6 +111,11 @@ func buildArchive(ctx context.Context, env *Env, w *workspace, opts archiveBuild
 	if err != nil {
 		return nil, err
 	}
+	// A tree git fsck calls malformed (the same name twice) reads one way
+	// in git's ls-tree and tar and another in qms: archive none.
+	if err := repo.CheckTree(cm.Tree); err != nil {
+		return nil, withHint(fmt.Errorf("commit %s: %w", short(desc.Commit), err), "'git fsck' names it too; 'qms verify' names the commit that brought it in")
+	}
 	tree, err := repo.TreeFS(cm.Tree)
 	if err != nil {
 		return nil, err
