@@ -40,12 +40,20 @@ type Env struct {
 // findings have been printed.
 var errFindings = errors.New("problems found")
 
-// usageError is a mistake in how qms was called (exit 2).
-type usageError struct{ msg string }
+// usageError is a mistake in how qms was called (exit 2); err, when set,
+// is the error it reports, for errors.Is.
+type usageError struct {
+	msg string
+	err error
+}
 
 func (e usageError) Error() string { return e.msg }
+func (e usageError) Unwrap() error { return e.err }
 
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+func usagef(format string, a ...any) error { return usageError{msg: fmt.Sprintf(format, a...)} }
+
+// asUsage reports err as a usage error (exit 2), keeping it in the chain.
+func asUsage(err error) error { return usageError{msg: err.Error(), err: err} }
 
 // hinted is an error with a next step for the user.
 type hinted struct {
@@ -112,7 +120,7 @@ func newApp(env *Env) *cli.App {
 		DisableSliceFlagSeparator: true,
 		ExitErrHandler:            func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err.Error()}
+			return usageError{msg: err.Error()}
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -142,7 +150,7 @@ func newApp(env *Env) *cli.App {
 }
 
 func setUsageErrors(c *cli.Command) {
-	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err.Error()} }
+	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{msg: err.Error()} }
 	if len(c.Subcommands) > 0 && c.Action == nil {
 		c.Action = func(ctx *cli.Context) error {
 			if ctx.NArg() > 0 {

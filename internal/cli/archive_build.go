@@ -100,7 +100,7 @@ func buildArchive(ctx context.Context, env *Env, w *workspace, opts archiveBuild
 	}
 	desc, err := archive.Describe(ctx, repo.Root, opts.commit, opts.branch)
 	if errors.Is(err, archive.ErrNoCommit) {
-		return nil, withHint(usageError{err.Error()}, "commit the records first, or name an existing commit with --commit")
+		return nil, withHint(usageError{msg: err.Error()}, "commit the records first, or name an existing commit with --commit")
 	}
 	if err != nil {
 		return nil, err
@@ -156,7 +156,7 @@ func buildArchive(ctx context.Context, env *Env, w *workspace, opts archiveBuild
 func periodError(err error) error {
 	var pe *archive.PeriodError
 	if errors.As(err, &pe) {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
 	return err
 }

@@ -56,9 +56,9 @@ func openStore(ctx context.Context, env *Env, o locationOptions, ws *workspace) 
 	var bad *location.Error
 	switch {
 	case errors.As(err, &bad) && bad.Hint != "":
-		return nil, withHint(usageError{bad.Error()}, "%s", bad.Hint)
+		return nil, withHint(usageError{msg: bad.Error()}, "%s", bad.Hint)
 	case errors.As(err, &bad):
-		return nil, usageError{bad.Error()}
+		return nil, usageError{msg: bad.Error()}
 	}
 	return st, err
 }

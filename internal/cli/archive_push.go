@@ -59,7 +59,7 @@ func runPush(ctx context.Context, o pushOptions, env *Env) error {
 	cfg := ws.cfg.Archive
 	class, err := store.ParseClass(firstSet(o.class, cfg.StorageClass, string(store.DeepArchive)))
 	if err != nil {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
 	// The kinds' periods as build reads them; the base one from --retain,
 	// else qms.yaml (a bad archive.retain is ignored when --retain is given).

@@ -60,7 +60,7 @@ func archiveRestoreCommand(env *Env) *cli.Command {
 func runRestore(ctx context.Context, o restoreOptions, env *Env) error {
 	tier, err := store.ParseTier(o.tier)
 	if err != nil {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
 	if err := vault.CheckLocalName(o.name); err != nil {
 		return usagef("%q is not an archive name (NAME%s, as 'qms archive list' shows)", o.name, archive.Suffix)

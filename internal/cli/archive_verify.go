@@ -46,7 +46,7 @@ func archiveVerifyCommand(env *Env) *cli.Command {
 func runArchiveVerify(ctx context.Context, o archiveVerifyOptions, env *Env) error {
 	if o.name != "" {
 		if err := vault.CheckName(o.name); err != nil {
-			return usageError{err.Error()}
+			return usageError{msg: err.Error()}
 		}
 	}
 	ws, st, err := openLocation(ctx, env, o.locationOptions)

@@ -95,7 +95,7 @@ func runCloneCheck(ctx context.Context, opts cloneOptions, env *Env) error {
 		case errors.Is(err, clone.ErrNotRepository):
 			return withHint(usagef("%s is not a Git clone", d), "name the directory of a clone, or cd into one")
 		case errors.Is(err, clone.ErrNoRemote):
-			return withHint(usageError{err.Error()}, "pass --remote NAME ('git -C %s remote' lists them)", d)
+			return withHint(usageError{msg: err.Error()}, "pass --remote NAME ('git -C %s remote' lists them)", d)
 		case err != nil:
 			return err
 		}

@@ -48,7 +48,7 @@ func hookCommand(env *Env) *cli.Command {
 func runHookInstall(_ context.Context, opts hookOptions, env *Env) error {
 	root, err := config.FindRoot(env.Dir)
 	if err != nil {
-		return withHint(usageError{err.Error()}, "run 'qms init' first")
+		return withHint(usageError{msg: err.Error()}, "run 'qms init' first")
 	}
 	repo, err := vcs.Open(root)
 	if err != nil {

@@ -524,7 +524,7 @@ func missingValues(env *Env, k *schema.Kind, id string, content []byte, fs_ []qm
 	if author == "" {
 		fmt.Fprintf(env.Stderr, "qms: note: no staff record has your git user.email, so author fields are empty\n")
 	}
-	return usageError{fmt.Sprintf("%s needs the values above (or --edit to create it and fill them in)", k.Name)}
+	return usageError{msg: fmt.Sprintf("%s needs the values above (or --edit to create it and fill them in)", k.Name)}
 }
 
 // placeholderFor shows the shape of a value, with the choices the plan in

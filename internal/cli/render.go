@@ -213,8 +213,7 @@ func siteInput(env *Env, w *workspace, now time.Time, released bool) (in site.In
 	states, v, reason := approvalStates(env, w)
 	if v == nil {
 		if released {
-			return in, withHint(usagef("--released publishes approved versions only, and approvals are unknown: %s", reason),
-				"add trust_root to qms.yaml (see 'qms verify --help')")
+			return in, usagef("--released publishes approved versions only, and approvals are unknown: %s", reason)
 		}
 		fmt.Fprintf(env.Stderr, "qms: warning: signatures not shown: %s\n", reason)
 		return in, nil

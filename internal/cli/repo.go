@@ -55,7 +55,7 @@ func (w *workspace) close() {
 func openWorkspace(env *Env, staged bool) (*workspace, error) {
 	root, err := config.FindRoot(env.Dir)
 	if errors.Is(err, config.ErrNoRoot) {
-		return nil, withHint(usageError{err.Error()}, "run 'qms init' to make one, or cd into one")
+		return nil, withHint(usageError{msg: err.Error()}, "run 'qms init' to make one, or cd into one")
 	}
 	if err != nil {
 		return nil, err

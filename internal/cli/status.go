@@ -83,7 +83,7 @@ func approvalStates(env *Env, w *workspace) (states []approval.State, v *verifie
 	v, err := verifyHistory(env, w, verifyRun{})
 	switch {
 	case errors.Is(err, approval.ErrNoRoot):
-		return nil, nil, err.Error() + " (run 'qms verify' to see how to set one)"
+		return nil, nil, "no trust root; run 'qms verify' to see how to set one"
 	case err != nil:
 		return nil, nil, err.Error()
 	}

@@ -122,11 +122,11 @@ func verifyHistory(env *Env, w *workspace, o verifyRun) (*verified, error) {
 	case errors.Is(err, vcs.ErrNoCommit):
 		return nil, usagef("nothing is committed yet")
 	case errors.Is(err, approval.ErrNoRoot):
-		return nil, withHint(usagef("%v", err), "%s", rootHint(repo))
+		return nil, withHint(asUsage(err), "%s", rootHint(repo))
 	case errors.Is(err, approval.ErrShallow):
 		return nil, withHint(err, "fetch the whole history: 'git fetch --unshallow'; in GitHub Actions set fetch-depth: 0 on actions/checkout, in GitLab CI set GIT_DEPTH: 0")
 	case errors.Is(err, approval.ErrRoot):
-		return nil, withHint(usagef("%v", err), "pass --trust-root COMMIT:FINGERPRINT (or set QMS_TRUST_ROOT) with the root your organisation trusts")
+		return nil, withHint(asUsage(err), "pass --trust-root COMMIT:FINGERPRINT (or set QMS_TRUST_ROOT) with the root your organisation trusts")
 	case err != nil:
 		return nil, err
 	}
