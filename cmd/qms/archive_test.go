@@ -12,6 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/qms-tool/qms/internal/testkit/need"
 	"github.com/qms-tool/qms/internal/testkit/s3server"
 )
 
@@ -47,6 +48,7 @@ func needS3(e *testscript.Env) error {
 		if os.Getenv("CI") == "true" {
 			return err
 		}
+		need.Note("TestScript/"+name, "versitygw", need.Versitygw)
 		e.T().Skip(err.Error())
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/qms-tool/qms/internal/cli"
+	"github.com/qms-tool/qms/internal/testkit/need"
 )
 
 var update = flag.Bool("update", false, "rewrite the cmp files embedded in testdata/script with the actual output")
@@ -46,9 +47,10 @@ func qmsMain() {
 }
 
 func TestScript(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("the scenarios need git")
-	}
+	// The scenarios run real git, gpg and ssh-keygen.
+	need.Tool(t, need.Git, "git")
+	need.Tool(t, need.GPG, "gpg")
+	need.Tool(t, need.SSHKeygen, "ssh-keygen")
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		UpdateScripts:       *update,

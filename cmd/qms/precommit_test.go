@@ -6,17 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qms-tool/qms/internal/testkit/need"
 )
 
 // TestPreCommitFramework runs the real pre-commit framework with this
 // project's .pre-commit-hooks.yaml and sees a bad record refused.
 func TestPreCommitFramework(t *testing.T) {
-	if _, err := exec.LookPath("pre-commit"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pre-commit is not installed; .ci/run installs the Debian package")
-		}
-		t.Skip("pre-commit is not installed (apt-get install pre-commit)")
-	}
+	need.Tool(t, need.PreCommit, "pre-commit")
 	work := t.TempDir()
 	bin := filepath.Join(work, "bin")
 	build := exec.Command("go", "build", "-o", filepath.Join(bin, "qms"), ".")

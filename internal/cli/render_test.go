@@ -10,6 +10,7 @@ import (
 	"time"
 
 	site_ "github.com/qms-tool/qms/internal/render"
+	"github.com/qms-tool/qms/internal/testkit/need"
 )
 
 // readSite reads a folder written by 'qms render'.
@@ -117,19 +118,7 @@ func TestRenderReleased(t *testing.T) {
 // dumps. Without Chromium the test fails in CI and is skipped elsewhere.
 func chromiumDOM(t *testing.T, file string) string {
 	t.Helper()
-	bin := ""
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not installed (.ci/run installs the Debian package chromium)")
-		}
-		t.Skip("chromium is not installed")
-	}
+	bin := need.Tool(t, need.Chromium, "chromium", "chromium-browser")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

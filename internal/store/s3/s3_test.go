@@ -16,6 +16,7 @@ import (
 
 	"github.com/qms-tool/qms/internal/store"
 	qs3 "github.com/qms-tool/qms/internal/store/s3"
+	"github.com/qms-tool/qms/internal/testkit/need"
 	"github.com/qms-tool/qms/internal/testkit/s3server"
 	"github.com/qms-tool/qms/internal/testkit/storetest"
 )
@@ -60,7 +61,7 @@ var buckets atomic.Int32
 func open(t *testing.T, partSize int64) (*qs3.Store, string) {
 	t.Helper()
 	if server == nil {
-		t.Skip("versitygw is not installed")
+		need.Missing(t, "versitygw", need.Versitygw)
 	}
 	bucket := fmt.Sprintf("qms-test-%d", buckets.Add(1))
 	if err := server.CreateBucket(context.Background(), bucket); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/gitcmd"
+	"github.com/qms-tool/qms/internal/testkit/need"
 )
 
 // Lab is a temporary home with its own GNUPGHOME and a git repository.
@@ -35,14 +36,9 @@ type Lab struct {
 // missing (CI installs them).
 func New(t testing.TB) *Lab {
 	t.Helper()
-	for _, tool := range []string{"git", "gpg", "ssh-keygen"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is not installed", tool)
-			}
-			t.Skipf("%s is not installed", tool)
-		}
-	}
+	need.Tool(t, need.Git, "git")
+	need.Tool(t, need.GPG, "gpg")
+	need.Tool(t, need.SSHKeygen, "ssh-keygen")
 	dir := t.TempDir()
 	// gpg-agent's socket lives in GNUPGHOME, and socket paths are limited
 	// to about 100 bytes: long test names make t.TempDir too long.
