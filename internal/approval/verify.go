@@ -838,6 +838,9 @@ func (v *verifier) finish(j *job) error {
 		v.cur.BadTree = v.badTrees[c.ID]
 	}
 	if len(v.cur.Failures) == 0 {
+		if !v.cur.Inherit && j.own != nil {
+			v.eff[c.ID] = &effective{v: j.own}
+		}
 		return nil
 	}
 	// A refused commit signs nothing, authors nothing (what it wrote is
