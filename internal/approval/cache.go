@@ -31,7 +31,7 @@ type cacheFile struct {
 	Commits map[string]*Outcome `json:"commits"`
 }
 
-const cacheVersion = "qms-verify-cache 5"
+const cacheVersion = "qms-verify-cache 6"
 
 // OpenCache loads the cache at path for this configuration and tool.
 func OpenCache(path string, cfg Config, tool []byte) *Cache {
@@ -52,23 +52,25 @@ func OpenCache(path string, cfg Config, tool []byte) *Cache {
 	return c
 }
 
-func (c *Cache) get(id string) (*Outcome, bool) {
+// get returns the outcome of commit id in a context: what a pass of
+// Verify knew beforehand (the keys known compromised), "" for none.
+func (c *Cache) get(ctx, id string) (*Outcome, bool) {
 	if c == nil {
 		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	o, ok := c.entries[id]
+	o, ok := c.entries[ctx+id]
 	return o, ok && o != nil
 }
 
-func (c *Cache) put(id string, o *Outcome) {
+func (c *Cache) put(ctx, id string, o *Outcome) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[id] = o
+	c.entries[ctx+id] = o
 	c.changed = true
 }
 

@@ -1,6 +1,7 @@
 package approval
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -168,12 +169,8 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	compromised := map[string]compromise{}
-	for pass := 0; ; pass++ {
-		c := cfg
-		if pass > 0 {
-			c.Cache = nil
-		}
-		v := &verifier{h: h, cfg: c, nodes: map[string]*node{}, views: map[string]*view{},
+	for {
+		v := &verifier{h: h, cfg: cfg, ctx: cacheContext(compromised), nodes: map[string]*node{}, views: map[string]*view{},
 			kinds: map[string]*kindsView{}, configs: map[string]*declared{}, badTrees: map[string]string{},
 			outs: map[string]*Outcome{}, eff: map[string]*effective{}, compromised: compromised}
 		rep, err := v.run(head)
@@ -194,6 +191,21 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 			return rep, nil
 		}
 	}
+}
+
+// cacheContext names what a pass knows beforehand, for the cache: outcomes
+// computed knowing other keys compromised are others.
+func cacheContext(compromised map[string]compromise) string {
+	if len(compromised) == 0 {
+		return ""
+	}
+	fps := make([]string, 0, len(compromised))
+	for fp := range compromised {
+		fps = append(fps, fp)
+	}
+	sort.Strings(fps)
+	sum := sha256.Sum256([]byte(strings.Join(fps, "\n")))
+	return hex.EncodeToString(sum[:8]) + ":"
 }
 
 // compromise is where a key was first declared compromised: the commit
@@ -267,7 +279,7 @@ func (v *verifier) run(head string) (*Report, error) {
 		outs[j.index] = v.cur
 		v.outs[j.c.ID] = v.cur
 		if !v.cur.Volatile {
-			cfg.Cache.put(j.c.ID, v.cur)
+			cfg.Cache.put(v.ctx, j.c.ID, v.cur)
 		}
 	}
 	v.declared, v.signedBy = map[string]compromise{}, map[string]bool{}
@@ -390,6 +402,7 @@ func (v *verifier) effectiveOf(id string) (*effective, error) {
 type verifier struct {
 	h     History
 	cfg   Config
+	ctx   string // the cache's context (cacheContext)
 	nodes map[string]*node
 	outs  map[string]*Outcome   // every commit's outcome, once known
 	eff   map[string]*effective // the policy each commit hands on
@@ -466,7 +479,7 @@ func (v *verifier) commit(n *node) (*vcs.Commit, error) {
 // cached is not read: the cache knows its parents.
 func (v *verifier) collect(top *vcs.Commit) ([]*node, error) {
 	visit := func(id string) (*node, error) {
-		if out, ok := v.cfg.Cache.get(id); ok && out.Parents != nil {
+		if out, ok := v.cfg.Cache.get(v.ctx, id); ok && out.Parents != nil {
 			n := &node{id: id, parents: *out.Parents, cached: out}
 			v.nodes[id] = n
 			return n, nil
@@ -476,14 +489,14 @@ func (v *verifier) collect(top *vcs.Commit) ([]*node, error) {
 			return nil, err
 		}
 		n := &node{id: id, parents: c.Parents, c: c}
-		if out, ok := v.cfg.Cache.get(id); ok {
+		if out, ok := v.cfg.Cache.get(v.ctx, id); ok {
 			n.cached = out
 		}
 		v.nodes[id] = n
 		return n, nil
 	}
 	first := &node{id: top.ID, parents: top.Parents, c: top}
-	if out, ok := v.cfg.Cache.get(top.ID); ok {
+	if out, ok := v.cfg.Cache.get(v.ctx, top.ID); ok {
 		first.cached = out
 	}
 	v.nodes[top.ID] = first
