@@ -112,6 +112,13 @@ type PlanTest struct {
 	Plan string `json:"plan"`
 }
 
+// Cross reports whether the site's keywords need other records (or other
+// files): references, previous runs, services and tests of a plan, roles,
+// kind names and key files. The rest need only the record itself.
+func (s *Site) Cross() bool {
+	return s.Ref != "" || s.Previous != nil || s.Service != nil || s.PlanTest != nil || s.Role || s.KindName || s.File != ""
+}
+
 func (s *Site) empty() bool {
 	return s.Ref == "" && s.NotBefore == "" && s.MonthsAfter == nil && s.Previous == nil && s.Service == nil &&
 		s.PlanTest == nil && !s.Role && !s.KindName && s.File == "" && s.UniqueBy == ""

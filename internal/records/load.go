@@ -1,0 +1,182 @@
+package records
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/record"
+	"github.com/qms-tool/qms/internal/schema"
+)
+
+// Options say how Load reads records.
+type Options struct {
+	// Check, when set, checks each record that is parsed (rather than
+	// taken from the cache) on its own; the findings it returns follow
+	// the parser's in Entry.Findings, and the cache keeps them. With a
+	// Check, entries the cache holds without its findings are parsed
+	// again.
+	Check func(k *schema.Kind, r *record.Record) []qms.Finding
+	// Cache, when set, spares reading and parsing records whose content
+	// it has seen, and learns the others.
+	Cache *Cache
+	// Full keeps every field, the whole frontmatter and the body of each
+	// record (Entry.Data, Entry.Body), for showing them; the cache is not
+	// used.
+	Full bool
+	// Workers is how many records are read at once (default: GOMAXPROCS).
+	Workers int
+}
+
+// Load reads the records at paths of fsys (as List gives them) on every
+// core, each once. The entries are in the order of paths, nil for a path
+// of no kind; a file that cannot be read as a record has a Broken entry
+// whose findings say why. It fails only when a file cannot be read.
+func Load(fsys fs.FS, set *schema.Set, paths []string, o Options) ([]*Entry, error) {
+	n := o.Workers
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	if o.Full {
+		o.Cache = nil
+	}
+	l := &loader{fsys: fsys, set: set, o: o}
+	if !o.Full {
+		l.keep = Keep(set)
+	}
+	out := make([]*Entry, len(paths))
+	var kept []*cached
+	if o.Cache != nil {
+		kept = make([]*cached, len(paths))
+	}
+	var (
+		firstErr error
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		next     atomic.Int64
+	)
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
+				e, k, err := l.one(paths[i])
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("read %s: %w", paths[i], err)
+					}
+					mu.Unlock()
+					continue
+				}
+				out[i] = e
+				if kept != nil {
+					kept[i] = k
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if o.Cache != nil {
+		o.Cache.record(paths, kept)
+	}
+	return out, nil
+}
+
+type loader struct {
+	fsys fs.FS
+	set  *schema.Set
+	o    Options
+	keep map[string]bool
+}
+
+// one loads the record at p, from the cache when its content is known.
+func (l *loader) one(p string) (*Entry, *cached, error) {
+	k := KindOf(l.set, p)
+	if k == nil {
+		return nil, nil, nil
+	}
+	c := l.o.Cache
+	if c == nil {
+		b, err := ReadFile(l.fsys, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		return l.parse(k, p, b), nil, nil
+	}
+	checked := l.o.Check != nil
+	blob := BlobID(l.fsys, p)
+	if blob != "" {
+		if e := c.byBlob(p, l.set, blob, checked); e != nil {
+			return e.entry, e, nil
+		}
+	}
+	// The metadata is taken before the content is read: a change after
+	// this point makes it differ next time.
+	var st fileStat
+	hasStat := false
+	if fi, err := fs.Lstat(l.fsys, p); err == nil {
+		if st, hasStat = statOf(fi); hasStat {
+			if e := c.byStat(p, l.set, st, checked); e != nil {
+				return e.entry, e, nil
+			}
+		}
+	}
+	b, err := ReadFile(l.fsys, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(b)
+	e := c.bySum(p, l.set, sum, checked)
+	if e == nil {
+		return l.learn(k, p, b, sum, blob, st, hasStat)
+	}
+	// The content is known. Remember the blob id, and the metadata when it
+	// changed or can now vouch for the content.
+	if blob != "" && e.blob != blob || hasStat && (e.stat != st || e.stat.racyAt(e.statAt) && !st.racyAt(c.started)) {
+		u := *e
+		u.chunk = ""
+		if blob != "" {
+			u.blob = blob
+		}
+		if hasStat {
+			u.stat, u.statAt = st, c.started
+		}
+		e = &u
+	}
+	return e.entry, e, nil
+}
+
+// learn parses a record whose content the cache does not know.
+func (l *loader) learn(k *schema.Kind, p string, b []byte, sum [32]byte, blob string, st fileStat, hasStat bool) (*Entry, *cached, error) {
+	e := l.parse(k, p, b)
+	c := &cached{sum: sum, blob: blob, checked: l.o.Check != nil, entry: e}
+	if hasStat {
+		c.stat, c.statAt = st, l.o.Cache.started
+	}
+	return e, c, nil
+}
+
+// parse reads and, with Options.Check, checks one record.
+func (l *loader) parse(k *schema.Kind, p string, b []byte) *Entry {
+	r, fs := record.Parse(p, b)
+	if r == nil {
+		return brokenEntry(k, p, fs)
+	}
+	if l.o.Check != nil {
+		fs = append(fs, l.o.Check(k, r)...)
+	}
+	e := NewEntry(k, p, r.Data, l.keep)
+	e.Findings = fs
+	if l.o.Full {
+		e.Data, e.Body = r.Data, r.Body
+	}
+	return e
+}
