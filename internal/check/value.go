@@ -43,7 +43,7 @@ func visit(v any, pattern []string, keys bool, ptr []string, fn func(ptr []strin
 	}
 }
 
-func sortedKeys(m map[string]any) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
@@ -132,16 +132,6 @@ func compare(a, b any) (int, bool) {
 		return 1, true
 	}
 	return 0, true
-}
-
-// dateOf is the calendar date of a date or time value as written (the
-// author's local date), for "in force at" comparisons with plan dates.
-func dateOf(v any) string {
-	s, _ := v.(string)
-	if len(s) >= 10 {
-		return s[:10]
-	}
-	return s
 }
 
 func number(v any) (float64, bool) {

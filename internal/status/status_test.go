@@ -8,13 +8,13 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/approval"
-	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/testrepo"
 )
 
 // example loads the example QMS with edits: path → old → new.
-func example(t *testing.T, edits map[string][2]string) []Record {
+func example(t *testing.T, edits map[string][2]string) *records.Index {
 	t.Helper()
 	m := testrepo.Example(t)
 	for p, e := range edits {
@@ -31,11 +31,15 @@ func example(t *testing.T, edits map[string][2]string) []Record {
 	if len(fs) > 0 {
 		t.Fatal(fs)
 	}
-	recs, err := Load(kinds, check.FS{FS: m})
+	paths, _, err := records.List(kinds, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return recs
+	es, err := records.Load(m, kinds, paths, records.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return records.NewIndex(es)
 }
 
 func day_(s string) time.Time {
@@ -245,6 +249,10 @@ func TestSuppliersAndApproval(t *testing.T) {
 }
 
 func TestMalformedNeverPanics(t *testing.T) {
+	type Record struct {
+		Kind, ID string
+		Data     map[string]any
+	}
 	recs := []Record{
 		{Kind: "plan", ID: "P-r1", Data: map[string]any{"effective": "2020-01-01", "tests": []any{"x", map[string]any{"id": 5}}, "objectives": "nope", "activators": 3}},
 		{Kind: "test", ID: "T", Data: map[string]any{"test": "5", "started_at": "garbage", "results": []any{}}},
@@ -254,7 +262,12 @@ func TestMalformedNeverPanics(t *testing.T) {
 		{Kind: "matrix", ID: "matrix", Data: map[string]any{"roles": []any{}}},
 		{Kind: "supplier", ID: "S", Data: map[string]any{"last_evaluated": 7}},
 	}
-	_ = Compute(recs, Options{Now: day_("2026-01-01")})
+	kinds, _ := schema.Load(qms.Defaults, nil)
+	var es []*records.Entry
+	for _, r := range recs {
+		es = append(es, &records.Entry{Kind: kinds.Kinds[r.Kind], ID: r.ID, Fields: records.FieldsOf(r.Data, nil)})
+	}
+	_ = Compute(records.NewIndex(es), Options{Now: day_("2026-01-01")})
 }
 
 func TestAddMonths(t *testing.T) {
