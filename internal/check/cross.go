@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/record"
@@ -12,13 +15,21 @@ import (
 	"github.com/qms-tool/qms/internal/schema"
 )
 
-// index is what the rules across records look things up in.
+// index is what the rules across records look things up in; it does not
+// change once the entries are registered.
 type index struct {
 	set    *schema.Set
 	src    fs.FS
 	byID   map[string]*records.Entry
 	plans  []*records.Plan // records.SortPlans order
-	matrix *records.Entry
+	planOf map[*records.Entry]*records.Plan
+	roles  map[string]string // the matrix's, nil without a matrix
+}
+
+// rules applies the rules across records to some of the entries,
+// collecting its findings; several run at once.
+type rules struct {
+	*index
 	out    []qms.Finding
 	reread map[string]*record.Record // files read again to place findings
 }
@@ -51,14 +62,22 @@ func occurrences(e *records.Entry) []occurrence {
 		if !s.Cross() {
 			continue
 		}
-		if data == nil {
-			data = e.Fields.Map()
-		}
-		visit(data, s.Path, s.Keys, nil, func(ptr []string, v any) {
+		fn := func(ptr []string, v any) {
 			if str, ok := v.(string); ok {
 				out = append(out, occurrence{site: s, ptr: joinPtr(ptr), value: str})
 			}
-		})
+		}
+		if len(s.Path) > 0 && s.Path[0] != "*" {
+			// The usual case: the site lies in one top-level field.
+			if v, ok := e.Fields.Lookup(s.Path[0]); ok {
+				visit(v, s.Path[1:], s.Keys, s.Path[:1], fn)
+			}
+			continue
+		}
+		if data == nil {
+			data = e.Fields.Map()
+		}
+		visit(data, s.Path, s.Keys, nil, fn)
 	}
 	return out
 }
@@ -66,7 +85,7 @@ func occurrences(e *records.Entry) []occurrence {
 // add reports a finding at the field ptr (a "/"-joined pointer) of e. The
 // file is read again to place it, once per file: findings are few, and
 // records are not kept in memory.
-func (x *index) add(e *records.Entry, ptr string, rule, msg, hint string) {
+func (x *rules) add(e *records.Entry, ptr string, rule, msg, hint string) {
 	pos := record.Pos{Line: 1, Col: 1}
 	r, read := x.reread[e.Path]
 	if !read {
@@ -86,33 +105,58 @@ func (x *index) add(e *records.Entry, ptr string, rule, msg, hint string) {
 }
 
 // addAt reports a finding at the occurrence o of e.
-func (x *index) addAt(e *records.Entry, o *occurrence, rule, msg, hint string) {
+func (x *rules) addAt(e *records.Entry, o *occurrence, rule, msg, hint string) {
 	x.add(e, o.ptr, rule, field(splitPtr(o.ptr))+": "+msg, hint)
 }
 
-// cross applies the rules across records: unique ids, then each keyword
-// that needs other records, then the claims of test reports.
+// cross applies the rules across records: unique ids, then, on every
+// core, each keyword that needs other records and the claims of test
+// reports. The findings come in no particular order.
 func cross(set *schema.Set, src fs.FS, entries []*records.Entry) []qms.Finding {
-	x := &index{set: set, src: src, byID: make(map[string]*records.Entry, len(entries))}
-	x.register(entries)
-	for _, e := range entries {
-		if e.Broken {
-			continue
-		}
-		for _, o := range occurrences(e) {
-			x.occurrence(e, &o)
-		}
-		if e.Kind.Name == records.KindTest {
-			x.objectivesClaim(e)
-		}
+	x := &index{set: set, src: src, byID: make(map[string]*records.Entry, len(entries)), planOf: map[*records.Entry]*records.Plan{}}
+	reg := &rules{index: x}
+	reg.register(entries)
+	workers := runtime.GOMAXPROCS(0)
+	done := make([]*rules, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range done {
+		r := &rules{index: x}
+		done[w] = r
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(entries); i = int(next.Add(1) - 1) {
+				r.entry(entries[i])
+			}
+		}()
 	}
-	return x.out
+	wg.Wait()
+	out := reg.out
+	for _, r := range done {
+		out = append(out, r.out...)
+	}
+	return out
+}
+
+// entry applies the rules across records to one entry.
+func (x *rules) entry(e *records.Entry) {
+	if e.Broken {
+		return
+	}
+	for _, o := range occurrences(e) {
+		x.occurrence(e, &o)
+	}
+	if e.Kind.Name == records.KindTest {
+		x.objectivesClaim(e)
+	}
 }
 
 // register indexes the entries by id: the first of each id wins, a later
 // one is a duplicate-id finding (a broken file only holds its id when no
 // record has it).
-func (x *index) register(entries []*records.Entry) {
+func (x *rules) register(entries []*records.Entry) {
+	matrix := false
 	for _, e := range entries {
 		if e.ID == "" {
 			continue
@@ -130,10 +174,12 @@ func (x *index) register(entries []*records.Entry) {
 		x.byID[e.ID] = e
 		switch e.Kind.Name {
 		case records.KindPlan:
-			x.plans = append(x.plans, records.NewPlan(e))
+			p := records.NewPlan(e)
+			x.plans = append(x.plans, p)
+			x.planOf[e] = p
 		case records.KindMatrix:
-			if x.matrix == nil {
-				x.matrix = e
+			if !matrix {
+				matrix, x.roles = true, records.NewMatrix(e).Roles
 			}
 		}
 	}
@@ -142,7 +188,7 @@ func (x *index) register(entries []*records.Entry) {
 
 // occurrence applies the keywords of o's site in order; a keyword that
 // finds a problem (or cannot be judged) ends the checks of the value.
-func (x *index) occurrence(e *records.Entry, o *occurrence) {
+func (x *rules) occurrence(e *records.Entry, o *occurrence) {
 	if o.value == "" {
 		if s := o.site; s.Ref != "" {
 			what := "record"
@@ -153,7 +199,7 @@ func (x *index) occurrence(e *records.Entry, o *occurrence) {
 		}
 		return
 	}
-	for _, rule := range []func(*records.Entry, *occurrence) (done bool){
+	for _, rule := range [...]func(*records.Entry, *occurrence) (done bool){
 		x.ref, x.previous, x.service, x.planTest, x.role, x.kindName, x.file,
 	} {
 		if rule(e, o) {
@@ -171,17 +217,17 @@ func article(word string) string {
 
 // plan returns the plan with the given id, or nil when there is none (a
 // reference finding says so) or it is broken.
-func (x *index) plan(id string) *records.Entry {
+func (x *index) plan(id string) *records.Plan {
 	p := x.byID[id]
 	if p == nil || p.Broken || p.Kind.Name != records.KindPlan {
 		return nil
 	}
-	return p
+	return x.planOf[p]
 }
 
 // ref (x-qms-ref): the value is the id of a record of the named kind (any
 // kind for "*").
-func (x *index) ref(e *records.Entry, o *occurrence) bool {
+func (x *rules) ref(e *records.Entry, o *occurrence) bool {
 	s, val := o.site, o.value
 	if s.Ref == "" {
 		return false
@@ -208,7 +254,7 @@ func (x *index) ref(e *records.Entry, o *occurrence) bool {
 
 // previous (x-qms-previous): the record named is an earlier one of the same
 // series.
-func (x *index) previous(e *records.Entry, o *occurrence) bool {
+func (x *rules) previous(e *records.Entry, o *occurrence) bool {
 	p, val := o.site.Previous, o.value
 	if p == nil {
 		return false
@@ -240,7 +286,7 @@ func (x *index) previous(e *records.Entry, o *occurrence) bool {
 
 // service (x-qms-service): the value is a service with objectives in the
 // plan in force at a date field, or in the plan a field names.
-func (x *index) service(e *records.Entry, o *occurrence) bool {
+func (x *rules) service(e *records.Entry, o *occurrence) bool {
 	sv, val := o.site.Service, o.value
 	if sv == nil {
 		return false
@@ -249,11 +295,10 @@ func (x *index) service(e *records.Entry, o *occurrence) bool {
 	var why string
 	if sv.Plan != "" {
 		id, _ := e.Fields.Get(sv.Plan).(string)
-		p := x.plan(id)
-		if p == nil {
+		if plan = x.plan(id); plan == nil {
 			return true // reported as a reference
 		}
-		plan, why = records.NewPlan(p), "in "+id
+		why = "in " + id
 	} else {
 		at := e.Fields.Get(sv.At)
 		if plan = records.InForce(x.plans, records.Day(at)); plan == nil {
@@ -273,7 +318,7 @@ func (x *index) service(e *records.Entry, o *occurrence) bool {
 }
 
 // planTest (x-qms-plan-test): the value is a test the named plan declares.
-func (x *index) planTest(e *records.Entry, o *occurrence) bool {
+func (x *rules) planTest(e *records.Entry, o *occurrence) bool {
 	pt, val := o.site.PlanTest, o.value
 	if pt == nil {
 		return false
@@ -299,27 +344,26 @@ func (x *index) planTest(e *records.Entry, o *occurrence) bool {
 
 // role (x-qms-role): the value is a role the responsibility matrix
 // declares.
-func (x *index) role(e *records.Entry, o *occurrence) bool {
+func (x *rules) role(e *records.Entry, o *occurrence) bool {
 	if !o.site.Role {
 		return false
 	}
 	val := o.value
-	if x.matrix == nil {
+	if x.roles == nil {
 		if k, ok := x.set.Kinds[records.KindMatrix]; ok {
 			x.addAt(e, o, RuleMatrixMissing, fmt.Sprintf("role %q cannot be checked: there is no responsibility matrix", val), "create "+k.File)
 		}
 		return true
 	}
-	roles := records.NewMatrix(x.matrix).Roles
-	if _, ok := roles[val]; !ok {
+	if _, ok := x.roles[val]; !ok {
 		x.addAt(e, o, RuleRoleUnknown, fmt.Sprintf("role %q is not declared in the responsibility matrix", val),
-			"roles there: "+strings.Join(sortedKeys(roles), ", "))
+			"roles there: "+strings.Join(sortedKeys(x.roles), ", "))
 	}
 	return false
 }
 
 // kindName (x-qms-kind): the value names a record kind.
-func (x *index) kindName(e *records.Entry, o *occurrence) bool {
+func (x *rules) kindName(e *records.Entry, o *occurrence) bool {
 	if o.site.KindName {
 		if _, ok := x.set.Kinds[o.value]; !ok {
 			x.addAt(e, o, RuleKindUnknown, fmt.Sprintf("there is no record kind %q", o.value), "kinds: "+strings.Join(x.set.Names, ", "))
@@ -329,7 +373,7 @@ func (x *index) kindName(e *records.Entry, o *occurrence) bool {
 }
 
 // file (x-qms-file): the value names a file directly in the site's folder.
-func (x *index) file(e *records.Entry, o *occurrence) bool {
+func (x *rules) file(e *records.Entry, o *occurrence) bool {
 	dir, val := o.site.File, o.value
 	switch {
 	case dir == "":
@@ -343,7 +387,7 @@ func (x *index) file(e *records.Entry, o *occurrence) bool {
 
 // objectivesClaim refuses a test report whose review says the objectives
 // were met while a measured time exceeds its plan's objective.
-func (x *index) objectivesClaim(e *records.Entry) {
+func (x *rules) objectivesClaim(e *records.Entry) {
 	review, _ := e.Fields.Get("review").(map[string]any)
 	if met, _ := review["objectives_met"].(bool); !met {
 		return

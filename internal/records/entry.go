@@ -85,6 +85,16 @@ func (fs Fields) Get(name string) any {
 	return nil
 }
 
+// Lookup returns the value of the named field and whether there is one.
+func (fs Fields) Lookup(name string) (any, bool) {
+	for _, f := range fs {
+		if f.Name == name {
+			return f.Value, true
+		}
+	}
+	return nil, false
+}
+
 // Map returns the fields as a map.
 func (fs Fields) Map() map[string]any {
 	m := make(map[string]any, len(fs))
