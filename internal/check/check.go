@@ -37,11 +37,24 @@ type Result struct {
 // returns every finding.
 func (c *Checker) Check(src fs.FS, paths []string) (*Result, error) {
 	src = source(src)
-	entries, err := records.Load(src, c.Kinds, paths, records.Options{Check: File, Cache: c.Cache, Workers: c.Workers})
+	entries, err := records.Load(src, c.Kinds, paths, records.Options{Check: File, Cache: c.Cache, Workers: c.Workers, Fields: Fields(c.Kinds)})
 	if err != nil {
 		return nil, err
 	}
 	return Entries(c.Kinds, src, entries), nil
+}
+
+// Fields are the frontmatter fields the rules across records read by name
+// (records.Options.Fields): the plans' dates, objectives and tests, the
+// matrix's roles, a test report's plan, results and review, and the
+// fields the kinds' keywords name.
+func Fields(set *schema.Set) map[string]bool {
+	f := map[string]bool{"effective": true, "revision": true, "objectives": true, "tests": true,
+		"roles": true, "plan": true, "results": true, "review": true}
+	for _, n := range records.Named(set) {
+		f[n] = true
+	}
+	return f
 }
 
 // Entries completes the check of loaded entries (records.Load with Check:
@@ -136,7 +149,7 @@ func (fc *fileCheck) run() {
 	}
 	for i := range k.Sites {
 		s := &k.Sites[i]
-		visit(data, s.Path, s.Keys, nil, func(ptr []string, v any) { fc.local(s, ptr, v) })
+		s.Visit(data, func(ptr []string, v any) { fc.local(s, ptr, v) })
 	}
 }
 

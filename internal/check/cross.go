@@ -34,52 +34,11 @@ type rules struct {
 	reread map[string]*record.Record // files read again to place findings
 }
 
-// occurrence is a text value on which a keyword that needs other records
-// applies, at the JSON pointer ptr (tokens joined by "/"; split only for
-// messages).
-type occurrence struct {
-	site  *schema.Site
-	ptr   string
-	value string
-}
-
-func joinPtr(ptr []string) string { return strings.Join(ptr, "/") }
-
 func splitPtr(p string) []string {
 	if p == "" {
 		return nil
 	}
 	return strings.Split(p, "/")
-}
-
-// occurrences finds the values in e's fields on which its kind's keywords
-// that need other records apply.
-func occurrences(e *records.Entry) []occurrence {
-	var out []occurrence
-	var data map[string]any
-	for i := range e.Kind.Sites {
-		s := &e.Kind.Sites[i]
-		if !s.Cross() {
-			continue
-		}
-		fn := func(ptr []string, v any) {
-			if str, ok := v.(string); ok {
-				out = append(out, occurrence{site: s, ptr: joinPtr(ptr), value: str})
-			}
-		}
-		if len(s.Path) > 0 && s.Path[0] != "*" {
-			// The usual case: the site lies in one top-level field.
-			if v, ok := e.Fields.Lookup(s.Path[0]); ok {
-				visit(v, s.Path[1:], s.Keys, s.Path[:1], fn)
-			}
-			continue
-		}
-		if data == nil {
-			data = e.Fields.Map()
-		}
-		visit(data, s.Path, s.Keys, nil, fn)
-	}
-	return out
 }
 
 // add reports a finding at the field ptr (a "/"-joined pointer) of e. The
@@ -105,8 +64,8 @@ func (x *rules) add(e *records.Entry, ptr string, rule, msg, hint string) {
 }
 
 // addAt reports a finding at the occurrence o of e.
-func (x *rules) addAt(e *records.Entry, o *occurrence, rule, msg, hint string) {
-	x.add(e, o.ptr, rule, field(splitPtr(o.ptr))+": "+msg, hint)
+func (x *rules) addAt(e *records.Entry, o *records.Ref, rule, msg, hint string) {
+	x.add(e, o.Ptr, rule, field(splitPtr(o.Ptr))+": "+msg, hint)
 }
 
 // cross applies the rules across records: unique ids, then, on every
@@ -144,8 +103,8 @@ func (x *rules) entry(e *records.Entry) {
 	if e.Broken {
 		return
 	}
-	for _, o := range occurrences(e) {
-		x.occurrence(e, &o)
+	for i := range e.Refs {
+		x.ref(e, &e.Refs[i])
 	}
 	if e.Kind.Name == records.KindTest {
 		x.objectivesClaim(e)
@@ -186,11 +145,11 @@ func (x *rules) register(entries []*records.Entry) {
 	records.SortPlans(x.plans)
 }
 
-// occurrence applies the keywords of o's site in order; a keyword that
-// finds a problem (or cannot be judged) ends the checks of the value.
-func (x *rules) occurrence(e *records.Entry, o *occurrence) {
-	if o.value == "" {
-		if s := o.site; s.Ref != "" {
+// ref applies the keywords of o's site in order; a keyword that finds a
+// problem (or cannot be judged) ends the checks of the value.
+func (x *rules) ref(e *records.Entry, o *records.Ref) {
+	if o.Value == "" {
+		if s := o.Site; s.Ref != "" {
 			what := "record"
 			if s.Ref != "*" {
 				what = s.Ref + " record"
@@ -199,8 +158,8 @@ func (x *rules) occurrence(e *records.Entry, o *occurrence) {
 		}
 		return
 	}
-	for _, rule := range [...]func(*records.Entry, *occurrence) (done bool){
-		x.ref, x.previous, x.service, x.planTest, x.role, x.kindName, x.file,
+	for _, rule := range [...]func(*records.Entry, *records.Ref) (done bool){
+		x.reference, x.previous, x.service, x.planTest, x.role, x.kindName, x.file,
 	} {
 		if rule(e, o) {
 			return
@@ -225,10 +184,10 @@ func (x *index) plan(id string) *records.Plan {
 	return x.planOf[p]
 }
 
-// ref (x-qms-ref): the value is the id of a record of the named kind (any
-// kind for "*").
-func (x *rules) ref(e *records.Entry, o *occurrence) bool {
-	s, val := o.site, o.value
+// reference (x-qms-ref): the value is the id of a record of the named kind
+// (any kind for "*").
+func (x *rules) reference(e *records.Entry, o *records.Ref) bool {
+	s, val := o.Site, o.Value
 	if s.Ref == "" {
 		return false
 	}
@@ -254,8 +213,8 @@ func (x *rules) ref(e *records.Entry, o *occurrence) bool {
 
 // previous (x-qms-previous): the record named is an earlier one of the same
 // series.
-func (x *rules) previous(e *records.Entry, o *occurrence) bool {
-	p, val := o.site.Previous, o.value
+func (x *rules) previous(e *records.Entry, o *records.Ref) bool {
+	p, val := o.Site.Previous, o.Value
 	if p == nil {
 		return false
 	}
@@ -286,8 +245,8 @@ func (x *rules) previous(e *records.Entry, o *occurrence) bool {
 
 // service (x-qms-service): the value is a service with objectives in the
 // plan in force at a date field, or in the plan a field names.
-func (x *rules) service(e *records.Entry, o *occurrence) bool {
-	sv, val := o.site.Service, o.value
+func (x *rules) service(e *records.Entry, o *records.Ref) bool {
+	sv, val := o.Site.Service, o.Value
 	if sv == nil {
 		return false
 	}
@@ -318,8 +277,8 @@ func (x *rules) service(e *records.Entry, o *occurrence) bool {
 }
 
 // planTest (x-qms-plan-test): the value is a test the named plan declares.
-func (x *rules) planTest(e *records.Entry, o *occurrence) bool {
-	pt, val := o.site.PlanTest, o.value
+func (x *rules) planTest(e *records.Entry, o *records.Ref) bool {
+	pt, val := o.Site.PlanTest, o.Value
 	if pt == nil {
 		return false
 	}
@@ -344,11 +303,11 @@ func (x *rules) planTest(e *records.Entry, o *occurrence) bool {
 
 // role (x-qms-role): the value is a role the responsibility matrix
 // declares.
-func (x *rules) role(e *records.Entry, o *occurrence) bool {
-	if !o.site.Role {
+func (x *rules) role(e *records.Entry, o *records.Ref) bool {
+	if !o.Site.Role {
 		return false
 	}
-	val := o.value
+	val := o.Value
 	if x.roles == nil {
 		if k, ok := x.set.Kinds[records.KindMatrix]; ok {
 			x.addAt(e, o, RuleMatrixMissing, fmt.Sprintf("role %q cannot be checked: there is no responsibility matrix", val), "create "+k.File)
@@ -363,18 +322,18 @@ func (x *rules) role(e *records.Entry, o *occurrence) bool {
 }
 
 // kindName (x-qms-kind): the value names a record kind.
-func (x *rules) kindName(e *records.Entry, o *occurrence) bool {
-	if o.site.KindName {
-		if _, ok := x.set.Kinds[o.value]; !ok {
-			x.addAt(e, o, RuleKindUnknown, fmt.Sprintf("there is no record kind %q", o.value), "kinds: "+strings.Join(x.set.Names, ", "))
+func (x *rules) kindName(e *records.Entry, o *records.Ref) bool {
+	if o.Site.KindName {
+		if _, ok := x.set.Kinds[o.Value]; !ok {
+			x.addAt(e, o, RuleKindUnknown, fmt.Sprintf("there is no record kind %q", o.Value), "kinds: "+strings.Join(x.set.Names, ", "))
 		}
 	}
 	return false
 }
 
 // file (x-qms-file): the value names a file directly in the site's folder.
-func (x *rules) file(e *records.Entry, o *occurrence) bool {
-	dir, val := o.site.File, o.value
+func (x *rules) file(e *records.Entry, o *records.Ref) bool {
+	dir, val := o.Site.File, o.Value
 	switch {
 	case dir == "":
 	case strings.ContainsAny(val, `/\`) || val == "." || val == "..":

@@ -73,14 +73,15 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 		return err
 	}
 	k := req.Kind
+	// Every record, checked: the draft is checked with them, and the
+	// typed views give what it derives. The cache spares parsing them; it
+	// is not saved, as the new record may never be written.
+	cache := w.cache()
 	paths, _, err := records.List(w.kinds, w.src)
 	if err != nil {
 		return err
 	}
-	// Every record, checked: the draft is checked with them, and the
-	// typed views give what it derives. The cache spares parsing them; it
-	// is not saved, as the new record may never be written.
-	entries, err := records.Load(w.src, w.kinds, paths, records.Options{Check: check.File, Cache: w.cache()})
+	entries, err := records.Load(w.src, w.kinds, paths, records.Options{Check: check.File, Cache: cache})
 	if err != nil {
 		return err
 	}

@@ -162,11 +162,11 @@ var toolIdentity = sync.OnceValue(func() []byte {
 // checkAll checks every record of the workspace through the records cache
 // and saves it; listed are the findings about files that are no records.
 func (w *workspace) checkAll(env *Env) (res *check.Result, paths []string, listed []qms.Finding, err error) {
+	chk := &check.Checker{Kinds: w.kinds, Cache: w.cache()}
 	paths, listed, err = records.List(w.kinds, w.src)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	chk := &check.Checker{Kinds: w.kinds, Cache: w.cache()}
 	if res, err = chk.Check(w.src, paths); err != nil {
 		return nil, nil, nil, err
 	}

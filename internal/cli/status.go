@@ -151,15 +151,15 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 // loadIndex reads every record of the workspace (through the records
 // cache unless cached is false, saving it) as typed views.
 func loadIndex(env *Env, w *workspace, cached bool) (*records.Index, error) {
+	var c *records.Cache
+	if cached {
+		c = w.cache() // read while the records are listed
+	}
 	paths, _, err := records.List(w.kinds, w.src)
 	if err != nil {
 		return nil, err
 	}
-	var c *records.Cache
-	if cached {
-		c = w.cache()
-	}
-	es, err := records.Load(w.src, w.kinds, paths, records.Options{Cache: c})
+	es, err := records.Load(w.src, w.kinds, paths, records.Options{Cache: c, Fields: records.ViewFields()})
 	if err != nil {
 		return nil, err
 	}

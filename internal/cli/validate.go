@@ -71,16 +71,16 @@ func runValidate(_ context.Context, opts validateOptions, env *Env) error {
 		}
 		only = append(only, r)
 	}
+	chk := &check.Checker{Kinds: w.kinds}
+	if !opts.noCache {
+		chk.Cache = w.cache() // read while the records are listed
+	}
 	paths, fs_, err := records.List(w.kinds, w.src)
 	if err != nil {
 		return err
 	}
 	findings := append(w.setup, fs_...)
 	tuneGC(env, len(paths))
-	chk := &check.Checker{Kinds: w.kinds}
-	if !opts.noCache {
-		chk.Cache = w.cache()
-	}
 	res, err := chk.Check(w.src, paths)
 	if err != nil {
 		return err

@@ -31,7 +31,10 @@ type Cache struct {
 	key     [32]byte
 	started int64 // when this run began (Unix ns), for racy stats
 
-	old map[string]*slot
+	// old is what the file holds, once ready is closed: the file is read
+	// and checked while the caller lists the records.
+	old   map[string]*slot
+	ready chan struct{}
 
 	mu      sync.Mutex
 	paths   []string  // this run's records
@@ -39,11 +42,12 @@ type Cache struct {
 	changed bool
 }
 
-// slot is an entry of the cache file, decoded when first looked up.
+// slot is an entry of the cache file; its header is decoded when first
+// looked up, its body (the entry) only when it is used.
 type slot struct {
 	chunk string
 	once  sync.Once
-	c     *cached // nil when the chunk is damaged
+	c     *cached // nil when the header is damaged
 }
 
 // cached is what is known of one file's content.
@@ -53,10 +57,14 @@ type cached struct {
 	// stat is the file's metadata when sum was taken, at statAt.
 	stat   fileStat
 	statAt int64
-	// checked is set when entry.Findings include Options.Check's.
+	// checked is set when the entry's findings include Options.Check's.
 	checked bool
-	entry   *Entry // shared, never changed
-	// chunk is the encoding this came from, written again as it is.
+	flags   uint64
+	// body is the entry's encoding, when it came from the file; entry is
+	// set for an entry this run made.
+	body  string
+	entry *Entry
+	// chunk is the whole encoding this came from, written again as it is.
 	chunk string
 }
 
@@ -81,67 +89,73 @@ const cacheMagic = "qms-records-cache 1\n"
 // OpenCache loads the cache at path for the given schemas and tool
 // identity (e.g. a hash of the qms executable); now is when the run began,
 // by the wall clock. A missing, stale or damaged file gives an empty
-// cache.
+// cache. The file is read in the background: open the cache before
+// listing the records.
 func OpenCache(path string, set *schema.Set, tool []byte, now time.Time) *Cache {
 	h := sha256.New()
 	h.Write(set.Digest[:])
 	h.Write(tool)
-	c := &Cache{path: path, started: now.UnixNano(), old: map[string]*slot{}}
+	c := &Cache{path: path, started: now.UnixNano(), old: map[string]*slot{}, ready: make(chan struct{})}
 	copy(c.key[:], h.Sum(nil))
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return c
-	}
-	if old, err := decodeFile(b, c.key); err == nil {
-		c.old = old
-	}
+	go func() {
+		defer close(c.ready)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return
+		}
+		if old, err := decodeFile(b, c.key); err == nil {
+			c.old = old
+		}
+	}()
 	return c
 }
 
-// lookup returns what the cache knows of p, decoding it on first use.
-func (c *Cache) lookup(p string, set *schema.Set) *cached {
+// wait waits until the file is read.
+func (c *Cache) wait() { <-c.ready }
+
+// lookup returns what the cache knows of p (its header decoded), or nil.
+func (c *Cache) lookup(p string) *cached {
+	c.wait()
 	s := c.old[p]
 	if s == nil {
 		return nil
 	}
 	s.once.Do(func() {
 		d := &decoder{s: s.chunk}
-		if e := decodeEntry(d, p, set); d.err == nil && d.s == "" {
-			e.chunk = s.chunk
-			s.c = e
+		if k := decodeHeader(d, p); d.err == nil {
+			k.body, k.chunk = d.s, s.chunk
+			s.c = k
 		}
 	})
 	return s.c
 }
 
-// byBlob returns the entry of p if its content has the given blob id.
-func (c *Cache) byBlob(p string, set *schema.Set, blob string, checked bool) *cached {
-	if e := c.lookup(p, set); e != nil && e.blob == blob && (e.checked || !checked) {
-		return e
-	}
-	return nil
-}
+// byBlob tells whether k is of the content with the given blob id.
+func (k *cached) byBlob(blob string) bool { return k.blob == blob }
 
-// byStat returns the entry of p if its metadata is the same as when its
-// content was hashed, and it had not changed just before.
-func (c *Cache) byStat(p string, set *schema.Set, st fileStat, checked bool) *cached {
-	if e := c.lookup(p, set); e != nil && e.stat == st && !e.stat.racyAt(e.statAt) && (e.checked || !checked) {
-		return e
-	}
-	return nil
-}
+// byStat tells whether k is of the content of a file with the metadata
+// st: the metadata is the same as when the content was hashed, and the
+// file had not changed just before.
+func (k *cached) byStat(st fileStat) bool { return k.stat == st && !k.stat.racyAt(k.statAt) }
 
-// bySum returns the entry of p whose content has the given SHA-256.
-func (c *Cache) bySum(p string, set *schema.Set, sum [32]byte, checked bool) *cached {
-	if e := c.lookup(p, set); e != nil && e.sum == sum && (e.checked || !checked) {
-		return e
+// load returns k's entry with the fields named in fields (all when nil),
+// or nil when its encoding is damaged.
+func (k *cached) load(p string, set *schema.Set, fields map[string]bool) *Entry {
+	if k.entry != nil {
+		return k.entry
 	}
-	return nil
+	d := &decoder{s: k.body}
+	e := decodeBody(d, p, set, fields, k.broken())
+	if d.err != nil || d.s != "" {
+		return nil
+	}
+	return e
 }
 
 // record makes what this run loaded (kept[i] for paths[i]) what Save
 // writes: entries of files that are gone are dropped.
 func (c *Cache) record(paths []string, kept []*cached) {
+	c.wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.paths, c.kept = paths, kept
@@ -166,6 +180,7 @@ func (c *Cache) Save() error {
 	if c == nil {
 		return nil
 	}
+	c.wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.changed {
@@ -219,8 +234,20 @@ const (
 	flagBroken
 )
 
+// flags are kept with the header, so that the body's decoder knows them.
+func (k *cached) broken() bool {
+	if k.entry != nil {
+		return k.entry.Broken
+	}
+	return k.flags&flagBroken != 0
+}
+
+// An entry is its header (path, content ids, metadata, flags) and its body
+// (the entry: kind, id, findings, fields, refs). A field's value is
+// preceded by its length, so that a reader can skip the fields it does not
+// want.
+
 func encodeEntry(e *encoder, p string, k *cached) {
-	en := k.entry
 	e.str(p)
 	e.b = append(e.b, k.sum[:]...)
 	e.str(k.blob)
@@ -234,10 +261,15 @@ func encodeEntry(e *encoder, p string, k *cached) {
 	if k.checked {
 		flags |= flagChecked
 	}
-	if en.Broken {
+	if k.broken() {
 		flags |= flagBroken
 	}
 	e.uint(flags)
+	if k.entry == nil {
+		e.b = append(e.b, k.body...)
+		return
+	}
+	en := k.entry
 	e.str(en.Kind.Name)
 	e.str(en.ID)
 	e.uint(uint64(len(en.Findings)))
@@ -251,9 +283,27 @@ func encodeEntry(e *encoder, p string, k *cached) {
 		e.str(f.Hint)
 	}
 	e.uint(uint64(len(en.Fields)))
+	var v encoder
 	for _, f := range en.Fields {
 		e.str(f.Name)
-		e.value(f.Value)
+		v.b = v.b[:0]
+		v.value(f.Value)
+		if v.err != nil && e.err == nil {
+			e.err = v.err
+		}
+		e.str(string(v.b))
+	}
+	e.uint(uint64(len(en.Refs)))
+	for _, r := range en.Refs {
+		idx := -1
+		for i := range en.Kind.Sites {
+			if &en.Kind.Sites[i] == r.Site {
+				idx = i
+			}
+		}
+		e.uint(uint64(idx + 1))
+		e.str(r.Ptr)
+		e.str(r.Value)
 	}
 }
 
@@ -289,8 +339,9 @@ func decodeFile(b []byte, key [32]byte) (map[string]*slot, error) {
 	return m, nil
 }
 
-// decodeEntry reads the entry of p; d.err is set when it is damaged.
-func decodeEntry(d *decoder, p string, set *schema.Set) *cached {
+// decodeHeader reads the header of p's entry; d.err is set when it is
+// damaged.
+func decodeHeader(d *decoder, p string) *cached {
 	if d.str() != p {
 		d.fail()
 		return nil
@@ -300,14 +351,23 @@ func decodeEntry(d *decoder, p string, set *schema.Set) *cached {
 	k.blob = d.str()
 	k.stat = fileStat{size: int64(d.uint()), mtime: int64(d.uint()), ctime: int64(d.uint()), ino: d.uint(), dev: d.uint()}
 	k.statAt = int64(d.uint())
-	flags := d.uint()
-	k.checked = flags&flagChecked != 0
+	k.flags = d.uint()
+	k.checked = k.flags&flagChecked != 0
+	if k.flags > flagChecked|flagBroken {
+		d.fail()
+	}
+	return k
+}
+
+// decodeBody reads an entry's body, keeping the fields named in fields
+// (all when nil); d.err is set when it is damaged.
+func decodeBody(d *decoder, p string, set *schema.Set, fields map[string]bool, broken bool) *Entry {
 	kind := set.Kinds[d.str()]
-	if kind == nil || flags > flagChecked|flagBroken {
+	if kind == nil {
 		d.fail()
 		return nil
 	}
-	en := &Entry{Path: p, Kind: kind, ID: d.str(), Broken: flags&flagBroken != 0}
+	en := &Entry{Path: p, Kind: kind, ID: d.str(), Broken: broken}
 	if nf := d.count(); nf > 0 {
 		en.Findings = make([]qms.Finding, nf)
 		for j := range en.Findings {
@@ -316,13 +376,33 @@ func decodeEntry(d *decoder, p string, set *schema.Set) *cached {
 		}
 	}
 	if nd := d.count(); nd > 0 {
-		en.Fields = make(Fields, nd)
-		for j := range en.Fields {
-			en.Fields[j] = Field{d.str(), d.value(0)}
+		en.Fields = make(Fields, 0, nd)
+		for j := 0; j < nd && d.err == nil; j++ {
+			name, value := d.str(), d.str()
+			if fields != nil && !fields[name] {
+				continue
+			}
+			vd := &decoder{s: value}
+			v := vd.value(0)
+			if vd.err != nil || vd.s != "" {
+				d.fail()
+				return nil
+			}
+			en.Fields = append(en.Fields, Field{name, v})
 		}
 	}
-	k.entry = en
-	return k
+	if nr := d.count(); nr > 0 {
+		en.Refs = make([]Ref, nr)
+		for j := range en.Refs {
+			idx := int(d.uint()) - 1
+			if idx < 0 || idx >= len(kind.Sites) {
+				d.fail()
+				return nil
+			}
+			en.Refs[j] = Ref{Site: &kind.Sites[idx], Ptr: d.str(), Value: d.str()}
+		}
+	}
+	return en
 }
 
 type encoder struct {

@@ -21,6 +21,9 @@ type Entry struct {
 	// records and the typed views read (Fields of the kinds), or all of
 	// them when loaded with Options.Full.
 	Fields Fields
+	// Refs are the values on which the kind's keywords that need other
+	// records apply (schema.Site.Cross), for the rules across records.
+	Refs []Ref
 	// Findings are what Options.Check and parsing found in the file.
 	Findings []qms.Finding
 	// Broken is set for a file that could not be read as a record: its id
@@ -31,6 +34,33 @@ type Entry struct {
 	// only with Options.Full.
 	Data map[string]any
 	Body []byte
+}
+
+// Ref is a text value on which a keyword that needs other records applies:
+// a reference, a previous run, a service, a role, a key file...
+type Ref struct {
+	Site *schema.Site
+	// Ptr is where the value is: JSON pointer tokens joined by "/".
+	Ptr   string
+	Value string
+}
+
+// refs finds the values in data on which k's keywords that need other
+// records apply.
+func refs(k *schema.Kind, data map[string]any) []Ref {
+	var out []Ref
+	for i := range k.Sites {
+		s := &k.Sites[i]
+		if !s.Cross() {
+			continue
+		}
+		s.Visit(data, func(ptr []string, v any) {
+			if str, ok := v.(string); ok {
+				out = append(out, Ref{Site: s, Ptr: strings.Join(ptr, "/"), Value: str})
+			}
+		})
+	}
+	return out
 }
 
 // Stem is the record's file name without .md.
@@ -47,9 +77,9 @@ func (e *Entry) DisplayID() string {
 
 // NewEntry makes the entry of a parsed record: its id from the data (the
 // file name when there is no id field), its fields filtered by keep (all
-// when keep is nil).
+// when keep is nil), its refs.
 func NewEntry(k *schema.Kind, p string, data map[string]any, keep map[string]bool) *Entry {
-	e := &Entry{Kind: k, Path: p, Fields: FieldsOf(data, keep)}
+	e := &Entry{Kind: k, Path: p, Fields: FieldsOf(data, keep), Refs: refs(k, data)}
 	e.ID, _ = data["id"].(string)
 	if e.ID == "" && data["id"] == nil {
 		e.ID = e.Stem()

@@ -24,6 +24,9 @@ type Options struct {
 	// Cache, when set, spares reading and parsing records whose content
 	// it has seen, and learns the others.
 	Cache *Cache
+	// Fields, when set, names the fields the caller reads: entries taken
+	// from the cache have only those (the cache keeps all of Keep).
+	Fields map[string]bool
 	// Full keeps every field, the whole frontmatter and the body of each
 	// record (Entry.Data, Entry.Body), for showing them; the cache is not
 	// used.
@@ -43,6 +46,9 @@ func Load(fsys fs.FS, set *schema.Set, paths []string, o Options) ([]*Entry, err
 	}
 	if o.Full {
 		o.Cache = nil
+	}
+	if o.Cache != nil {
+		o.Cache.wait()
 	}
 	l := &loader{fsys: fsys, set: set, o: o}
 	if !o.Full {
@@ -99,8 +105,8 @@ type loader struct {
 
 // one loads the record at p, from the cache when its content is known.
 func (l *loader) one(p string) (*Entry, *cached, error) {
-	k := KindOf(l.set, p)
-	if k == nil {
+	kind := KindOf(l.set, p)
+	if kind == nil {
 		return nil, nil, nil
 	}
 	c := l.o.Cache
@@ -109,39 +115,51 @@ func (l *loader) one(p string) (*Entry, *cached, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return l.parse(k, p, b), nil, nil
+		return l.parse(kind, p, b), nil, nil
 	}
-	checked := l.o.Check != nil
+	// An entry is usable if it has what this run needs: with a Check, its
+	// findings.
+	k := c.lookup(p)
+	if k != nil && !k.checked && l.o.Check != nil {
+		k = nil
+	}
 	blob := BlobID(l.fsys, p)
-	if blob != "" {
-		if e := c.byBlob(p, l.set, blob, checked); e != nil {
-			return e.entry, e, nil
+	if k != nil && blob != "" && k.byBlob(blob) {
+		if e := k.load(p, l.set, l.o.Fields); e != nil {
+			return e, k, nil
 		}
+		k = nil // damaged: learn it again
 	}
 	// The metadata is taken before the content is read: a change after
 	// this point makes it differ next time.
-	var st fileStat
-	hasStat := false
-	if fi, err := fs.Lstat(l.fsys, p); err == nil {
-		if st, hasStat = statOf(fi); hasStat {
-			if e := c.byStat(p, l.set, st, checked); e != nil {
-				return e.entry, e, nil
-			}
+	st, hasStat := statFile(l.fsys, p)
+	if k != nil && hasStat && k.byStat(st) {
+		if e := k.load(p, l.set, l.o.Fields); e != nil {
+			return e, k, nil
 		}
+		k = nil
 	}
 	b, err := ReadFile(l.fsys, p)
 	if err != nil {
 		return nil, nil, err
 	}
 	sum := sha256.Sum256(b)
-	e := c.bySum(p, l.set, sum, checked)
+	var e *Entry
+	if k != nil && k.sum == sum {
+		e = k.load(p, l.set, l.o.Fields)
+	}
 	if e == nil {
-		return l.learn(k, p, b, sum, blob, st, hasStat)
+		e = l.parse(kind, p, b)
+		k = &cached{sum: sum, blob: blob, checked: l.o.Check != nil, entry: e}
+		if hasStat {
+			k.stat, k.statAt = st, c.started
+		}
+		return e, k, nil
 	}
 	// The content is known. Remember the blob id, and the metadata when it
 	// changed or can now vouch for the content.
-	if blob != "" && e.blob != blob || hasStat && (e.stat != st || e.stat.racyAt(e.statAt) && !st.racyAt(c.started)) {
-		u := *e
+	if blob != "" && k.blob != blob || hasStat && (k.stat != st || k.stat.racyAt(k.statAt) && !st.racyAt(c.started)) {
+		u := *k
 		u.chunk = ""
 		if blob != "" {
 			u.blob = blob
@@ -149,19 +167,22 @@ func (l *loader) one(p string) (*Entry, *cached, error) {
 		if hasStat {
 			u.stat, u.statAt = st, c.started
 		}
-		e = &u
+		k = &u
 	}
-	return e.entry, e, nil
+	return e, k, nil
 }
 
-// learn parses a record whose content the cache does not know.
-func (l *loader) learn(k *schema.Kind, p string, b []byte, sum [32]byte, blob string, st fileStat, hasStat bool) (*Entry, *cached, error) {
-	e := l.parse(k, p, b)
-	c := &cached{sum: sum, blob: blob, checked: l.o.Check != nil, entry: e}
-	if hasStat {
-		c.stat, c.statAt = st, l.o.Cache.started
+// statFile identifies p's content by its metadata, where the file system
+// and the platform allow.
+func statFile(fsys fs.FS, p string) (fileStat, bool) {
+	if d, ok := fsys.(Dir); ok {
+		return d.statRecord(p)
 	}
-	return e, c, nil
+	fi, err := fs.Lstat(fsys, p)
+	if err != nil {
+		return fileStat{}, false
+	}
+	return statOf(fi)
 }
 
 // parse reads and, with Options.Check, checks one record.

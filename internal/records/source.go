@@ -6,8 +6,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/qms-tool/qms/internal/record"
@@ -155,17 +157,22 @@ type Staged interface {
 // GitIndex serves the files of the Git index, the content the next commit
 // will have, as an fs.FS with blob ids. It lists the directories that hold
 // files; the root, which the index cannot list, is refused.
-func GitIndex(s Staged) fs.FS { return indexFS{s} }
+func GitIndex(s Staged) fs.FS { return &indexFS{s: s, dirs: map[string][]fs.DirEntry{}} }
 
-type indexFS struct{ s Staged }
+type indexFS struct {
+	s Staged
+
+	mu   sync.Mutex
+	dirs map[string][]fs.DirEntry // listed so far
+}
 
 var (
-	_ fs.ReadDirFS  = indexFS{}
-	_ fs.StatFS     = indexFS{}
-	_ fs.ReadFileFS = indexFS{}
+	_ fs.ReadDirFS  = &indexFS{}
+	_ fs.StatFS     = &indexFS{}
+	_ fs.ReadFileFS = &indexFS{}
 )
 
-func (x indexFS) Open(name string) (fs.File, error) {
+func (x *indexFS) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
@@ -183,7 +190,7 @@ func (x indexFS) Open(name string) (fs.File, error) {
 	return &memDir{info: fileInfo{name: path.Base(name), dir: true}, ents: ents}, nil
 }
 
-func (x indexFS) ReadFile(name string) ([]byte, error) {
+func (x *indexFS) ReadFile(name string) ([]byte, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
 	}
@@ -193,7 +200,7 @@ func (x indexFS) ReadFile(name string) ([]byte, error) {
 	return x.s.Read(name)
 }
 
-func (x indexFS) Stat(name string) (fs.FileInfo, error) {
+func (x *indexFS) Stat(name string) (fs.FileInfo, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
 	}
@@ -209,13 +216,20 @@ func (x indexFS) Stat(name string) (fs.FileInfo, error) {
 	return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
 }
 
-// ReadDir lists what the index holds directly under name.
-func (x indexFS) ReadDir(name string) ([]fs.DirEntry, error) {
+// ReadDir lists what the index holds directly under name. Listing a
+// directory lists every directory under it at once: walking a tree of ten
+// thousand staged records then reads their paths once.
+func (x *indexFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
 	}
 	if name == "." {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errRootListing}
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if ents, ok := x.dirs[name]; ok {
+		return slices.Clone(ents), nil
 	}
 	ps, err := x.s.Paths(name)
 	if err != nil {
@@ -224,30 +238,61 @@ func (x indexFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if len(ps) == 0 {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrNotExist}
 	}
-	seen := map[string]bool{}
-	var out []fs.DirEntry
+	found := map[string][]fs.DirEntry{}
+	seen := map[string]bool{} // directories
 	for _, p := range ps {
-		rest := p[len(name)+1:]
-		child, _, isDir := strings.Cut(rest, "/")
-		if seen[child] {
-			continue
+		// Every directory between name and the file lists its child.
+		dir, rest := name, p[len(name)+1:]
+		for {
+			i := strings.IndexByte(rest, '/')
+			if i < 0 {
+				found[dir] = append(found[dir], &indexEntry{x: x, path: p, name: rest})
+				break
+			}
+			sub := p[:len(p)-len(rest)+i]
+			if !seen[sub] {
+				seen[sub] = true
+				found[dir] = append(found[dir], &indexEntry{x: x, path: sub, name: rest[:i], dir: true})
+			}
+			dir, rest = sub, rest[i+1:]
 		}
-		seen[child] = true
-		fi := fileInfo{name: child, dir: true}
-		if !isDir {
-			fi = x.fileInfo(p)
-		}
-		out = append(out, fs.FileInfoToDirEntry(fi))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
-	return out, nil
+	for d, ents := range found {
+		sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
+		if _, ok := x.dirs[d]; !ok {
+			x.dirs[d] = ents
+		}
+	}
+	return slices.Clone(x.dirs[name]), nil
 }
 
-func (x indexFS) readRecord(name string) ([]byte, error) { return x.ReadFile(name) }
+func (x *indexFS) readRecord(name string) ([]byte, error) { return x.ReadFile(name) }
+
+// indexEntry is an entry of a staged directory.
+type indexEntry struct {
+	x          *indexFS
+	path, name string
+	dir        bool
+}
+
+func (e *indexEntry) Name() string { return e.name }
+func (e *indexEntry) IsDir() bool  { return e.dir }
+func (e *indexEntry) Type() fs.FileMode {
+	if e.dir {
+		return fs.ModeDir
+	}
+	return 0
+}
+func (e *indexEntry) Info() (fs.FileInfo, error) {
+	if e.dir {
+		return fileInfo{name: e.name, dir: true}, nil
+	}
+	return e.x.fileInfo(e.path), nil
+}
 
 // fileInfo describes a staged file; its size, asked for rarely, is found
 // by reading it.
-func (x indexFS) fileInfo(name string) fileInfo {
+func (x *indexFS) fileInfo(name string) fileInfo {
 	return fileInfo{name: path.Base(name), sizeOf: func() int64 {
 		b, _ := x.s.Read(name)
 		return int64(len(b))
@@ -255,7 +300,7 @@ func (x indexFS) fileInfo(name string) fileInfo {
 }
 
 // BlobID returns the staged blob id of name.
-func (x indexFS) BlobID(name string) (string, bool) {
+func (x *indexFS) BlobID(name string) (string, bool) {
 	id := x.s.BlobID(name)
 	return id, id != ""
 }

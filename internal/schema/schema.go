@@ -119,6 +119,60 @@ func (s *Site) Cross() bool {
 	return s.Ref != "" || s.Previous != nil || s.Service != nil || s.PlanTest != nil || s.Role || s.KindName || s.File != ""
 }
 
+// Visit calls fn for every value in data at the site's path (where "*"
+// matches any key or index, keys in sorted order), or with Keys set, for
+// every key of the objects there. ptr is the value's JSON pointer, as
+// tokens.
+func (s *Site) Visit(data map[string]any, fn func(ptr []string, v any)) {
+	visit(data, s.Path, s.Keys, nil, fn)
+}
+
+func visit(v any, pattern []string, keys bool, ptr []string, fn func(ptr []string, v any)) {
+	if len(pattern) == 0 {
+		if keys {
+			if m, ok := v.(map[string]any); ok {
+				for _, k := range sortedKeys(m) {
+					fn(append(ptr[:len(ptr):len(ptr)], k), k)
+				}
+			}
+			return
+		}
+		fn(ptr, v)
+		return
+	}
+	tok, rest := pattern[0], pattern[1:]
+	switch t := v.(type) {
+	case map[string]any:
+		if tok == "*" {
+			for _, k := range sortedKeys(t) {
+				visit(t[k], rest, keys, append(ptr[:len(ptr):len(ptr)], k), fn)
+			}
+		} else if c, ok := t[tok]; ok {
+			visit(c, rest, keys, append(ptr[:len(ptr):len(ptr)], tok), fn)
+		}
+	case []any:
+		if tok == "*" {
+			for i, c := range t {
+				visit(c, rest, keys, append(ptr[:len(ptr):len(ptr)], strconv.Itoa(i)), fn)
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	// Small maps: insertion sort avoids the sort package's overhead.
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && ks[j] < ks[j-1]; j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
+	return ks
+}
+
 func (s *Site) empty() bool {
 	return s.Ref == "" && s.NotBefore == "" && s.MonthsAfter == nil && s.Previous == nil && s.Service == nil &&
 		s.PlanTest == nil && !s.Role && !s.KindName && s.File == "" && s.UniqueBy == ""
