@@ -211,8 +211,32 @@ func splitKey(l []byte) (string, []byte, bool) {
 	if i+1 < len(l) && l[i+1] != ' ' {
 		return "", nil, false
 	}
-	return string(l[:i]), l[i+1:], true
+	return key(l[:i]), l[i+1:], true
 }
+
+// key returns b as a string, without a copy for the field names the
+// built-in kinds use: ten thousand records repeat them.
+func key(b []byte) string {
+	if s, ok := knownKeys[string(b)]; ok {
+		return s
+	}
+	return string(b)
+}
+
+var knownKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range strings.Fields(`activators active_from active_until address any_of approve at
+		availability backup_for criteria_correct critical data_loss_minutes detected_at deviations
+		document downtime_minutes drp_activated effective email environment every_months executed_by
+		file fingerprint finished_at govern id incidents_detected keys kinds last_evaluated level min
+		name next_review objectives objectives_met outcome owner parameters_correct phone plan position
+		previous reason related reported_by resolved_at resources results review revision revoked roles
+		rpo_minutes rto_minutes rules separation_of_duties services started_at status supersedes tax_id
+		test tests title type`) {
+		m[k] = k
+	}
+	return m
+}()
 
 func isKeyByte(c byte, first bool) bool {
 	switch {
@@ -328,8 +352,7 @@ func plainStart(b []byte) bool {
 // false in their three spellings, numbers as its number reader says,
 // everything else (dates and times included) as text.
 func plainValue(b []byte) (any, bool) {
-	s := string(b)
-	switch s {
+	switch string(b) {
 	case "null", "Null", "NULL", "~":
 		return nil, true
 	case "true", "True", "TRUE":
@@ -339,11 +362,11 @@ func plainValue(b []byte) (any, bool) {
 	}
 	c := b[0]
 	if !(c >= '0' && c <= '9' || c == '-' || c == '+') || isDate(b) || !numberLike(b) {
-		return s, true
+		return string(b), true
 	}
-	num := token.ToNumber(s)
+	num := token.ToNumber(string(b))
 	if num == nil {
-		return s, true
+		return string(b), true
 	}
 	switch v := num.Value.(type) {
 	case int64, uint64:
@@ -541,8 +564,8 @@ func (f *flowParser) mapping(depth int) (any, bool) {
 		if f.i == start || f.i+1 >= len(f.b) || f.b[f.i] != ':' || f.b[f.i+1] != ' ' {
 			return nil, false
 		}
-		key := string(f.b[start:f.i])
-		if _, dup := m[key]; dup {
+		k := key(f.b[start:f.i])
+		if _, dup := m[k]; dup {
 			return nil, false
 		}
 		f.i++
@@ -550,7 +573,7 @@ func (f *flowParser) mapping(depth int) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		m[key] = v
+		m[k] = v
 		if f.skipSpaces(); f.i >= len(f.b) {
 			return nil, false
 		}
