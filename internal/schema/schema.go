@@ -292,7 +292,7 @@ func finding(p string, line int, rule, msg string) qms.Finding {
 func compile(name, source string, data []byte) (*Kind, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("not valid JSON: %v", err)
+		return nil, fmt.Errorf("not valid JSON: %w", err)
 	}
 	raw, ok := doc.(map[string]any)
 	if !ok {
@@ -308,7 +308,7 @@ func compile(name, source string, data []byte) (*Kind, error) {
 	}
 	sch, err := c.Compile(url)
 	if err != nil {
-		return nil, fmt.Errorf("schema does not compile: %v", err)
+		return nil, fmt.Errorf("schema does not compile: %w", err)
 	}
 	k := &Kind{Name: name, Source: source, Schema: sch, Descriptions: map[string]string{}}
 	k.Folder, _ = raw["x-qms-folder"].(string)
@@ -356,6 +356,24 @@ func compile(name, source string, data []byte) (*Kind, error) {
 	return k, nil
 }
 
+// keywordError is a keyword whose value does not decode.
+type keywordError struct {
+	Key string
+	Err error
+}
+
+func (e *keywordError) Error() string { return e.Key + ": " + e.Err.Error() }
+func (e *keywordError) Unwrap() error { return e.Err }
+
+// inner is the cause of a keyword's error, for saying where it is.
+func inner(err error) error {
+	var ke *keywordError
+	if errors.As(err, &ke) {
+		return ke.Err
+	}
+	return err
+}
+
 func decodeKeyword(raw map[string]any, key string, dst any) error {
 	v, ok := raw[key]
 	if !ok {
@@ -368,7 +386,7 @@ func decodeKeyword(raw map[string]any, key string, dst any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(dst); err != nil {
-		return fmt.Errorf("%s: %v", key, err)
+		return &keywordError{key, err}
 	}
 	return nil
 }
@@ -406,7 +424,7 @@ func (w *walker) walk(n any, ptr []string, kw string, depth int) error {
 			}
 		}
 		if err := decodeKeyword(map[string]any{"s": sub}, "s", &site); err != nil {
-			return fmt.Errorf("at %s: %v", orRoot(kw), strings.TrimPrefix(err.Error(), "s: "))
+			return fmt.Errorf("at %s: %w", orRoot(kw), inner(err))
 		}
 		if !site.empty() {
 			w.kind.Sites = append(w.kind.Sites, site)
@@ -446,7 +464,7 @@ func (w *walker) walk(n any, ptr []string, kw string, depth int) error {
 		}
 		if len(x) > 0 {
 			if err := decodeKeyword(map[string]any{"s": x}, "s", &s); err != nil {
-				return fmt.Errorf("at %s/propertyNames: %v", orRoot(kw), strings.TrimPrefix(err.Error(), "s: "))
+				return fmt.Errorf("at %s/propertyNames: %w", orRoot(kw), inner(err))
 			}
 			if !s.empty() {
 				w.kind.Sites = append(w.kind.Sites, s)
@@ -533,7 +551,7 @@ func idPattern(t string) (*regexp.Regexp, []string, error) {
 	b.WriteString("$")
 	re, err := regexp.Compile(b.String())
 	if err != nil {
-		return nil, nil, fmt.Errorf("x-qms-id %q: %v", t, err)
+		return nil, nil, fmt.Errorf("x-qms-id %q: %w", t, err)
 	}
 	return re, fields, nil
 }

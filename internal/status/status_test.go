@@ -228,14 +228,16 @@ func TestSuppliersAndApproval(t *testing.T) {
 		{"2027-02-17", "SUP-0003:due-soon"},
 		{"2027-03-20", "SUP-0003:overdue"},
 	} {
-		r := Compute(recs, Options{Now: day_(tc.at), Window: 30})
-		var got []string
-		for _, s := range r.Suppliers {
-			got = append(got, s.ID+":"+s.State)
-		}
-		if strings.Join(got, " ") != tc.want {
-			t.Errorf("suppliers due on %s = %q, want %q", tc.at, got, tc.want)
-		}
+		t.Run(tc.at, func(t *testing.T) {
+			r := Compute(recs, Options{Now: day_(tc.at), Window: 30})
+			var got []string
+			for _, s := range r.Suppliers {
+				got = append(got, s.ID+":"+s.State)
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("suppliers due on %s = %q, want %q", tc.at, got, tc.want)
+			}
+		})
 	}
 	r := Compute(recs, Options{Now: day_("2026-11-23")})
 	if r.Approval.Known {
@@ -276,12 +278,14 @@ func TestAddMonths(t *testing.T) {
 		{"2024-02-29", "2025-02-28"},
 		{"2026-03-18", "2027-03-18"},
 	} {
-		n := 12
-		if tc.in == "2026-01-31" {
-			n = 1
-		}
-		if got := addMonths(day_(tc.in), n).Format(time.DateOnly); got != tc.want {
-			t.Errorf("addMonths(%s, %d) = %s, want %s", tc.in, n, got, tc.want)
-		}
+		t.Run(tc.in, func(t *testing.T) {
+			n := 12
+			if tc.in == "2026-01-31" {
+				n = 1
+			}
+			if got := addMonths(day_(tc.in), n).Format(time.DateOnly); got != tc.want {
+				t.Errorf("addMonths(%s, %d) = %s, want %s", tc.in, n, got, tc.want)
+			}
+		})
 	}
 }
