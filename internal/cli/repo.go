@@ -99,6 +99,9 @@ func openWorkspace(env *Env, staged bool) (*workspace, error) {
 	return w, nil
 }
 
+// The index is read through the records layer.
+var _ records.Staged = (*vcs.Staged)(nil)
+
 // ruleUnmerged is the finding on a file with merge conflicts in the index.
 const ruleUnmerged = "unmerged"
 

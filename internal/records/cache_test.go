@@ -110,7 +110,7 @@ func TestCache(t *testing.T) {
 	}
 	write("VPN down", time.Hour)
 	first := load()
-	if first.Fields.Get("title") != "VPN down" || Num(first.Fields.Get("downtime_minutes")) != 12 {
+	if first.Fields.Get("title") != "VPN down" || num(first.Fields.Get("downtime_minutes")) != 12 {
 		t.Fatalf("first load: %v", first.Fields)
 	}
 	if st, err := os.Stat(cachePath); err != nil || st.Mode().Perm() != 0o600 {

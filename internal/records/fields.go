@@ -6,12 +6,12 @@ import (
 	"github.com/qms-tool/qms/internal/schema"
 )
 
-// Keep returns the top-level fields an Entry keeps of each record (the
+// keep returns the top-level fields an Entry keeps of each record (the
 // values keywords that need other records apply to are its Refs): those
 // the typed views read, and those such keywords name (on the record itself
 // or on the one it refers to). A rule across records that reads another
-// field must be added here, or the cache would not have it.
-func Keep(set *schema.Set) map[string]bool {
+// field by name must add it to viewFields, or the cache would not have it.
+func keep(set *schema.Set) map[string]bool {
 	keep := map[string]bool{}
 	for _, f := range viewFields {
 		keep[f] = true

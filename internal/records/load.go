@@ -25,7 +25,7 @@ type Options struct {
 	// it has seen, and learns the others.
 	Cache *Cache
 	// Fields, when set, names the fields the caller reads: entries taken
-	// from the cache have only those (the cache keeps all of Keep).
+	// from the cache have only those (the cache keeps more).
 	Fields map[string]bool
 	// Full keeps every field, the whole frontmatter and the body of each
 	// record (Entry.Data, Entry.Body), for showing them; the cache is not
@@ -52,7 +52,7 @@ func Load(fsys fs.FS, set *schema.Set, paths []string, o Options) ([]*Entry, err
 	}
 	l := &loader{fsys: fsys, set: set, o: o}
 	if !o.Full {
-		l.keep = Keep(set)
+		l.keep = keep(set)
 	}
 	out := make([]*Entry, len(paths))
 	var kept []*cached

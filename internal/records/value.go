@@ -11,9 +11,9 @@ import (
 // the reports built on them always have: leniently, since 'qms validate'
 // reports what is malformed, and a report leaves out what it cannot read.
 
-// Str renders a value as text: strings as they are, numbers in full,
+// str renders a value as text: strings as they are, numbers in full,
 // nothing as "".
-func Str(v any) string {
+func str(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
@@ -25,8 +25,8 @@ func Str(v any) string {
 	return fmt.Sprint(v)
 }
 
-// Num is a number's value, or 0 for anything else.
-func Num(v any) float64 {
+// num is a number's value, or 0 for anything else.
+func num(v any) float64 {
 	switch x := v.(type) {
 	case int64:
 		return float64(x)
@@ -40,12 +40,12 @@ func Num(v any) float64 {
 	return 0
 }
 
-// Int is a number rounded to a whole number of minutes, or nil when v is
+// intValue is a number rounded to a whole number of minutes, or nil when v is
 // no number or out of any sensible range.
-func Int(v any) *int {
+func intValue(v any) *int {
 	switch v.(type) {
 	case int64, uint64, float64, int:
-		n := Num(v)
+		n := num(v)
 		if math.IsNaN(n) || math.IsInf(n, 0) || math.Abs(n) > 1e12 {
 			return nil
 		}
@@ -55,12 +55,12 @@ func Int(v any) *int {
 	return nil
 }
 
-// Strings is a list's non-empty items as text.
-func Strings(v any) []string {
+// texts is a list's non-empty items as text.
+func texts(v any) []string {
 	l, _ := v.([]any)
 	var out []string
 	for _, x := range l {
-		if s := Str(x); s != "" {
+		if s := str(x); s != "" {
 			out = append(out, s)
 		}
 	}
@@ -70,7 +70,7 @@ func Strings(v any) []string {
 // Date reads the calendar date a value starts with (YYYY-MM-DD), as
 // midnight UTC.
 func Date(v any) (time.Time, bool) {
-	s := Str(v)
+	s := str(v)
 	if len(s) < 10 {
 		return time.Time{}, false
 	}
@@ -80,7 +80,7 @@ func Date(v any) (time.Time, bool) {
 
 // Time reads an RFC 3339 time; a date alone is midnight UTC.
 func Time(v any) (time.Time, bool) {
-	s := Str(v)
+	s := str(v)
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, true
 	}

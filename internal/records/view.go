@@ -45,7 +45,7 @@ func objectives(v any) map[string]Objective {
 	obj, _ := v.(map[string]any)
 	for svc, x := range obj {
 		m, _ := x.(map[string]any)
-		out[svc] = Objective{Int(m["rto_minutes"]), Int(m["rpo_minutes"])}
+		out[svc] = Objective{intValue(m["rto_minutes"]), intValue(m["rpo_minutes"])}
 	}
 	return out
 }
@@ -72,16 +72,16 @@ type PlanTest struct {
 // NewPlan reads a plan revision.
 func NewPlan(e *Entry) *Plan {
 	f := e.Fields
-	p := &Plan{Entry: e, Document: Str(f.Get("document")), Title: Str(f.Get("title")), Revision: Num(f.Get("revision")),
-		Effective: Str(f.Get("effective")), NextReview: Str(f.Get("next_review")),
-		Objectives: objectives(f.Get("objectives")), Activators: Strings(f.Get("activators"))}
+	p := &Plan{Entry: e, Document: str(f.Get("document")), Title: str(f.Get("title")), Revision: num(f.Get("revision")),
+		Effective: str(f.Get("effective")), NextReview: str(f.Get("next_review")),
+		Objectives: objectives(f.Get("objectives")), Activators: texts(f.Get("activators"))}
 	if _, ok := Date(p.Effective); ok {
 		p.effectiveDay = p.Effective[:10]
 	}
 	tests, _ := f.Get("tests").([]any)
 	for _, x := range tests {
 		m, _ := x.(map[string]any)
-		t := PlanTest{ID: Str(m["id"]), Name: Str(m["name"]), EveryMonths: int(Num(m["every_months"]))}
+		t := PlanTest{ID: str(m["id"]), Name: str(m["name"]), EveryMonths: int(num(m["every_months"]))}
 		if t.ID != "" {
 			p.Tests = append(p.Tests, t)
 		}
@@ -138,12 +138,12 @@ type Incident struct {
 // NewIncident reads an incident report.
 func NewIncident(e *Entry) *Incident {
 	f := e.Fields
-	in := &Incident{Entry: e, Title: Str(f.Get("title")), Level: Str(f.Get("level")), Status: Str(f.Get("status")),
-		DetectedAt: Str(f.Get("detected_at")), ResolvedAt: Str(f.Get("resolved_at")),
-		Downtime: Int(f.Get("downtime_minutes")), DataLoss: Int(f.Get("data_loss_minutes"))}
+	in := &Incident{Entry: e, Title: str(f.Get("title")), Level: str(f.Get("level")), Status: str(f.Get("status")),
+		DetectedAt: str(f.Get("detected_at")), ResolvedAt: str(f.Get("resolved_at")),
+		Downtime: intValue(f.Get("downtime_minutes")), DataLoss: intValue(f.Get("data_loss_minutes"))}
 	svcs, _ := f.Get("services").([]any)
 	for _, s := range svcs {
-		in.Services = append(in.Services, Str(s))
+		in.Services = append(in.Services, str(s))
 	}
 	return in
 }
@@ -161,8 +161,8 @@ type Test struct {
 // NewTest reads a test report.
 func NewTest(e *Entry) *Test {
 	f := e.Fields
-	return &Test{Entry: e, Title: Str(f.Get("title")), Plan: Str(f.Get("plan")), Test: Str(f.Get("test")),
-		StartedAt: Str(f.Get("started_at")), Outcome: Str(f.Get("outcome")), Previous: Str(f.Get("previous")),
+	return &Test{Entry: e, Title: str(f.Get("title")), Plan: str(f.Get("plan")), Test: str(f.Get("test")),
+		StartedAt: str(f.Get("started_at")), Outcome: str(f.Get("outcome")), Previous: str(f.Get("previous")),
 		Results: objectives(f.Get("results"))}
 }
 
@@ -190,17 +190,17 @@ type Revocation struct {
 // NewStaff reads a staff record.
 func NewStaff(e *Entry) *Staff {
 	f := e.Fields
-	s := &Staff{Entry: e, Name: Str(f.Get("name")), Email: Str(f.Get("email")), Roles: Strings(f.Get("roles")),
-		BackupFor: Strings(f.Get("backup_for")), ActiveFrom: Str(f.Get("active_from")), ActiveUntil: Str(f.Get("active_until"))}
+	s := &Staff{Entry: e, Name: str(f.Get("name")), Email: str(f.Get("email")), Roles: texts(f.Get("roles")),
+		BackupFor: texts(f.Get("backup_for")), ActiveFrom: str(f.Get("active_from")), ActiveUntil: str(f.Get("active_until"))}
 	keys, _ := f.Get("keys").([]any)
 	for _, k := range keys {
 		m, _ := k.(map[string]any)
 		if m == nil {
 			continue
 		}
-		key := Key{Type: Str(m["type"]), Fingerprint: Str(m["fingerprint"]), File: Str(m["file"])}
+		key := Key{Type: str(m["type"]), Fingerprint: str(m["fingerprint"]), File: str(m["file"])}
 		if rev, ok := m["revoked"].(map[string]any); ok && rev != nil {
-			key.Revoked = &Revocation{At: Str(rev["at"]), Reason: Str(rev["reason"])}
+			key.Revoked = &Revocation{At: str(rev["at"]), Reason: str(rev["reason"])}
 		}
 		s.Keys = append(s.Keys, key)
 	}
@@ -219,7 +219,7 @@ type Supplier struct {
 func NewSupplier(e *Entry) *Supplier {
 	f := e.Fields
 	crit, _ := f.Get("critical").(bool)
-	return &Supplier{Entry: e, Name: Str(f.Get("name")), Critical: crit, LastEvaluated: Str(f.Get("last_evaluated"))}
+	return &Supplier{Entry: e, Name: str(f.Get("name")), Critical: crit, LastEvaluated: str(f.Get("last_evaluated"))}
 }
 
 // Matrix is the responsibility matrix, as far as reports read it.
@@ -232,10 +232,10 @@ type Matrix struct {
 
 // NewMatrix reads the responsibility matrix.
 func NewMatrix(e *Entry) *Matrix {
-	m := &Matrix{Entry: e, Roles: map[string]string{}, Govern: Strings(e.Fields.Get("govern"))}
+	m := &Matrix{Entry: e, Roles: map[string]string{}, Govern: texts(e.Fields.Get("govern"))}
 	roles, _ := e.Fields.Get("roles").(map[string]any)
 	for code, title := range roles {
-		m.Roles[code] = Str(title)
+		m.Roles[code] = str(title)
 	}
 	return m
 }
