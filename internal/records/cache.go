@@ -5,10 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"os"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/safefile"
@@ -34,6 +36,7 @@ type Cache struct {
 	// old is what the file holds, once ready is closed: the file is read
 	// and checked while the caller lists the records.
 	old   map[string]*slot
+	names []string // the file's field names, which its entries number
 	ready chan struct{}
 
 	mu      sync.Mutex
@@ -60,9 +63,11 @@ type cached struct {
 	// checked is set when the entry's findings include Options.Check's.
 	checked bool
 	flags   uint64
-	// body is the entry's encoding, when it came from the file; entry is
-	// set for an entry this run made.
+	// body is the entry's encoding, when it came from the file (its field
+	// names are numbers into names); entry is set for an entry this run
+	// made.
 	body  string
+	names []string
 	entry *Entry
 	// chunk is the whole encoding this came from, written again as it is.
 	chunk string
@@ -84,7 +89,7 @@ func (s fileStat) racyAt(at int64) bool {
 	return s.ctime >= at-racyMargin || s.mtime >= at-racyMargin
 }
 
-const cacheMagic = "qms-records-cache 1\n"
+const cacheMagic = "qms-records-cache 2\n"
 
 // OpenCache loads the cache at path for the given schemas and tool
 // identity (e.g. a hash of the qms executable); now is when the run began,
@@ -103,8 +108,8 @@ func OpenCache(path string, set *schema.Set, tool []byte, now time.Time) *Cache 
 		if err != nil {
 			return
 		}
-		if old, err := decodeFile(b, c.key); err == nil {
-			c.old = old
+		if old, names, err := decodeFile(b, c.key); err == nil {
+			c.old, c.names = old, names
 		}
 	}()
 	return c
@@ -123,7 +128,7 @@ func (c *Cache) lookup(p string) *cached {
 	s.once.Do(func() {
 		d := &decoder{s: s.chunk}
 		if k := decodeHeader(d, p); d.err == nil {
-			k.body, k.chunk = d.s, s.chunk
+			k.body, k.chunk, k.names = d.s, s.chunk, c.names
 			s.c = k
 		}
 	})
@@ -138,14 +143,28 @@ func (k *cached) byBlob(blob string) bool { return k.blob == blob }
 // file had not changed just before.
 func (k *cached) byStat(st fileStat) bool { return k.stat == st && !k.stat.racyAt(k.statAt) }
 
-// load returns k's entry with the fields named in fields (all when nil),
-// or nil when its encoding is damaged.
-func (k *cached) load(p string, set *schema.Set, fields map[string]bool) *Entry {
+// wanted says, for each of the file's field names, whether fields names
+// it (nil when fields is nil: all are).
+func (c *Cache) wanted(fields map[string]bool) []bool {
+	if fields == nil {
+		return nil
+	}
+	c.wait()
+	w := make([]bool, len(c.names))
+	for i, n := range c.names {
+		w[i] = fields[n]
+	}
+	return w
+}
+
+// load returns k's entry with the fields wanted (see Cache.wanted), or
+// nil when its encoding is damaged.
+func (k *cached) load(p string, set *schema.Set, wanted []bool) *Entry {
 	if k.entry != nil {
 		return k.entry
 	}
 	d := &decoder{s: k.body}
-	e := decodeBody(d, p, set, fields, k.broken())
+	e := decodeBody(d, p, set, k.names, wanted, k.broken())
 	if d.err != nil || d.s != "" {
 		return nil
 	}
@@ -186,34 +205,47 @@ func (c *Cache) Save() error {
 	if !c.changed {
 		return nil
 	}
-	b, err := encodeFile(c.key, c.paths, c.kept)
+	b, err := encodeFile(c.key, c.names, c.paths, c.kept)
 	if err != nil {
 		return err
 	}
 	return safefile.Write(c.path, b, 0o600)
 }
 
-// The file: magic, key, count, then each entry as a length and its bytes,
-// then the SHA-256 of all before it. Numbers are unsigned varints; strings
-// are a length and their bytes.
+// The file: magic, key, the field names (entries refer to them by
+// number), the count of entries, each entry as a length and its bytes,
+// then the CRC-32C of all before it (against damage: whoever can write the
+// file can also write a matching sum, of any kind). Numbers are unsigned
+// varints; strings are a length and their bytes.
 
-func encodeFile(key [32]byte, paths []string, kept []*cached) ([]byte, error) {
-	e := &encoder{}
-	e.b = append(e.b, cacheMagic...)
-	e.b = append(e.b, key[:]...)
-	n := 0
-	for _, k := range kept {
-		if k != nil {
-			n++
-		}
+// encodeFile writes the entries; names are the field names of the file
+// the unchanged entries come from (their bodies are written as they are),
+// and come first in the new file's names.
+func encodeFile(key [32]byte, names []string, paths []string, kept []*cached) ([]byte, error) {
+	number := make(map[string]int, len(names))
+	for i, n := range names {
+		number[n] = i
 	}
-	e.uint(uint64(n))
+	names = names[:len(names):len(names)]
+	var chunks encoder
+	chunks.number = func(name string) int {
+		i, ok := number[name]
+		if !ok {
+			i = len(names)
+			names = append(names, name)
+			number[name] = i
+		}
+		return i
+	}
+	n := 0
 	var chunk encoder
+	chunk.number = chunks.number
 	for i, p := range paths {
 		k := kept[i]
 		if k == nil {
 			continue
 		}
+		n++
 		s := k.chunk
 		if s == "" {
 			chunk.b = chunk.b[:0]
@@ -223,11 +255,21 @@ func encodeFile(key [32]byte, paths []string, kept []*cached) ([]byte, error) {
 			}
 			s = string(chunk.b)
 		}
-		e.str(s)
+		chunks.str(s)
 	}
-	sum := sha256.Sum256(e.b)
-	return append(e.b, sum[:]...), nil
+	e := &encoder{}
+	e.b = append(e.b, cacheMagic...)
+	e.b = append(e.b, key[:]...)
+	e.uint(uint64(len(names)))
+	for _, n := range names {
+		e.str(n)
+	}
+	e.uint(uint64(n))
+	e.b = append(e.b, chunks.b...)
+	return binary.BigEndian.AppendUint32(e.b, crc32.Checksum(e.b, castagnoli)), nil
 }
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 const (
 	flagChecked = 1 << iota
@@ -285,7 +327,7 @@ func encodeEntry(e *encoder, p string, k *cached) {
 	e.uint(uint64(len(en.Fields)))
 	var v encoder
 	for _, f := range en.Fields {
-		e.str(f.Name)
+		e.uint(uint64(e.number(f.Name)))
 		v.b = v.b[:0]
 		v.value(f.Value)
 		if v.err != nil && e.err == nil {
@@ -310,18 +352,24 @@ func encodeEntry(e *encoder, p string, k *cached) {
 var errCache = errors.New("damaged cache")
 
 // decodeFile checks the file and splits it into its entries, by path.
-func decodeFile(b []byte, key [32]byte) (map[string]*slot, error) {
-	if len(b) < len(cacheMagic)+64 || string(b[:len(cacheMagic)]) != cacheMagic {
-		return nil, errCache
+func decodeFile(b []byte, key [32]byte) (map[string]*slot, []string, error) {
+	if len(b) < len(cacheMagic)+32+4 || string(b[:len(cacheMagic)]) != cacheMagic {
+		return nil, nil, errCache
 	}
-	if want := sha256.Sum256(b[:len(b)-32]); string(want[:]) != string(b[len(b)-32:]) {
-		return nil, errCache
+	if binary.BigEndian.Uint32(b[len(b)-4:]) != crc32.Checksum(b[:len(b)-4], castagnoli) {
+		return nil, nil, errCache
 	}
-	// One copy of the file as a string, which the entries' strings share.
-	s := string(b[len(cacheMagic) : len(b)-32])
-	d := &decoder{s: s}
+	// The entries' strings share the file's bytes, which are read once and
+	// never written: copying them (or every string) made a warm run
+	// slower than parsing its one changed record.
+	body := b[len(cacheMagic) : len(b)-4]
+	d := &decoder{s: unsafe.String(unsafe.SliceData(body), len(body))}
 	if d.raw(32) != string(key[:]) {
-		return nil, errCache // other schemas or another qms
+		return nil, nil, errCache // other schemas or another qms
+	}
+	names := make([]string, d.count())
+	for i := range names {
+		names[i] = d.str()
 	}
 	n := d.count()
 	m := make(map[string]*slot, n)
@@ -329,14 +377,14 @@ func decodeFile(b []byte, key [32]byte) (map[string]*slot, error) {
 		chunk := d.str()
 		p := (&decoder{s: chunk}).str()
 		if _, dup := m[p]; dup || p == "" {
-			return nil, errCache
+			return nil, nil, errCache
 		}
 		m[p] = &slot{chunk: chunk}
 	}
 	if d.err != nil || d.s != "" {
-		return nil, errCache
+		return nil, nil, errCache
 	}
-	return m, nil
+	return m, names, nil
 }
 
 // decodeHeader reads the header of p's entry; d.err is set when it is
@@ -359,9 +407,10 @@ func decodeHeader(d *decoder, p string) *cached {
 	return k
 }
 
-// decodeBody reads an entry's body, keeping the fields named in fields
-// (all when nil); d.err is set when it is damaged.
-func decodeBody(d *decoder, p string, set *schema.Set, fields map[string]bool, broken bool) *Entry {
+// decodeBody reads an entry's body, whose field names are numbers into
+// names, keeping the fields wanted (all when wanted is nil); d.err is set
+// when it is damaged.
+func decodeBody(d *decoder, p string, set *schema.Set, names []string, wanted []bool, broken bool) *Entry {
 	kind := set.Kinds[d.str()]
 	if kind == nil {
 		d.fail()
@@ -378,10 +427,15 @@ func decodeBody(d *decoder, p string, set *schema.Set, fields map[string]bool, b
 	if nd := d.count(); nd > 0 {
 		en.Fields = make(Fields, 0, nd)
 		for j := 0; j < nd && d.err == nil; j++ {
-			name, value := d.str(), d.str()
-			if fields != nil && !fields[name] {
+			i, value := d.uint(), d.str()
+			if i >= uint64(len(names)) {
+				d.fail()
+				return nil
+			}
+			if wanted != nil && !wanted[i] {
 				continue
 			}
+			name := names[i]
 			vd := &decoder{s: value}
 			v := vd.value(0)
 			if vd.err != nil || vd.s != "" {
@@ -408,6 +462,8 @@ func decodeBody(d *decoder, p string, set *schema.Set, fields map[string]bool, b
 type encoder struct {
 	b   []byte
 	err error
+	// number gives a field name's number in the file.
+	number func(name string) int
 }
 
 func (e *encoder) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
@@ -473,7 +529,7 @@ func (e *encoder) value(v any) {
 }
 
 // decoder reads from a string: the strings it returns share the file's
-// bytes, read once and kept, without copying and without unsafe.
+// bytes, read once and kept (FuzzDecodeCache feeds it any bytes).
 type decoder struct {
 	s   string
 	err error

@@ -2,7 +2,8 @@ package records
 
 import (
 	"bytes"
-	"crypto/sha256"
+	"encoding/binary"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -67,7 +68,7 @@ func poison(t *testing.T, cachePath string, tool []byte) {
 		k.sum[0] ^= 0xff
 		paths, kept = append(paths, p), append(kept, &k)
 	}
-	b, err := encodeFile(c.key, paths, kept)
+	b, err := encodeFile(c.key, c.names, paths, kept)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,22 +265,21 @@ func FuzzDecodeCache(f *testing.F) {
 		entry: &Entry{Path: "records/incidents/INC-2026-0001.md", Kind: kinds.Kinds["incident"], ID: "INC-2026-0001",
 			Findings: []qms.Finding{{Path: "p", Line: 1, Column: 2, Rule: "r", Severity: qms.Error, Message: "m", Hint: "h"}},
 			Fields:   Fields{{"a", []any{int64(-1), uint64(2), 3.5, true, false, nil, map[string]any{"b": "c"}}}}}}
-	b, err := encodeFile(key, []string{e.entry.Path}, []*cached{e})
+	b, err := encodeFile(key, nil, []string{e.entry.Path}, []*cached{e})
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(b[len(cacheMagic)+32 : len(b)-32])
+	f.Add(b[len(cacheMagic)+32 : len(b)-4])
 	f.Add([]byte{1, 0})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		file := append(append([]byte(cacheMagic), key[:]...), body...)
-		sum := sha256.Sum256(file)
-		file = append(file, sum[:]...)
-		slots, err := decodeFile(file, key)
+		file = binary.BigEndian.AppendUint32(file, crc32.Checksum(file, castagnoli))
+		slots, names, err := decodeFile(file, key)
 		if err != nil {
 			return
 		}
-		c := &Cache{old: slots, ready: make(chan struct{})}
+		c := &Cache{old: slots, names: names, ready: make(chan struct{})}
 		close(c.ready)
 		for p := range slots {
 			k := c.lookup(p)
@@ -290,7 +290,8 @@ func FuzzDecodeCache(f *testing.F) {
 			if e == nil {
 				continue
 			}
-			var enc encoder
+			var table []string
+			enc := encoder{number: func(name string) int { table = append(table, name); return len(table) - 1 }}
 			encodeEntry(&enc, p, &cached{sum: k.sum, blob: k.blob, stat: k.stat, statAt: k.statAt, checked: k.checked, entry: e})
 			if enc.err != nil {
 				t.Fatalf("decoded entry does not encode: %v", enc.err)
@@ -300,7 +301,7 @@ func FuzzDecodeCache(f *testing.F) {
 			if d.err != nil {
 				t.Fatalf("re-encoded header does not decode: %v", d.err)
 			}
-			again := decodeBody(d, p, kinds, nil, h.flags&flagBroken != 0)
+			again := decodeBody(d, p, kinds, table, nil, h.flags&flagBroken != 0)
 			if d.err != nil || d.s != "" {
 				t.Fatalf("re-encoded entry does not decode: %v", d.err)
 			}
@@ -312,4 +313,35 @@ func FuzzDecodeCache(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCacheKeepsUnchangedEntries: entries written again as they were read
+// keep their fields when other entries change (and bring new field names).
+func TestCacheKeepsUnchangedEntries(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "records", "incidents"), 0o755)
+	a := filepath.Join(dir, "records", "incidents", "INC-2026-0001.md")
+	b := filepath.Join(dir, "records", "incidents", "INC-2026-0002.md")
+	old := time.Now().Add(-time.Hour)
+	write := func(p, body string) {
+		t.Helper()
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old)
+	}
+	write(a, "---\nid: INC-2026-0001\ntitle: a\nlevel: minor\nservices: [x]\n---\n")
+	write(b, "---\nid: INC-2026-0002\ntitle: b\n---\n")
+	cachePath := filepath.Join(t.TempDir(), "cache")
+	later := time.Now().Add(time.Hour)
+	first := loadCached(t, dir, cachePath, []byte("t"), later)
+	write(b, "---\nid: INC-2026-0002\nstatus: open\ndetected_at: 2026-01-01T00:00:00Z\nowner: me\n---\n")
+	loadCached(t, dir, cachePath, []byte("t"), later)
+	again := loadCached(t, dir, cachePath, []byte("t"), later)
+	if got, want := again[0].Fields.Map(), first[0].Fields.Map(); !reflect.DeepEqual(got, want) {
+		t.Errorf("unchanged entry after a rewrite: %v, want %v", got, want)
+	}
+	if got := again[1].Fields.Get("status"); got != "open" {
+		t.Errorf("changed entry: status %v, want open", got)
+	}
 }

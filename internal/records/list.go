@@ -94,9 +94,18 @@ func List(set *schema.Set, fsys fs.FS) ([]string, []qms.Finding, error) {
 	return out, found, nil
 }
 
+// walker is implemented by file systems that list every file under a
+// directory at once (the Git index).
+type walker interface {
+	walk(dir string, fn func(p string, link bool)) error
+}
+
 // walk calls fn for every regular file and symbolic link under dir
 // (a missing dir has none), skipping folders whose names start with a dot.
 func walk(fsys fs.FS, dir string, fn func(p string, link bool)) error {
+	if w, ok := fsys.(walker); ok {
+		return w.walk(dir, fn)
+	}
 	return fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && p == dir {

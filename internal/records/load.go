@@ -47,10 +47,10 @@ func Load(fsys fs.FS, set *schema.Set, paths []string, o Options) ([]*Entry, err
 	if o.Full {
 		o.Cache = nil
 	}
-	if o.Cache != nil {
-		o.Cache.wait()
-	}
 	l := &loader{fsys: fsys, set: set, o: o}
+	if o.Cache != nil {
+		l.wanted = o.Cache.wanted(o.Fields)
+	}
 	if !o.Full {
 		l.keep = keep(set)
 	}
@@ -97,10 +97,11 @@ func Load(fsys fs.FS, set *schema.Set, paths []string, o Options) ([]*Entry, err
 }
 
 type loader struct {
-	fsys fs.FS
-	set  *schema.Set
-	o    Options
-	keep map[string]bool
+	fsys   fs.FS
+	set    *schema.Set
+	o      Options
+	keep   map[string]bool
+	wanted []bool // of the cache file's field names, which Options.Fields names
 }
 
 // one loads the record at p, from the cache when its content is known.
@@ -125,7 +126,7 @@ func (l *loader) one(p string) (*Entry, *cached, error) {
 	}
 	blob := BlobID(l.fsys, p)
 	if k != nil && blob != "" && k.byBlob(blob) {
-		if e := k.load(p, l.set, l.o.Fields); e != nil {
+		if e := k.load(p, l.set, l.wanted); e != nil {
 			return e, k, nil
 		}
 		k = nil // damaged: learn it again
@@ -134,7 +135,7 @@ func (l *loader) one(p string) (*Entry, *cached, error) {
 	// this point makes it differ next time.
 	st, hasStat := statFile(l.fsys, p)
 	if k != nil && hasStat && k.byStat(st) {
-		if e := k.load(p, l.set, l.o.Fields); e != nil {
+		if e := k.load(p, l.set, l.wanted); e != nil {
 			return e, k, nil
 		}
 		k = nil
@@ -146,7 +147,7 @@ func (l *loader) one(p string) (*Entry, *cached, error) {
 	sum := sha256.Sum256(b)
 	var e *Entry
 	if k != nil && k.sum == sum {
-		e = k.load(p, l.set, l.o.Fields)
+		e = k.load(p, l.set, l.wanted)
 	}
 	if e == nil {
 		e = l.parse(kind, p, b)

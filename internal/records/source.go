@@ -268,6 +268,34 @@ func (x *indexFS) ReadDir(name string) ([]fs.DirEntry, error) {
 
 func (x *indexFS) readRecord(name string) ([]byte, error) { return x.ReadFile(name) }
 
+// walk lists the staged files under dir as List's walk does, without
+// building the directories: the index has them sorted already.
+func (x *indexFS) walk(dir string, fn func(p string, link bool)) error {
+	ps, err := x.s.Paths(dir)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		// Skip files in folders whose names start with a dot.
+		hidden := false
+		for rest := p[len(dir)+1:]; ; {
+			i := strings.IndexByte(rest, '/')
+			if i < 0 {
+				break
+			}
+			if rest[0] == '.' {
+				hidden = true
+				break
+			}
+			rest = rest[i+1:]
+		}
+		if !hidden {
+			fn(p, false)
+		}
+	}
+	return nil
+}
+
 // indexEntry is an entry of a staged directory.
 type indexEntry struct {
 	x          *indexFS

@@ -3,6 +3,7 @@ package records
 import (
 	"errors"
 	"io/fs"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -86,5 +87,30 @@ func TestOverlay(t *testing.T) {
 	}
 	if b, err := ReadFile(o, "records/incidents/INC-2.md"); err != nil || string(b) != "new" {
 		t.Errorf("ReadFile(overlaid) = %q, %v", b, err)
+	}
+}
+
+// TestGitIndexList: the index lists records as a tree of the same files
+// does.
+func TestGitIndexList(t *testing.T) {
+	files := []string{"records/incidents/INC-2026-0001.md", "records/incidents/.hidden/INC-2026-0002.md", "records/.x/y.md",
+		"records/incidents/.INC-2026-0003.md", "records/incidents/notes.MD", "records/matrix.md", "records/capa/C-1.md", "qms.yaml"}
+	ix := staged{}
+	m := fstest.MapFS{}
+	for _, p := range files {
+		ix[p] = "---\n---\n"
+		m[p] = &fstest.MapFile{Data: []byte("---\n---\n")}
+	}
+	kinds := defaultKinds()
+	want, wantFs, err := List(kinds, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, gotFs, err := List(kinds, GitIndex(ix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotFs, wantFs) {
+		t.Errorf("List(GitIndex) = %v, %v; want %v, %v", got, gotFs, want, wantFs)
 	}
 }
