@@ -135,13 +135,13 @@ func (c *Cache) lookup(p string) *cached {
 	return s.c
 }
 
-// byBlob tells whether k is of the content with the given blob id.
-func (k *cached) byBlob(blob string) bool { return k.blob == blob }
+// sameBlob tells whether k is of the content with the given blob id.
+func (k *cached) sameBlob(blob string) bool { return k.blob == blob }
 
-// byStat tells whether k is of the content of a file with the metadata
+// sameStat tells whether k is of the content of a file with the metadata
 // st: the metadata is the same as when the content was hashed, and the
 // file had not changed just before.
-func (k *cached) byStat(st fileStat) bool { return k.stat == st && !k.stat.racyAt(k.statAt) }
+func (k *cached) sameStat(st fileStat) bool { return k.stat == st && !k.stat.racyAt(k.statAt) }
 
 // wanted says, for each of the file's field names, whether fields names
 // it (nil when fields is nil: all are).

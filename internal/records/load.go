@@ -125,7 +125,7 @@ func (l *loader) one(p string) (*Entry, *cached, error) {
 		k = nil
 	}
 	blob := BlobID(l.fsys, p)
-	if k != nil && blob != "" && k.byBlob(blob) {
+	if k != nil && blob != "" && k.sameBlob(blob) {
 		if e := k.load(p, l.set, l.wanted); e != nil {
 			return e, k, nil
 		}
@@ -134,7 +134,7 @@ func (l *loader) one(p string) (*Entry, *cached, error) {
 	// The metadata is taken before the content is read: a change after
 	// this point makes it differ next time.
 	st, hasStat := statFile(l.fsys, p)
-	if k != nil && hasStat && k.byStat(st) {
+	if k != nil && hasStat && k.sameStat(st) {
 		if e := k.load(p, l.set, l.wanted); e != nil {
 			return e, k, nil
 		}
