@@ -10,6 +10,7 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
 )
 
@@ -42,7 +43,7 @@ func checkDir(t *testing.T, dir, cachePath string, tool string, now time.Time) [
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := check.OpenCache(cachePath, set, []byte(tool), now)
+	c := records.OpenCache(cachePath, set, []byte(tool), now)
 	res, err := (&check.Checker{Kinds: set, Cache: c}).Check(src, paths)
 	if err != nil {
 		t.Fatal(err)

@@ -1,81 +1,30 @@
 package check
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/record"
+	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
 )
-
-// RecordsDir is where records live unless a kind says otherwise.
-const RecordsDir = "records"
-
-// Source is what the checker reads: the working tree, or the index as it
-// will be committed.
-type Source interface {
-	// Paths lists every file under dir (slash-separated, relative to the
-	// repository root), recursively, in any order.
-	Paths(dir string) ([]string, error)
-	// Read returns a file's content.
-	Read(path string) ([]byte, error)
-	// Exists reports whether a file exists.
-	Exists(path string) bool
-}
 
 // Checker validates records against a set of kinds.
 type Checker struct {
 	Kinds *schema.Set
 	// Workers is how many records are parsed at once (default: GOMAXPROCS).
 	Workers int
-	// Cache, when set, spares parsing records whose content it has seen.
-	Cache *Cache
-
-	once  sync.Once
-	cross map[string]bool
-}
-
-// Entry is a record after its own checks, as the cross-record rules see it.
-type Entry struct {
-	Kind *schema.Kind
-	ID   string
-	Path string
-	// Data holds the frontmatter fields the rules across records read
-	// (crossFields); not the whole record.
-	Data  Fields
-	sites []occurrence
-	// broken is set for a file that could not be read as a record: its
-	// id (from the file name) still exists, so that references to it are
-	// not reported as missing too, but nothing is known of its content.
-	broken bool
-}
-
-// occurrence is a text value on which a cross-record keyword applies, at
-// the JSON pointer ptr (tokens joined by "/"; split only for messages).
-type occurrence struct {
-	site  *schema.Site
-	ptr   string
-	value string
-}
-
-func joinPtr(ptr []string) string { return strings.Join(ptr, "/") }
-
-func splitPtr(p string) []string {
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
+	// Cache, when set, spares parsing and checking records whose content
+	// it has seen.
+	Cache *records.Cache
 }
 
 // Result is the outcome of a check.
@@ -83,289 +32,50 @@ type Result struct {
 	Findings []qms.Finding
 }
 
-// KindOf returns the kind whose records live at p, or nil.
-func KindOf(set *schema.Set, p string) *schema.Kind {
-	if !strings.HasSuffix(p, ".md") {
-		return nil
-	}
-	dir := path.Dir(p)
-	for _, n := range set.Names {
-		k := set.Kinds[n]
-		if k.File == p || (k.Folder != "" && k.Folder == dir) {
-			return k
-		}
-	}
-	return nil
-}
-
-// linker is implemented by sources that can tell symbolic links.
-type linker interface {
-	isSymlink(path string) bool
-}
-
-// List returns the paths of every record in src, and findings for markdown
-// files under records/ that belong to no kind.
-func List(set *schema.Set, src Source) ([]string, []qms.Finding, error) {
-	dirs := map[string]bool{RecordsDir: true}
-	for _, n := range set.Names {
-		k := set.Kinds[n]
-		if k.Folder != "" && !strings.HasPrefix(k.Folder+"/", RecordsDir+"/") {
-			dirs[k.Folder] = true
-		}
-		if k.File != "" && !strings.HasPrefix(k.File, RecordsDir+"/") {
-			dirs[path.Dir(k.File)] = true
-		}
-	}
-	var out []string
-	var fs_ []qms.Finding
-	seen := map[string]bool{}
-	for d := range dirs {
-		ps, f, err := listDir(set, src, d, seen)
-		if err != nil {
-			return nil, nil, err
-		}
-		out, fs_ = append(out, ps...), append(fs_, f...)
-	}
-	sort.Strings(out)
-	return out, fs_, nil
-}
-
-// ListKind returns the records of one kind in src, read exactly as List
-// reads them (dot-files skipped, only names ending in .md, symbolic links
-// refused with a finding), for readers such as the signing policy that need
-// one kind and must see what 'qms validate' sees.
-func ListKind(set *schema.Set, src Source, k *schema.Kind) ([]string, []qms.Finding, error) {
-	dir := k.Folder
-	if k.File != "" {
-		dir = path.Dir(k.File)
-	}
-	ps, fs_, err := listDir(set, src, dir, map[string]bool{})
+// Check validates the records at paths of src (all records of the
+// repository, as List gives them: rules across records need them all) and
+// returns every finding.
+func (c *Checker) Check(src fs.FS, paths []string) (*Result, error) {
+	src = source(src)
+	entries, err := records.Load(src, c.Kinds, paths, records.Options{Check: File, Cache: c.Cache, Workers: c.Workers, Fields: Fields(c.Kinds)})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var out []string
-	for _, p := range ps {
-		if KindOf(set, p) == k {
-			out = append(out, p)
-		}
-	}
-	var keep []qms.Finding
-	for _, f := range fs_ {
-		if path.Dir(f.Path) == dir {
-			keep = append(keep, f)
-		}
-	}
-	sort.Strings(out)
-	return out, keep, nil
+	return Entries(c.Kinds, src, entries), nil
 }
 
-// listDir lists the records under d, adding what it saw to seen.
-func listDir(set *schema.Set, src Source, d string, seen map[string]bool) ([]string, []qms.Finding, error) {
-	ps, err := src.Paths(d)
-	if err != nil {
-		return nil, nil, err
+// Fields are the frontmatter fields the rules across records read by name
+// (records.Options.Fields): the plans' dates, objectives and tests, the
+// matrix's roles, a test report's plan, results and review, and the
+// fields the kinds' keywords name.
+func Fields(set *schema.Set) map[string]bool {
+	f := map[string]bool{"effective": true, "revision": true, "objectives": true, "tests": true,
+		"roles": true, "plan": true, "results": true, "review": true}
+	for _, n := range records.Named(set) {
+		f[n] = true
 	}
-	var out []string
-	var fs_ []qms.Finding
-	for _, p := range ps {
-		if seen[p] || strings.HasPrefix(path.Base(p), ".") {
-			continue
-		}
-		if !strings.HasSuffix(p, ".md") {
-			if ext := strings.ToLower(path.Ext(p)); ext == ".md" || ext == ".markdown" {
-				// A record that would silently go unchecked.
-				fs_ = append(fs_, qms.Finding{Path: p, Line: 1, Column: 1, Rule: "extension", Severity: qms.Error,
-					Message: "records are checked only when their name ends in .md", Hint: "rename it to " + strings.TrimSuffix(p, path.Ext(p)) + ".md"})
-			}
-			continue
-		}
-		seen[p] = true
-		if l, ok := src.(linker); ok && l.isSymlink(p) {
-			fs_ = append(fs_, qms.Finding{Path: p, Line: 1, Column: 1, Rule: "symlink", Severity: qms.Error,
-				Message: "records must be files, not symbolic links", Hint: "replace the link with the record itself"})
-			continue
-		}
-		if KindOf(set, p) != nil {
-			out = append(out, p)
-		} else if strings.HasPrefix(p, RecordsDir+"/") {
-			fs_ = append(fs_, unknownKind(set, p))
-		}
-	}
-	return out, fs_, nil
+	return f
 }
 
-func unknownKind(set *schema.Set, p string) qms.Finding {
-	var places []string
-	for _, n := range set.Names {
-		k := set.Kinds[n]
-		places = append(places, k.Folder+k.File)
-	}
-	sort.Strings(places)
-	return qms.Finding{Path: p, Line: 1, Column: 1, Rule: "unknown-kind", Severity: qms.Error,
-		Message: fmt.Sprintf("no record kind lives in %s", path.Dir(p)),
-		Hint:    "records go in " + strings.Join(places, ", ") + "; add a schema/<kind>.schema.json with x-qms-folder for a new kind"}
-}
-
-// Check validates the records at paths (all records of the repository:
-// cross-record rules need them all) and returns every finding.
-func (c *Checker) Check(src Source, paths []string) (*Result, error) {
-	n := c.Workers
-	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
-	}
-	type out struct {
-		e  *Entry
-		fs []qms.Finding
-	}
-	outs := make([]out, len(paths))
-	kept := make([]*cached, len(paths))
-	var firstErr error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for w := 0; w < n; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
-				p := paths[i]
-				ce, e, fs_, err := c.checkOne(src, p)
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("read %s: %w", p, err)
-					}
-					mu.Unlock()
-					continue
-				}
-				outs[i], kept[i] = out{e, fs_}, ce
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if c.Cache != nil {
-		c.Cache.record(paths, kept)
-	}
+// Entries completes the check of loaded entries (records.Load with Check:
+// File): their own findings, then the rules across records, sorted.
+func Entries(set *schema.Set, src fs.FS, entries []*records.Entry) *Result {
 	res := &Result{}
-	entries := make([]*Entry, 0, len(outs))
-	for i, o := range outs {
-		res.Findings = append(res.Findings, o.fs...)
-		if o.e != nil {
-			entries = append(entries, o.e)
-		} else if k := KindOf(c.Kinds, paths[i]); k != nil {
-			stem := strings.TrimSuffix(path.Base(paths[i]), ".md")
-			entries = append(entries, &Entry{Kind: k, ID: stem, Path: paths[i], broken: true})
+	es := make([]*records.Entry, 0, len(entries))
+	for _, e := range entries {
+		if e != nil {
+			res.Findings = append(res.Findings, e.Findings...)
+			es = append(es, e)
 		}
 	}
-	res.Findings = append(res.Findings, cross(c.Kinds, src, entries)...)
+	res.Findings = append(res.Findings, cross(set, source(src), es)...)
 	qms.SortFindings(res.Findings)
-	return res, nil
+	return res
 }
 
-// fields returns crossFields, computed once.
-func (c *Checker) fields() map[string]bool {
-	c.once.Do(func() { c.cross = crossFields(c.Kinds) })
-	return c.cross
-}
-
-// Fields are a record's top-level fields as a short list: records are
-// held by the ten thousand and read by a handful of names, where a map per
-// record would cost more than it saves.
-type Fields []Field
-
-// Field is one top-level field.
-type Field struct {
-	Name  string
-	Value any
-}
-
-// Get returns the value of the named field, or nil.
-func (fs Fields) Get(name string) any {
-	for _, f := range fs {
-		if f.Name == name {
-			return f.Value
-		}
-	}
-	return nil
-}
-
-// only keeps the named fields, so that thousands of records do not have
-// to stay in memory whole.
-func (fs Fields) only(names map[string]bool) Fields {
-	var out Fields
-	for _, f := range fs {
-		if names[f.Name] {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// checkOne runs CheckFile on one record, or takes its outcome from the
-// cache when the content is the same.
-func (c *Checker) checkOne(src Source, p string) (*cached, *Entry, []qms.Finding, error) {
-	blob := ""
-	if bi, ok := src.(blobIdentifier); ok {
-		blob = bi.BlobID(p)
-	}
-	if c.Cache != nil && blob != "" {
-		if ce := c.Cache.lookup(p, nil, blob); ce != nil {
-			e, fs_ := ce.toEntry()
-			return ce, e, fs_, nil
-		}
-	}
-	var st fileStat
-	hasStat := false
-	if sr, ok := src.(statter); ok && c.Cache != nil {
-		if st, hasStat = sr.stat(p); hasStat {
-			if ce := c.Cache.lookupStat(p, st); ce != nil {
-				e, fs_ := ce.toEntry()
-				return ce, e, fs_, nil
-			}
-		}
-	}
-	b, err := src.Read(p)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if c.Cache == nil {
-		e, fs_ := c.checkFile(p, b)
-		return nil, e, fs_, nil
-	}
-	sum := sha256.Sum256(b)
-	ce := c.Cache.lookup(p, &sum, "")
-	if ce == nil {
-		e, fs_ := c.checkFile(p, b)
-		ce = fromEntry(e, fs_, sum, blob)
-	} else if blob != "" && ce.blob != blob || hasStat && ce.stat != st {
-		updated := *ce
-		if blob != "" {
-			updated.blob = blob
-		}
-		ce = &updated
-	}
-	if hasStat && ce.stat != st {
-		ce.stat, ce.statAt = st, c.Cache.started
-	}
-	e, fs_ := ce.toEntry()
-	return ce, e, fs_, nil
-}
-
-// checkFile is CheckFile keeping only the fields that the rules across
-// records read.
-func (c *Checker) checkFile(p string, b []byte) (*Entry, []qms.Finding) {
-	e, fs_ := CheckFile(KindOf(c.Kinds, p), p, b)
-	if e != nil {
-		e.Data = e.Data.only(c.fields())
-	}
-	return e, fs_
-}
-
-// CheckFile runs the checks that need only the file itself. The entry is
-// nil when the file could not be read as a record.
+// CheckFile runs the checks that need only the file itself: parsing, then
+// File. The entry, which has every field, is nil when the file could not
+// be read as a record.
 func CheckFile(k *schema.Kind, p string, src []byte) (*Entry, []qms.Finding) {
 	if k == nil {
 		return nil, nil
@@ -374,24 +84,25 @@ func CheckFile(k *schema.Kind, p string, src []byte) (*Entry, []qms.Finding) {
 	if r == nil {
 		return nil, fs_
 	}
-	fc := fileCheck{kind: k, rec: r, findings: fs_}
+	fs_ = append(fs_, File(k, r)...)
+	e := records.NewEntry(k, p, r.Data, nil)
+	e.Findings = fs_
+	return e, fs_
+}
+
+// File checks a parsed record against its kind: id and file name, the
+// schema, conditional requirements, body sections, and the x-qms keywords
+// that need only the record. It is what records.Load runs as Check.
+func File(k *schema.Kind, r *record.Record) []qms.Finding {
+	fc := fileCheck{kind: k, rec: r}
 	fc.run()
-	e := &Entry{Kind: k, Path: p, sites: fc.sites}
-	for name, v := range r.Data {
-		e.Data = append(e.Data, Field{name, v})
-	}
-	e.ID, _ = r.Data["id"].(string)
-	if e.ID == "" && r.Data["id"] == nil {
-		e.ID = strings.TrimSuffix(path.Base(p), ".md")
-	}
-	return e, fc.findings
+	return fc.findings
 }
 
 type fileCheck struct {
 	kind     *schema.Kind
 	rec      *record.Record
 	findings []qms.Finding
-	sites    []occurrence
 }
 
 func (fc *fileCheck) add(ptr []string, rule, msg, hint string) {
@@ -414,10 +125,10 @@ func (fc *fileCheck) run() {
 		case !isStr:
 			// The schema reports the type.
 		case id != stem:
-			fc.add([]string{"id"}, "id-filename", fmt.Sprintf("id %q does not match the file name %s.md", id, stem),
+			fc.add([]string{"id"}, RuleIDFilename, fmt.Sprintf("id %q does not match the file name %s.md", id, stem),
 				fmt.Sprintf("rename the file to %s.md or set id: %s", id, stem))
 		case !k.MatchID(id, data):
-			fc.add([]string{"id"}, "id-format", fmt.Sprintf("id %q does not follow %s", id, k.IDTemplate), "")
+			fc.add([]string{"id"}, RuleIDFormat, fmt.Sprintf("id %q does not follow %s", id, k.IDTemplate), "")
 		}
 	}
 	fc.schema()
@@ -430,7 +141,7 @@ func (fc *fileCheck) run() {
 				continue
 			}
 			cond := rq.Cond.String()
-			fc.add(condField(rq.Cond), "required", fmt.Sprintf("%s is required %s", f, cond), fmt.Sprintf("add '%s: ...' to the frontmatter", f))
+			fc.add(condField(rq.Cond), RuleRequired, fmt.Sprintf("%s is required %s", f, cond), fmt.Sprintf("add '%s: ...' to the frontmatter", f))
 		}
 	}
 	if len(k.Sections) > 0 {
@@ -438,14 +149,7 @@ func (fc *fileCheck) run() {
 	}
 	for i := range k.Sites {
 		s := &k.Sites[i]
-		visit(data, s.Path, s.Keys, nil, func(ptr []string, v any) {
-			fc.local(s, ptr, v)
-			if s.Ref != "" || s.Previous != nil || s.Service != nil || s.PlanTest != nil || s.Role || s.KindName || s.File != "" {
-				if str, ok := v.(string); ok {
-					fc.sites = append(fc.sites, occurrence{site: s, ptr: joinPtr(ptr), value: str})
-				}
-			}
-		})
+		s.Visit(data, func(ptr []string, v any) { fc.local(s, ptr, v) })
 	}
 }
 
@@ -489,7 +193,7 @@ func (fc *fileCheck) sections() {
 			if len(fc.rec.Body) == 0 {
 				line-- // no body: point at the closing fence
 			}
-			fc.addAt(record.Pos{Line: line, Col: 1}, "section-missing", msg, fmt.Sprintf("add a '## %s' heading with its text", h))
+			fc.addAt(record.Pos{Line: line, Col: 1}, RuleSectionMissing, msg, fmt.Sprintf("add a '## %s' heading with its text", h))
 		}
 	}
 }
@@ -504,7 +208,7 @@ func (fc *fileCheck) local(s *schema.Site, ptr []string, v any) {
 	if s.NotBefore != "" && parent != nil {
 		if other, ok := parent[s.NotBefore]; ok {
 			if c, ok := compare(v, other); ok && c < 0 {
-				fc.add(ptr, "date-order", fmt.Sprintf("%s is before %s", field(ptr), s.NotBefore), "")
+				fc.add(ptr, RuleDateOrder, fmt.Sprintf("%s is before %s", field(ptr), s.NotBefore), "")
 			}
 		}
 	}
@@ -512,7 +216,7 @@ func (fc *fileCheck) local(s *schema.Site, ptr []string, v any) {
 		from, ok1 := when(parent[m.Field])
 		to, ok2 := when(v)
 		if ok1 && ok2 && to.After(from.AddDate(0, m.Max, 0)) {
-			fc.add(ptr, "interval", fmt.Sprintf("%s is more than %d months after %s", field(ptr), m.Max, m.Field),
+			fc.add(ptr, RuleInterval, fmt.Sprintf("%s is more than %d months after %s", field(ptr), m.Max, m.Field),
 				fmt.Sprintf("set %s to %s or earlier", field(ptr), from.AddDate(0, m.Max, 0).Format("2006-01-02")))
 		}
 	}
@@ -527,7 +231,7 @@ func (fc *fileCheck) local(s *schema.Site, ptr []string, v any) {
 			}
 			if seen[key] {
 				ip := append(ptr[:len(ptr):len(ptr)], fmt.Sprint(i), s.UniqueBy)
-				fc.add(ip, "duplicate", fmt.Sprintf("%s %q appears more than once in %s", s.UniqueBy, key, field(ptr)), "")
+				fc.add(ip, RuleDuplicate, fmt.Sprintf("%s %q appears more than once in %s", s.UniqueBy, key, field(ptr)), "")
 			}
 			seen[key] = true
 		}
@@ -541,7 +245,7 @@ func (fc *fileCheck) schema() {
 	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
-		fc.add(nil, "schema", err.Error(), "")
+		fc.add(nil, RuleSchema, err.Error(), "")
 		return
 	}
 	// jsonschema v6's flattened output labels every error reached through
@@ -552,9 +256,9 @@ func (fc *fileCheck) schema() {
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
-			at := "/" + strings.Join(e.InstanceLocation, "/")
-			if len(e.InstanceLocation) == 0 {
-				at = ""
+			at := ""
+			if len(e.InstanceLocation) > 0 {
+				at = "/" + strings.Join(e.InstanceLocation, "/")
 			}
 			leaves[at] = append(leaves[at], e.ErrorKind)
 		}
@@ -563,7 +267,6 @@ func (fc *fileCheck) schema() {
 		}
 	}
 	walk(ve)
-	seen := map[string]bool{}
 	var units []jsonschema.OutputUnit
 	for _, u := range ve.BasicOutput().Errors {
 		if u.Error == nil {
@@ -571,10 +274,6 @@ func (fc *fileCheck) schema() {
 		}
 		if _, ref := u.Error.Kind.(*kind.Reference); ref {
 			for _, k := range leaves[u.InstanceLocation] {
-				switch k.(type) {
-				case *kind.Group, *kind.Schema, *kind.AllOf, *kind.Reference, *kind.PropertyNames:
-					continue
-				}
 				e := *u.Error
 				e.Kind = k
 				leaf := u
@@ -585,6 +284,7 @@ func (fc *fileCheck) schema() {
 		}
 		units = append(units, u)
 	}
+	seen := map[string]bool{}
 	for _, u := range units {
 		switch u.Error.Kind.(type) {
 		case *kind.Group, *kind.Schema, *kind.AllOf, *kind.Reference, *kind.PropertyNames:
@@ -647,7 +347,7 @@ func (fc *fileCheck) describe(u jsonschema.OutputUnit) []qms.Finding {
 	switch e := u.Error.Kind.(type) {
 	case *kind.Required:
 		for _, m := range e.Missing {
-			emit(ptr, "required", prefix+fmt.Sprintf("missing required field %q", m), fmt.Sprintf("add '%s: ...'", m))
+			emit(ptr, RuleRequired, prefix+fmt.Sprintf("missing required field %q", m), fmt.Sprintf("add '%s: ...'", m))
 		}
 	case *kind.AdditionalProperties:
 		for _, p := range e.Properties {
@@ -657,7 +357,7 @@ func (fc *fileCheck) describe(u jsonschema.OutputUnit) []qms.Finding {
 					hint = fmt.Sprintf("did you mean %q?", c)
 				}
 			}
-			emit(append(ptr[:len(ptr):len(ptr)], p), "unknown-field", prefix+fmt.Sprintf("unknown field %q", p), hint)
+			emit(append(ptr[:len(ptr):len(ptr)], p), RuleUnknownField, prefix+fmt.Sprintf("unknown field %q", p), hint)
 		}
 	case *kind.Type:
 		got := typeWord(e.Got)
@@ -665,39 +365,39 @@ func (fc *fileCheck) describe(u jsonschema.OutputUnit) []qms.Finding {
 		for _, w := range e.Want {
 			want = append(want, typeWord(w))
 		}
-		emit(ptr, "type", fmt.Sprintf("%sexpected %s, got %s", prefix, strings.Join(want, " or "), got), "")
+		emit(ptr, RuleType, fmt.Sprintf("%sexpected %s, got %s", prefix, strings.Join(want, " or "), got), "")
 	case *kind.Enum:
 		var want []string
 		for _, w := range e.Want {
 			want = append(want, schema.Scalar(w))
 		}
-		emit(ptr, "enum", fmt.Sprintf("%s%s is not one of: %s", prefix, record.String(e.Got), strings.Join(want, ", ")), "")
+		emit(ptr, RuleEnum, fmt.Sprintf("%s%s is not one of: %s", prefix, record.String(e.Got), strings.Join(want, ", ")), "")
 	case *kind.Const:
-		emit(ptr, "const", fmt.Sprintf("%smust be %s", prefix, record.String(e.Want)), "")
+		emit(ptr, RuleConst, fmt.Sprintf("%smust be %s", prefix, record.String(e.Want)), "")
 	case *kind.MinLength:
 		if e.Got == 0 {
-			emit(ptr, "empty", prefix+"must not be empty", "")
+			emit(ptr, RuleEmpty, prefix+"must not be empty", "")
 		} else {
-			emit(ptr, "schema", fmt.Sprintf("%sat least %d characters needed, got %d", prefix, e.Want, e.Got), "")
+			emit(ptr, RuleSchema, fmt.Sprintf("%sat least %d characters needed, got %d", prefix, e.Want, e.Got), "")
 		}
 	case *kind.Minimum:
 		emit(ptr, "minimum", fmt.Sprintf("%smust be at least %s, got %s", prefix, e.Want.RatString(), e.Got.RatString()), "")
 	case *kind.MaxLength:
-		emit(ptr, "too-long", fmt.Sprintf("%sat most %d characters, got %d", prefix, e.Want, e.Got), "")
+		emit(ptr, RuleTooLong, fmt.Sprintf("%sat most %d characters, got %d", prefix, e.Want, e.Got), "")
 	case *kind.MinItems:
-		emit(ptr, "empty", fmt.Sprintf("%sneeds at least %s, has %d", prefix, plural(e.Want, "item"), e.Got), "")
+		emit(ptr, RuleEmpty, fmt.Sprintf("%sneeds at least %s, has %d", prefix, plural(e.Want, "item"), e.Got), "")
 	case *kind.MinProperties:
-		emit(ptr, "empty", fmt.Sprintf("%sneeds at least %s, has %d", prefix, plural(e.Want, "entry"), e.Got), "")
+		emit(ptr, RuleEmpty, fmt.Sprintf("%sneeds at least %s, has %d", prefix, plural(e.Want, "entry"), e.Got), "")
 	case *kind.Pattern:
-		emit(ptr, "pattern", fmt.Sprintf("%s%s does not have the expected form (%s)", prefix, record.String(e.Got), e.Want), "")
+		emit(ptr, RulePattern, fmt.Sprintf("%s%s does not have the expected form (%s)", prefix, record.String(e.Got), e.Want), "")
 	case *kind.Format:
 		w := formatWords[e.Want]
 		if w == "" {
 			w = "a valid " + e.Want
 		}
-		emit(ptr, "format", fmt.Sprintf("%s%s is not %s", prefix, record.String(e.Got), w), "")
+		emit(ptr, RuleFormat, fmt.Sprintf("%s%s is not %s", prefix, record.String(e.Got), w), "")
 	default:
-		emit(ptr, "schema", prefix+u.Error.String(), "")
+		emit(ptr, RuleSchema, prefix+u.Error.String(), "")
 	}
 	return out
 }

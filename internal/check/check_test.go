@@ -12,6 +12,7 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/testkit/testrepo"
 )
@@ -27,7 +28,7 @@ func run(t testing.TB, m fstest.MapFS) []qms.Finding {
 }
 
 // runWith checks m, through a cache when cache is not nil.
-func runWith(t testing.TB, m fstest.MapFS, cache func(*schema.Set) *check.Cache) []qms.Finding {
+func runWith(t testing.TB, m fstest.MapFS, cache func(*schema.Set) *records.Cache) []qms.Finding {
 	t.Helper()
 	set, fs_ := schema.Load(qms.Defaults, m)
 	src := check.FS{FS: m}
@@ -120,7 +121,9 @@ func TestRules(t *testing.T) {
 			// The cache keeps only what the rules across records read: the
 			// same findings must come out of a cold and a warm cache.
 			cachePath := filepath.Join(t.TempDir(), "cache")
-			open := func(set *schema.Set) *check.Cache { return check.OpenCache(cachePath, set, []byte("t"), time.Now()) }
+			open := func(set *schema.Set) *records.Cache {
+				return records.OpenCache(cachePath, set, []byte("t"), time.Now())
+			}
 			for _, state := range []string{"cold", "warm"} {
 				if cached := runWith(t, m, open); !reflect.DeepEqual(cached, got) {
 					t.Errorf("with a %s cache: findings = %v, want %v", state, cached, got)

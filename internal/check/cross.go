@@ -2,68 +2,53 @@ package check
 
 import (
 	"fmt"
+	"io/fs"
 	"path"
-	"sort"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/record"
+	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
 )
 
-// Kind names the cross-record rules know by their fields: plans carry
-// objectives and tests, the matrix carries roles.
-const (
-	planKind   = "plan"
-	testKind   = "test"
-	matrixKind = "matrix"
-)
-
-// crossFields are the top-level fields the rules across records read: the
-// fields x-qms keywords name (on the record itself or on the record it
-// refers to) and those of plans, tests and the matrix that the rules below
-// use. The cache keeps only these, so that loading it stays cheap; a rule
-// that reads another field must add it here (TestRulesWithCache checks).
-func crossFields(set *schema.Set) map[string]bool {
-	f := map[string]bool{"id": true, "effective": true, "revision": true, "objectives": true, "tests": true,
-		"roles": true, "review": true, "plan": true, "results": true}
-	for _, n := range set.Names {
-		for _, s := range set.Kinds[n].Sites {
-			if p := s.Previous; p != nil {
-				for _, x := range append(append([]string(nil), p.Same...), p.Before...) {
-					f[x] = true
-				}
-			}
-			if sv := s.Service; sv != nil {
-				f[sv.At], f[sv.Plan] = true, true
-			}
-			if pt := s.PlanTest; pt != nil {
-				f[pt.Plan] = true
-			}
-		}
-	}
-	delete(f, "")
-	return f
-}
-
+// index is what the rules across records look things up in; it does not
+// change once the entries are registered.
 type index struct {
 	set    *schema.Set
-	src    Source
-	byID   map[string]*Entry
-	plans  []*Entry // by effective date, then revision
-	matrix *Entry
+	src    fs.FS
+	byID   map[string]*records.Entry
+	plans  []*records.Plan // records.SortPlans order
+	planOf map[*records.Entry]*records.Plan
+	roles  map[string]string // the matrix's, nil without a matrix
+}
+
+// rules applies the rules across records to some of the entries,
+// collecting its findings; several run at once.
+type rules struct {
+	*index
 	out    []qms.Finding
 	reread map[string]*record.Record // files read again to place findings
+}
+
+func splitPtr(p string) []string {
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
 }
 
 // add reports a finding at the field ptr (a "/"-joined pointer) of e. The
 // file is read again to place it, once per file: findings are few, and
 // records are not kept in memory.
-func (x *index) add(e *Entry, ptr string, rule, msg, hint string) {
+func (x *rules) add(e *records.Entry, ptr string, rule, msg, hint string) {
 	pos := record.Pos{Line: 1, Col: 1}
 	r, read := x.reread[e.Path]
 	if !read {
-		if b, err := x.src.Read(e.Path); err == nil {
+		if b, err := records.ReadFile(x.src, e.Path); err == nil {
 			r, _ = record.Parse(e.Path, b)
 		}
 		if x.reread == nil {
@@ -78,52 +63,108 @@ func (x *index) add(e *Entry, ptr string, rule, msg, hint string) {
 		Severity: qms.Error, Message: msg, Hint: hint})
 }
 
-func cross(set *schema.Set, src Source, entries []*Entry) []qms.Finding {
-	x := &index{set: set, src: src, byID: make(map[string]*Entry, len(entries))}
+// addAt reports a finding at the occurrence o of e.
+func (x *rules) addAt(e *records.Entry, o *records.Ref, rule, msg, hint string) {
+	x.add(e, o.Ptr, rule, field(splitPtr(o.Ptr))+": "+msg, hint)
+}
+
+// cross applies the rules across records: unique ids, then, on every
+// core, each keyword that needs other records and the claims of test
+// reports. The findings come in no particular order.
+func cross(set *schema.Set, src fs.FS, entries []*records.Entry) []qms.Finding {
+	x := &index{set: set, src: src, byID: make(map[string]*records.Entry, len(entries)), planOf: map[*records.Entry]*records.Plan{}}
+	reg := &rules{index: x}
+	reg.register(entries)
+	workers := runtime.GOMAXPROCS(0)
+	done := make([]*rules, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range done {
+		r := &rules{index: x}
+		done[w] = r
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(entries); i = int(next.Add(1) - 1) {
+				r.entry(entries[i])
+			}
+		}()
+	}
+	wg.Wait()
+	out := reg.out
+	for _, r := range done {
+		out = append(out, r.out...)
+	}
+	return out
+}
+
+// entry applies the rules across records to one entry.
+func (x *rules) entry(e *records.Entry) {
+	if e.Broken {
+		return
+	}
+	for i := range e.Refs {
+		x.ref(e, &e.Refs[i])
+	}
+	if e.Kind.Name == records.KindTest {
+		x.objectivesClaim(e)
+	}
+}
+
+// register indexes the entries by id: the first of each id wins, a later
+// one is a duplicate-id finding (a broken file only holds its id when no
+// record has it).
+func (x *rules) register(entries []*records.Entry) {
+	matrix := false
 	for _, e := range entries {
 		if e.ID == "" {
 			continue
 		}
-		if e.broken {
+		if e.Broken {
 			if _, taken := x.byID[e.ID]; !taken {
 				x.byID[e.ID] = e
 			}
 			continue
 		}
 		if first, dup := x.byID[e.ID]; dup {
-			x.add(e, "id", "duplicate-id", fmt.Sprintf("id %q is also used by %s", e.ID, first.Path), "give each record its own id")
+			x.add(e, "id", RuleDuplicateID, fmt.Sprintf("id %q is also used by %s", e.ID, first.Path), "give each record its own id")
 			continue
 		}
 		x.byID[e.ID] = e
 		switch e.Kind.Name {
-		case planKind:
-			x.plans = append(x.plans, e)
-		case matrixKind:
-			if x.matrix == nil {
-				x.matrix = e
+		case records.KindPlan:
+			p := records.NewPlan(e)
+			x.plans = append(x.plans, p)
+			x.planOf[e] = p
+		case records.KindMatrix:
+			if !matrix {
+				matrix, x.roles = true, records.NewMatrix(e).Roles
 			}
 		}
 	}
-	sort.SliceStable(x.plans, func(i, j int) bool {
-		a, b := x.plans[i].Data, x.plans[j].Data
-		if c, ok := compare(a.Get("effective"), b.Get("effective")); ok && c != 0 {
-			return c < 0
+	records.SortPlans(x.plans)
+}
+
+// ref applies the keywords of o's site in order; a keyword that finds a
+// problem (or cannot be judged) ends the checks of the value.
+func (x *rules) ref(e *records.Entry, o *records.Ref) {
+	if o.Value == "" {
+		if s := o.Site; s.Ref != "" {
+			what := "record"
+			if s.Ref != "*" {
+				what = s.Ref + " record"
+			}
+			x.addAt(e, o, RuleRefMissing, "is empty; it must name a "+what, "")
 		}
-		c, _ := compare(a.Get("revision"), b.Get("revision"))
-		return c < 0
-	})
-	for _, e := range entries {
-		if e.broken {
-			continue
-		}
-		for i := range e.sites {
-			x.site(e, &e.sites[i])
-		}
-		if e.Kind.Name == testKind {
-			x.objectivesClaim(e)
+		return
+	}
+	for _, rule := range [...]func(*records.Entry, *records.Ref) (done bool){
+		x.reference, x.previous, x.service, x.planTest, x.role, x.kindName, x.file,
+	} {
+		if rule(e, o) {
+			return
 		}
 	}
-	return x.out
 }
 
 func article(word string) string {
@@ -133,170 +174,190 @@ func article(word string) string {
 	return "a " + word
 }
 
-// InForce returns the plan in force on the date of v (a date or time), or nil.
-func (x *index) inForce(v any) *Entry {
-	d := dateOf(v)
-	if d == "" {
+// plan returns the plan with the given id, or nil when there is none (a
+// reference finding says so) or it is broken.
+func (x *index) plan(id string) *records.Plan {
+	p := x.byID[id]
+	if p == nil || p.Broken || p.Kind.Name != records.KindPlan {
 		return nil
 	}
-	var found *Entry
-	for _, p := range x.plans {
-		eff, _ := p.Data.Get("effective").(string)
-		if eff != "" && eff <= d {
-			found = p
-		}
-	}
-	return found
+	return x.planOf[p]
 }
 
-func (x *index) site(e *Entry, o *occurrence) {
-	s := o.site
-	data := e.Data
-	val := o.value
-	if val == "" {
-		if s.Ref != "" {
-			what := "record"
-			if s.Ref != "*" {
-				what = s.Ref + " record"
-			}
-			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: is empty; it must name a %s", field(splitPtr(o.ptr)), what), "")
-		}
-		return
+// reference (x-qms-ref): the value is the id of a record of the named kind
+// (any kind for "*").
+func (x *rules) reference(e *records.Entry, o *records.Ref) bool {
+	s, val := o.Site, o.Value
+	if s.Ref == "" {
+		return false
 	}
-	if s.Ref != "" {
-		t, ok := x.byID[val]
-		switch {
-		case !ok && s.Ref == "*":
-			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no record has id %q", field(splitPtr(o.ptr)), val), "")
-			return
-		case !ok:
-			hint := ""
-			if s.Ref == "staff" {
-				hint = fmt.Sprintf("run 'qms new staff --id %s' to register them, or fix the id", val)
-			}
-			x.add(e, o.ptr, "ref-missing", fmt.Sprintf("%s: no %s record has id %q", field(splitPtr(o.ptr)), s.Ref, val), hint)
-			return
-		case s.Ref != "*" && t.Kind.Name != s.Ref:
-			x.add(e, o.ptr, "ref-kind", fmt.Sprintf("%s: %s is %s, not %s", field(splitPtr(o.ptr)), val, article(t.Kind.Name), article(s.Ref)), "")
-			return
+	t, ok := x.byID[val]
+	switch {
+	case !ok && s.Ref == "*":
+		x.addAt(e, o, RuleRefMissing, fmt.Sprintf("no record has id %q", val), "")
+		return true
+	case !ok:
+		hint := ""
+		if s.Ref == records.KindStaff {
+			hint = fmt.Sprintf("run 'qms new staff --id %s' to register them, or fix the id", val)
 		}
-		if t.broken {
-			return // the target's own findings say what is wrong with it
-		}
+		x.addAt(e, o, RuleRefMissing, fmt.Sprintf("no %s record has id %q", s.Ref, val), hint)
+		return true
+	case s.Ref != "*" && t.Kind.Name != s.Ref:
+		x.addAt(e, o, RuleRefKind, fmt.Sprintf("%s is %s, not %s", val, article(t.Kind.Name), article(s.Ref)), "")
+		return true
 	}
-	if p := s.Previous; p != nil {
-		t := x.byID[val]
-		if t == nil || t.broken {
-			return
-		}
-		if t == e {
-			x.add(e, o.ptr, "previous", fmt.Sprintf("%s: a record cannot follow itself", field(splitPtr(o.ptr))), "")
-			return
-		}
-		for _, f := range p.Same {
-			if schema.Scalar(t.Data.Get(f)) != schema.Scalar(data.Get(f)) {
-				x.add(e, o.ptr, "previous", fmt.Sprintf("%s: %s has %s %s, this record has %s", field(splitPtr(o.ptr)), val, f,
-					record.String(t.Data.Get(f)), record.String(data.Get(f))), "")
-				return
-			}
-		}
-		for _, f := range p.Before {
-			if c, ok := compare(t.Data.Get(f), data.Get(f)); ok && c >= 0 {
-				x.add(e, o.ptr, "previous", fmt.Sprintf("%s: %s has %s %s, not before this record's %s", field(splitPtr(o.ptr)), val, f,
-					record.String(t.Data.Get(f)), record.String(data.Get(f))), "")
-				return
-			}
+	// A broken target's own findings say what is wrong with it.
+	return t.Broken
+}
+
+// previous (x-qms-previous): the record named is an earlier one of the same
+// series.
+func (x *rules) previous(e *records.Entry, o *records.Ref) bool {
+	p, val := o.Site.Previous, o.Value
+	if p == nil {
+		return false
+	}
+	t := x.byID[val]
+	if t == nil || t.Broken {
+		return true
+	}
+	if t == e {
+		x.addAt(e, o, RulePrevious, "a record cannot follow itself", "")
+		return true
+	}
+	for _, f := range p.Same {
+		if schema.Scalar(t.Fields.Get(f)) != schema.Scalar(e.Fields.Get(f)) {
+			x.addAt(e, o, RulePrevious, fmt.Sprintf("%s has %s %s, this record has %s", val, f,
+				record.String(t.Fields.Get(f)), record.String(e.Fields.Get(f))), "")
+			return true
 		}
 	}
-	if sv := s.Service; sv != nil {
-		var plan *Entry
-		var why string
-		if sv.Plan != "" {
-			id, _ := data.Get(sv.Plan).(string)
-			plan = x.byID[id]
-			if plan == nil || plan.broken || plan.Kind.Name != planKind {
-				return // reported as a reference
+	for _, f := range p.Before {
+		if c, ok := compare(t.Fields.Get(f), e.Fields.Get(f)); ok && c >= 0 {
+			x.addAt(e, o, RulePrevious, fmt.Sprintf("%s has %s %s, not before this record's %s", val, f,
+				record.String(t.Fields.Get(f)), record.String(e.Fields.Get(f))), "")
+			return true
+		}
+	}
+	return false
+}
+
+// service (x-qms-service): the value is a service with objectives in the
+// plan in force at a date field, or in the plan a field names.
+func (x *rules) service(e *records.Entry, o *records.Ref) bool {
+	sv, val := o.Site.Service, o.Value
+	if sv == nil {
+		return false
+	}
+	var plan *records.Plan
+	var why string
+	if sv.Plan != "" {
+		id, _ := e.Fields.Get(sv.Plan).(string)
+		if plan = x.plan(id); plan == nil {
+			return true // reported as a reference
+		}
+		why = "in " + id
+	} else {
+		at := e.Fields.Get(sv.At)
+		if plan = records.InForce(x.plans, records.Day(at)); plan == nil {
+			if _, ok := when(at); ok {
+				x.add(e, sv.At, RuleNoPlan, fmt.Sprintf("no plan was in force on %s", records.Day(at)),
+					"add the plan revision that was in force, or correct the date")
 			}
-			why = "in " + id
-		} else {
-			plan = x.inForce(data.Get(sv.At))
-			if plan == nil {
-				if _, ok := when(data.Get(sv.At)); ok {
-					x.add(e, sv.At, "no-plan", fmt.Sprintf("no plan was in force on %s", dateOf(data.Get(sv.At))),
-						"add the plan revision that was in force, or correct the date")
-				}
-				return
-			}
-			why = fmt.Sprintf("in %s, the plan in force on %s", plan.ID, dateOf(data.Get(sv.At)))
+			return true
 		}
-		obj, _ := plan.Data.Get("objectives").(map[string]any)
-		if _, ok := obj[val]; !ok {
-			x.add(e, o.ptr, "service-unknown", fmt.Sprintf("%s: service %q has no objectives %s", field(splitPtr(o.ptr)), val, why),
-				"services there: "+strings.Join(sortedKeys(obj), ", "))
+		why = fmt.Sprintf("in %s, the plan in force on %s", plan.ID, records.Day(at))
+	}
+	if _, ok := plan.Objectives[val]; !ok {
+		x.addAt(e, o, RuleServiceUnknown, fmt.Sprintf("service %q has no objectives %s", val, why),
+			"services there: "+strings.Join(plan.Services(), ", "))
+	}
+	return false
+}
+
+// planTest (x-qms-plan-test): the value is a test the named plan declares.
+func (x *rules) planTest(e *records.Entry, o *records.Ref) bool {
+	pt, val := o.Site.PlanTest, o.Value
+	if pt == nil {
+		return false
+	}
+	id, _ := e.Fields.Get(pt.Plan).(string)
+	plan := x.plan(id)
+	if plan == nil {
+		return true
+	}
+	tests, _ := plan.Fields.Get("tests").([]any)
+	var ids []string
+	for _, t := range tests {
+		m, _ := t.(map[string]any)
+		tid, _ := m["id"].(string)
+		if tid == val {
+			return true
+		}
+		ids = append(ids, tid)
+	}
+	x.addAt(e, o, RuleTestUndeclared, fmt.Sprintf("%s declares no test %q", id, val), "tests there: "+strings.Join(ids, ", "))
+	return false
+}
+
+// role (x-qms-role): the value is a role the responsibility matrix
+// declares.
+func (x *rules) role(e *records.Entry, o *records.Ref) bool {
+	if !o.Site.Role {
+		return false
+	}
+	val := o.Value
+	if x.roles == nil {
+		if k, ok := x.set.Kinds[records.KindMatrix]; ok {
+			x.addAt(e, o, RuleMatrixMissing, fmt.Sprintf("role %q cannot be checked: there is no responsibility matrix", val), "create "+k.File)
+		}
+		return true
+	}
+	if _, ok := x.roles[val]; !ok {
+		x.addAt(e, o, RuleRoleUnknown, fmt.Sprintf("role %q is not declared in the responsibility matrix", val),
+			"roles there: "+strings.Join(sortedKeys(x.roles), ", "))
+	}
+	return false
+}
+
+// kindName (x-qms-kind): the value names a record kind.
+func (x *rules) kindName(e *records.Entry, o *records.Ref) bool {
+	if o.Site.KindName {
+		if _, ok := x.set.Kinds[o.Value]; !ok {
+			x.addAt(e, o, RuleKindUnknown, fmt.Sprintf("there is no record kind %q", o.Value), "kinds: "+strings.Join(x.set.Names, ", "))
 		}
 	}
-	if pt := s.PlanTest; pt != nil {
-		id, _ := data.Get(pt.Plan).(string)
-		plan := x.byID[id]
-		if plan == nil || plan.broken || plan.Kind.Name != planKind {
-			return
-		}
-		tests, _ := plan.Data.Get("tests").([]any)
-		var ids []string
-		for _, t := range tests {
-			m, _ := t.(map[string]any)
-			tid, _ := m["id"].(string)
-			if tid == val {
-				return
-			}
-			ids = append(ids, tid)
-		}
-		x.add(e, o.ptr, "test-undeclared", fmt.Sprintf("%s: %s declares no test %q", field(splitPtr(o.ptr)), id, val), "tests there: "+strings.Join(ids, ", "))
+	return false
+}
+
+// file (x-qms-file): the value names a file directly in the site's folder.
+func (x *rules) file(e *records.Entry, o *records.Ref) bool {
+	dir, val := o.Site.File, o.Value
+	switch {
+	case dir == "":
+	case strings.ContainsAny(val, `/\`) || val == "." || val == "..":
+		x.addAt(e, o, RuleFileMissing, fmt.Sprintf("%q is not a file name in %s/", val, dir), "name a file directly in "+dir+"/")
+	case !records.Exists(x.src, path.Join(dir, val)):
+		x.addAt(e, o, RuleFileMissing, fmt.Sprintf("%s/%s does not exist", dir, val), "add the file or fix the name")
 	}
-	if s.Role {
-		if x.matrix == nil {
-			if _, ok := x.set.Kinds[matrixKind]; ok {
-				x.add(e, o.ptr, "matrix-missing", fmt.Sprintf("%s: role %q cannot be checked: there is no responsibility matrix", field(splitPtr(o.ptr)), val),
-					"create "+x.set.Kinds[matrixKind].File)
-			}
-			return
-		}
-		roles, _ := x.matrix.Data.Get("roles").(map[string]any)
-		if _, ok := roles[val]; !ok {
-			x.add(e, o.ptr, "role-unknown", fmt.Sprintf("%s: role %q is not declared in the responsibility matrix", field(splitPtr(o.ptr)), val),
-				"roles there: "+strings.Join(sortedKeys(roles), ", "))
-		}
-	}
-	if s.KindName {
-		if _, ok := x.set.Kinds[val]; !ok {
-			x.add(e, o.ptr, "kind-unknown", fmt.Sprintf("%s: there is no record kind %q", field(splitPtr(o.ptr)), val), "kinds: "+strings.Join(x.set.Names, ", "))
-		}
-	}
-	if s.File != "" {
-		switch {
-		case strings.ContainsAny(val, `/\`) || val == "." || val == "..":
-			x.add(e, o.ptr, "file-missing", fmt.Sprintf("%s: %q is not a file name in %s/", field(splitPtr(o.ptr)), val, s.File), "name a file directly in "+s.File+"/")
-		case !x.src.Exists(path.Join(s.File, val)):
-			x.add(e, o.ptr, "file-missing", fmt.Sprintf("%s: %s/%s does not exist", field(splitPtr(o.ptr)), s.File, val), "add the file or fix the name")
-		}
-	}
+	return false
 }
 
 // objectivesClaim refuses a test report whose review says the objectives
 // were met while a measured time exceeds its plan's objective.
-func (x *index) objectivesClaim(e *Entry) {
-	data := e.Data
-	review, _ := data.Get("review").(map[string]any)
+func (x *rules) objectivesClaim(e *records.Entry) {
+	review, _ := e.Fields.Get("review").(map[string]any)
 	if met, _ := review["objectives_met"].(bool); !met {
 		return
 	}
-	id, _ := data.Get("plan").(string)
-	plan := x.byID[id]
-	if plan == nil || plan.broken || plan.Kind.Name != planKind {
+	id, _ := e.Fields.Get("plan").(string)
+	plan := x.plan(id)
+	if plan == nil {
 		return
 	}
-	obj, _ := plan.Data.Get("objectives").(map[string]any)
-	results, _ := data.Get("results").(map[string]any)
+	obj, _ := plan.Fields.Get("objectives").(map[string]any)
+	results, _ := e.Fields.Get("results").(map[string]any)
 	for _, svc := range sortedKeys(results) {
 		got, _ := results[svc].(map[string]any)
 		want, _ := obj[svc].(map[string]any)
@@ -304,7 +365,7 @@ func (x *index) objectivesClaim(e *Entry) {
 			g, ok1 := number(got[m])
 			w, ok2 := number(want[m])
 			if ok1 && ok2 && g > w {
-				x.add(e, "review/objectives_met", "objectives-claim",
+				x.add(e, "review/objectives_met", RuleObjectivesClaim,
 					fmt.Sprintf("review.objectives_met is true, but %s %s was %v min against the objective of %v min in %s", svc, strings.ToUpper(strings.TrimSuffix(m, "_minutes")), g, w, id),
 					"set objectives_met: false and explain the deviation")
 				return

@@ -8,42 +8,7 @@ import (
 	"github.com/qms-tool/qms/internal/schema"
 )
 
-// visit calls fn for every value in data matching the pointer pattern
-// (where "*" matches any key or index), or with keys set, for every key of
-// the objects matched by the pattern.
-func visit(v any, pattern []string, keys bool, ptr []string, fn func(ptr []string, v any)) {
-	if len(pattern) == 0 {
-		if keys {
-			if m, ok := v.(map[string]any); ok {
-				for _, k := range sortedKeys(m) {
-					fn(append(ptr[:len(ptr):len(ptr)], k), k)
-				}
-			}
-			return
-		}
-		fn(ptr, v)
-		return
-	}
-	tok, rest := pattern[0], pattern[1:]
-	switch t := v.(type) {
-	case map[string]any:
-		if tok == "*" {
-			for _, k := range sortedKeys(t) {
-				visit(t[k], rest, keys, append(ptr[:len(ptr):len(ptr)], k), fn)
-			}
-		} else if c, ok := t[tok]; ok {
-			visit(c, rest, keys, append(ptr[:len(ptr):len(ptr)], tok), fn)
-		}
-	case []any:
-		if tok == "*" {
-			for i, c := range t {
-				visit(c, rest, keys, append(ptr[:len(ptr):len(ptr)], strconv.Itoa(i)), fn)
-			}
-		}
-	}
-}
-
-func sortedKeys(m map[string]any) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
@@ -132,16 +97,6 @@ func compare(a, b any) (int, bool) {
 		return 1, true
 	}
 	return 0, true
-}
-
-// dateOf is the calendar date of a date or time value as written (the
-// author's local date), for "in force at" comparisons with plan dates.
-func dateOf(v any) string {
-	s, _ := v.(string)
-	if len(s) >= 10 {
-		return s[:10]
-	}
-	return s
 }
 
 func number(v any) (float64, bool) {

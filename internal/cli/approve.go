@@ -182,7 +182,7 @@ func checkSigner(ctx context.Context, w *workspace, repo *vcs.Repo) error {
 	if err != nil {
 		return err
 	}
-	pol, err := policy.Load(w.policyFS(), w.kinds)
+	pol, err := policy.Load(w.src, w.kinds)
 	if err != nil {
 		return nil // validate reports a missing policy; verify refuses it
 	}

@@ -10,8 +10,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/draft"
 	"github.com/qms-tool/qms/internal/record"
+	"github.com/qms-tool/qms/internal/records"
 )
+
+// ruleNoticeStage is the finding when a notice does not fit the incident.
+const ruleNoticeStage = "notice-stage"
 
 type notifyOptions struct {
 	id, stage, eta string
@@ -64,7 +69,7 @@ func runNotify(_ context.Context, opts notifyOptions, env *Env) error {
 		return err
 	}
 	defer w.close()
-	k := w.kinds.Kinds["incident"]
+	k := w.kinds.Kinds[records.KindIncident]
 	if k == nil || k.Folder == "" {
 		return usagef("the repository has no incident kind")
 	}
@@ -72,10 +77,10 @@ func runNotify(_ context.Context, opts notifyOptions, env *Env) error {
 		return usagef("%q is not an incident id", opts.id)
 	}
 	p := k.Folder + "/" + strings.TrimSuffix(opts.id, ".md") + ".md"
-	if !w.src.Exists(p) {
+	if !records.Exists(w.src, p) {
 		return withHint(usagef("no incident %s (%s does not exist)", opts.id, p), "run 'qms status' to list the open incidents")
 	}
-	b, err := w.src.Read(p)
+	b, err := records.ReadFile(w.src, p)
 	if err != nil {
 		return err
 	}
@@ -86,7 +91,7 @@ func runNotify(_ context.Context, opts notifyOptions, env *Env) error {
 	}
 	if opts.stage == "resolved" && (rec.Data["status"] == "open" || rec.Data["resolved_at"] == nil) {
 		pos := rec.Locate([]string{"status"})
-		printFindings(env.Stdout, "text", []qms.Finding{{Path: w.display(env, p), Line: pos.Line, Column: pos.Col, Rule: "notice-stage", Severity: qms.Error,
+		printFindings(env.Stdout, "text", []qms.Finding{{Path: w.display(env, p), Line: pos.Line, Column: pos.Col, Rule: ruleNoticeStage, Severity: qms.Error,
 			Message: fmt.Sprintf("%s is still open: a resolved notice would tell stakeholders what the record does not say", opts.id),
 			Hint:    "set status and resolved_at (and the measured downtime and data loss) first, or send an update notice"}}, nil)
 		return errFindings
@@ -95,9 +100,9 @@ func runNotify(_ context.Context, opts notifyOptions, env *Env) error {
 	if strings.ContainsAny(level, `/\.`) {
 		level = ""
 	}
-	src, name, err := findTemplate(w, "notice-"+opts.stage, level)
+	src, name, err := draft.Template(w.src, "notice-"+opts.stage, level)
 	if err != nil {
-		return err
+		return draftError(err)
 	}
 	t, err := template.New(name).Option("missingkey=zero").Parse(string(src))
 	if err != nil {

@@ -209,7 +209,7 @@ func writeSite(ctx context.Context, in site.Input, dir string) (int, error) {
 // released is refused. The archive's html/ folder is made from the same
 // input.
 func siteInput(env *Env, w *workspace, now time.Time, released bool) (in site.Input, err error) {
-	in = site.Input{FS: os.DirFS(w.root), Kinds: w.kinds, Company: w.cfg.Company, Now: now, Released: released}
+	in = site.Input{FS: w.src, Kinds: w.kinds, Company: w.cfg.Company, Now: now, Released: released}
 	states, v, reason := approvalStates(env, w)
 	if v == nil {
 		if released {

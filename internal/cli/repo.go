@@ -10,23 +10,23 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing/fstest"
 	"time"
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
 	"github.com/qms-tool/qms/internal/config"
+	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/vcs"
 )
 
 // workspace is an opened QMS repository: its root, settings, record kinds,
-// and the source its files are read from (working tree or index).
+// and the tree its files are read from (working tree or index).
 type workspace struct {
 	root  string
 	cfg   *config.Config
 	kinds *schema.Set
-	src   check.Source
+	src   fs.FS
 	// findings about qms.yaml and schema files.
 	setup []qms.Finding
 
@@ -61,7 +61,7 @@ func openWorkspace(env *Env, staged bool) (*workspace, error) {
 		return nil, err
 	}
 	w := &workspace{root: root}
-	var src check.Source = check.FS{FS: os.DirFS(root), Dir: root}
+	var src fs.FS = records.Dir(root)
 	if staged {
 		repo, err := w.gitRepo()
 		if errors.Is(err, vcs.ErrNotRepository) {
@@ -78,14 +78,13 @@ func openWorkspace(env *Env, staged bool) (*workspace, error) {
 			return nil, err
 		}
 		for _, p := range st.Unmerged {
-			w.setup = append(w.setup, qms.Finding{Path: p, Line: 1, Column: 1, Rule: "unmerged", Severity: qms.Error,
+			w.setup = append(w.setup, qms.Finding{Path: p, Line: 1, Column: 1, Rule: ruleUnmerged, Severity: qms.Error,
 				Message: "file has unresolved merge conflicts", Hint: "resolve the conflict and 'git add' the file"})
 		}
-		src = st
+		src = records.GitIndex(st)
 	}
 	w.src = src
-	cfgFS := subFS(src, config.File)
-	cfg, fs_, err := config.Load(cfgFS)
+	cfg, fs_, err := config.Load(src)
 	if err != nil {
 		if staged {
 			return nil, withHint(err, "'git add qms.yaml' first")
@@ -94,19 +93,50 @@ func openWorkspace(env *Env, staged bool) (*workspace, error) {
 	}
 	w.cfg = cfg
 	w.setup = append(w.setup, fs_...)
-	kinds, fs_ := schema.Load(qms.Defaults, subFS(src, schema.Dir))
+	kinds, fs_ := schema.Load(qms.Defaults, src)
 	w.kinds = kinds
 	w.setup = append(w.setup, fs_...)
 	return w, nil
 }
 
-// cache opens the check cache under .git/qms, or returns nil outside Git.
-func (w *workspace) cache(env *Env) *check.Cache {
+// The index is read through the records layer.
+var _ records.Staged = (*vcs.Staged)(nil)
+
+// ruleUnmerged is the finding on a file with merge conflicts in the index.
+const ruleUnmerged = "unmerged"
+
+// cacheFile is the records cache, under .git/qms; legacyCaches are the
+// files earlier versions kept there, removed when it is saved.
+const cacheFile = "records-cache"
+
+var legacyCaches = []string{"check-cache", "status-cache"}
+
+// cache opens the records cache, or returns nil outside Git. It compares
+// files' times with when the run began by the wall clock, not the
+// (possibly pinned) clock of a report.
+func (w *workspace) cache() *records.Cache {
 	repo, err := w.gitRepo()
 	if err != nil {
 		return nil
 	}
-	return check.OpenCache(filepath.Join(repo.GitDir(), "qms", "check-cache"), w.kinds, toolIdentity(), env.Now())
+	return records.OpenCache(filepath.Join(repo.GitDir(), "qms", cacheFile), w.kinds, toolIdentity(), time.Now())
+}
+
+// saveCache writes the records cache when it changed; failing to is worth
+// a warning, not a failed command.
+func (w *workspace) saveCache(env *Env, c *records.Cache) {
+	if c == nil {
+		return
+	}
+	if err := c.Save(); err != nil {
+		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the records cache: %v\n", err)
+		return
+	}
+	if repo, err := w.gitRepo(); err == nil {
+		for _, name := range legacyCaches {
+			os.Remove(filepath.Join(repo.GitDir(), "qms", name))
+		}
+	}
 }
 
 // toolIdentity identifies this qms binary, so that a cache written by
@@ -120,7 +150,7 @@ var toolIdentity = sync.OnceValue(func() []byte {
 	if err == nil {
 		var st os.FileInfo
 		if st, err = os.Stat(exe); err == nil {
-			if id := check.FileIdentity(st); id != "" {
+			if id := records.FileIdentity(st); id != "" {
 				fmt.Fprintf(h, "\x00%s\x00%s", exe, id)
 				return h.Sum(nil)
 			}
@@ -132,64 +162,19 @@ var toolIdentity = sync.OnceValue(func() []byte {
 	return h.Sum(nil)
 })
 
-// checkAll checks every record of the workspace through the check cache
+// checkAll checks every record of the workspace through the records cache
 // and saves it; listed are the findings about files that are no records.
 func (w *workspace) checkAll(env *Env) (res *check.Result, paths []string, listed []qms.Finding, err error) {
-	paths, listed, err = check.List(w.kinds, w.src)
+	chk := &check.Checker{Kinds: w.kinds, Cache: w.cache()}
+	paths, listed, err = records.List(w.kinds, w.src)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	chk := &check.Checker{Kinds: w.kinds, Cache: w.cache(env)}
 	if res, err = chk.Check(w.src, paths); err != nil {
 		return nil, nil, nil, err
 	}
-	if err := chk.Cache.Save(); err != nil {
-		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the check cache: %v\n", err)
-	}
+	w.saveCache(env, chk.Cache)
 	return res, paths, listed, nil
-}
-
-// subFS copies the files at or under p from src into a small in-memory
-// file system, so that packages taking an fs.FS can read them whatever
-// the source.
-func subFS(src check.Source, p string) fs.FS {
-	m := fstest.MapFS{}
-	if src.Exists(p) {
-		if b, err := src.Read(p); err == nil {
-			m[p] = &fstest.MapFile{Data: b}
-			return m
-		}
-	}
-	ps, _ := src.Paths(p)
-	for _, q := range ps {
-		if b, err := src.Read(q); err == nil {
-			m[q] = &fstest.MapFile{Data: b}
-		}
-	}
-	return m
-}
-
-// policyFS serves the files the signing policy is read from (staff
-// records, the matrix, keys/), as the workspace's source has them: the
-// working tree, or the index with --staged.
-func (w *workspace) policyFS() fs.FS {
-	if f, ok := w.src.(check.FS); ok {
-		return f.FS
-	}
-	m := fstest.MapFS{}
-	var dirs []string
-	if k := w.kinds.Kinds["staff"]; k != nil {
-		dirs = append(dirs, k.Folder)
-	}
-	if k := w.kinds.Kinds["matrix"]; k != nil {
-		dirs = append(dirs, k.File)
-	}
-	for _, d := range append(dirs, "keys") {
-		for p, f := range subFS(w.src, d).(fstest.MapFS) {
-			m[p] = f
-		}
-	}
-	return m
 }
 
 // absPath makes a command-line path absolute against the working

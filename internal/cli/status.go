@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/qms-tool/qms/internal/approval"
+	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/status"
 )
 
@@ -46,7 +46,7 @@ func statusCommand(env *Env) *cli.Command {
 			&cli.BoolFlag{Name: "strict", Usage: "exit 1 when anything is overdue, failing or uncovered"},
 			&cli.IntFlag{Name: "window", Value: 30, Usage: "days ahead in which a date is due soon"},
 			&cli.IntFlag{Name: "supplier-months", Value: 12, Usage: "months between supplier evaluations"},
-			&cli.BoolFlag{Name: "no-cache", Usage: "parse every record again instead of reusing .git/qms/status-cache"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "parse every record again instead of reusing .git/qms/records-cache"},
 			formatFlag(false),
 		},
 		Action: func(c *cli.Context) error {
@@ -107,25 +107,16 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 		return err
 	}
 	defer w.close()
-	var cache *status.Cache
-	if repo, err := w.gitRepo(); err == nil && !opts.noCache {
-		// The cache compares files' times with when they were read: the
-		// wall clock, not the (possibly pinned) clock of the report.
-		cache = status.OpenCache(filepath.Join(repo.GitDir(), "qms", "status-cache"), toolIdentity(), time.Now())
-	}
-	recs, err := status.LoadCached(w.kinds, w.src, cache)
+	ix, err := loadIndex(env, w, !opts.noCache)
 	if err != nil {
 		return err
-	}
-	if err := cache.Save(); err != nil {
-		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the status cache: %v\n", err)
 	}
 	states, v, reason := approvalStates(env, w)
 	o := status.Options{Now: now, Window: opts.window, SupplierMonths: opts.supplierMonths, Approval: states}
 	if o.Signers, err = signersAt(w, os.DirFS(w.root), now); err != nil {
 		return err
 	}
-	rep := status.Compute(recs, o)
+	rep := status.Compute(ix, o)
 	rep.Approval.Reason = reason
 	if v != nil {
 		rep.Approval.Failures = len(v.report.Failures)
@@ -152,6 +143,25 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 		return errFindings
 	}
 	return nil
+}
+
+// loadIndex reads every record of the workspace (through the records
+// cache unless cached is false, saving it) as typed views.
+func loadIndex(env *Env, w *workspace, cached bool) (*records.Index, error) {
+	var c *records.Cache
+	if cached {
+		c = w.cache() // read while the records are listed
+	}
+	paths, _, err := records.List(w.kinds, w.src)
+	if err != nil {
+		return nil, err
+	}
+	es, err := records.Load(w.src, w.kinds, paths, records.Options{Cache: c, Fields: records.ViewFields()})
+	if err != nil {
+		return nil, err
+	}
+	w.saveCache(env, c)
+	return records.NewIndex(es), nil
 }
 
 // inDays describes a number of days from today.

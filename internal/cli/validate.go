@@ -13,6 +13,7 @@ import (
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
 	"github.com/qms-tool/qms/internal/policy"
+	"github.com/qms-tool/qms/internal/records"
 )
 
 type validateOptions struct {
@@ -32,7 +33,7 @@ func validateCommand(env *Env) *cli.Command {
 			"index as it will be committed instead of the working tree.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "staged", Usage: "check the index (what the next commit will hold), not the working tree"},
-			&cli.BoolFlag{Name: "no-cache", Usage: "parse every record again instead of reusing results for unchanged content (.git/qms/check-cache)"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "parse every record again instead of reusing results for unchanged content (.git/qms/records-cache)"},
 			formatFlag(true),
 		},
 		Action: func(c *cli.Context) error {
@@ -61,37 +62,35 @@ func runValidate(_ context.Context, opts validateOptions, env *Env) error {
 		if err != nil {
 			return err
 		}
-		if r != "." && !w.src.Exists(r) {
+		if r != "." && !records.Exists(w.src, r) {
 			if _, err := os.Stat(filepath.Join(w.root, r)); err != nil {
 				return usagef("%s: no such file or directory", p)
 			}
-			if staged, _ := w.src.Paths(r); opts.staged && len(staged) == 0 {
+			if opts.staged {
 				return withHint(usagef("%s is not staged", p), "'git add %s' first", p)
 			}
 		}
 		only = append(only, r)
 	}
-	paths, fs_, err := check.List(w.kinds, w.src)
+	chk := &check.Checker{Kinds: w.kinds}
+	if !opts.noCache {
+		chk.Cache = w.cache() // read while the records are listed
+	}
+	paths, fs_, err := records.List(w.kinds, w.src)
 	if err != nil {
 		return err
 	}
 	findings := append(w.setup, fs_...)
 	tuneGC(env, len(paths))
-	chk := &check.Checker{Kinds: w.kinds}
-	if !opts.noCache {
-		chk.Cache = w.cache(env)
-	}
 	res, err := chk.Check(w.src, paths)
 	if err != nil {
 		return err
 	}
-	if err := chk.Cache.Save(); err != nil {
-		fmt.Fprintf(env.Stderr, "qms: warning: cannot save the check cache: %v\n", err)
-	}
+	w.saveCache(env, chk.Cache)
 	findings = append(findings, res.Findings...)
 	// The signing policy as verify will read it: keys that cannot sign
 	// now, shared keys and emails, a matrix nobody could change any more.
-	if pol, err := policy.Load(w.policyFS(), w.kinds); err == nil {
+	if pol, err := policy.Load(w.src, w.kinds); err == nil {
 		for _, f := range pol.Check(env.Now()) {
 			if policy.ValidateRules[f.Rule] {
 				findings = append(findings, f)

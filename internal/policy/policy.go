@@ -21,6 +21,7 @@ import (
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
 	"github.com/qms-tool/qms/internal/record"
+	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/signature"
 )
@@ -244,7 +245,7 @@ func (m *Memo) Load(fsys fs.FS, kinds *schema.Set, kindsID string) (*Policy, err
 	if staff == nil || matrix == nil || staff.Folder == "" || matrix.File == "" {
 		return p, fmt.Errorf("%w: the record kinds declare no staff folder or matrix file", ErrNoPolicy)
 	}
-	paths, listed, err := check.ListKind(kinds, check.FS{FS: fsys}, staff)
+	paths, listed, err := records.ListKind(kinds, fsys, staff)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", staff.Folder, err)
 	}

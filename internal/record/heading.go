@@ -35,6 +35,14 @@ func (r *Record) Headings() []Heading {
 	if len(r.Body) == 0 {
 		return nil
 	}
+	if hs, ok := fastHeadings(r.Body, r.BodyLine); ok {
+		return hs
+	}
+	return r.parseHeadings()
+}
+
+// parseHeadings is Headings by the markdown parser.
+func (r *Record) parseHeadings() []Heading {
 	doc := blockParser().Parse(text.NewReader(r.Body))
 	var hs []Heading
 	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {

@@ -99,6 +99,13 @@ func Parse(path string, src []byte) (*Record, []qms.Finding) {
 		return nil, fs
 	}
 	r := &Record{Path: path, Body: body, BodyLine: bodyLine, front: front}
+	// The plain frontmatter most records have is read without the YAML
+	// parser (and nests far less than maxDepth); Locate parses it when a
+	// finding needs a position.
+	if m, ok := fastYAML(front); ok {
+		r.Data = m
+		return r, fs
+	}
 	if d, l := flowDepth(front); d > maxDepth {
 		add(l+2, 1, "yaml-depth", fmt.Sprintf("frontmatter nests deeper than %d levels", maxDepth), "")
 		return nil, fs

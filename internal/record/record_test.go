@@ -120,21 +120,24 @@ func TestLocate(t *testing.T) {
 	src := "---\nid: X\nresults:\n  backend:\n    rto_minutes: 5\nlist:\n  - a\n  - b: 1\n---\n"
 	r, _ := Parse("r.md", []byte(src))
 	tests := []struct {
+		name string
 		ptr  []string
 		want Pos
 	}{
-		{nil, Pos{1, 1}},
-		{[]string{"id"}, Pos{2, 1}},
-		{[]string{"results", "backend", "rto_minutes"}, Pos{5, 5}},
-		{[]string{"results", "backend", "missing"}, Pos{4, 3}},
-		{[]string{"list", "1", "b"}, Pos{8, 5}},
-		{[]string{"list", "7"}, Pos{6, 1}},
-		{[]string{"nothing"}, Pos{1, 1}},
+		{"root", nil, Pos{1, 1}},
+		{"field", []string{"id"}, Pos{2, 1}},
+		{"nested", []string{"results", "backend", "rto_minutes"}, Pos{5, 5}},
+		{"missing nested", []string{"results", "backend", "missing"}, Pos{4, 3}},
+		{"list item field", []string{"list", "1", "b"}, Pos{8, 5}},
+		{"missing list item", []string{"list", "7"}, Pos{6, 1}},
+		{"missing field", []string{"nothing"}, Pos{1, 1}},
 	}
 	for _, tc := range tests {
-		if got := r.Locate(tc.ptr); got != tc.want {
-			t.Errorf("Locate(%q) = %v, want %v", tc.ptr, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if got := r.Locate(tc.ptr); got != tc.want {
+				t.Errorf("Locate(%q) = %v, want %v", tc.ptr, got, tc.want)
+			}
+		})
 	}
 }
 
@@ -151,35 +154,38 @@ func TestHeadings(t *testing.T) {
 func TestSet(t *testing.T) {
 	src := "---\nid: X\ntitle: \"\"\n# about services\nservices: []\nreview:\n  a: false\n  b: false\n\n# owner follows\nowner: me\n---\nbody\n"
 	tests := []struct {
+		name string
 		key  []string
 		val  any
 		want string
 	}{
-		{[]string{"services"}, Value("[backend, admin]"), "services: [backend, admin]\n"},
-		{[]string{"review", "a"}, Value("true"), "review:\n  a: true\n  b: false\n\n# owner follows\n"},
-		{[]string{"title"}, "Database: failover # 2", "title: \"Database: failover # 2\"\n# about services\n"},
-		{[]string{"added"}, Value("2026-01-01"), "owner: me\nadded: 2026-01-01\n---\nbody\n"},
-		{[]string{"results", "backend", "rto_minutes"}, Value("42"), "results:\n  backend:\n    rto_minutes: 42\n---\n"},
+		{"list", []string{"services"}, Value("[backend, admin]"), "services: [backend, admin]\n"},
+		{"nested field", []string{"review", "a"}, Value("true"), "review:\n  a: true\n  b: false\n\n# owner follows\n"},
+		{"text to quote", []string{"title"}, "Database: failover # 2", "title: \"Database: failover # 2\"\n# about services\n"},
+		{"new field", []string{"added"}, Value("2026-01-01"), "owner: me\nadded: 2026-01-01\n---\nbody\n"},
+		{"new nested field", []string{"results", "backend", "rto_minutes"}, Value("42"), "results:\n  backend:\n    rto_minutes: 42\n---\n"},
 	}
 	for _, tc := range tests {
-		out, err := Set([]byte(src), tc.key, tc.val)
-		if err != nil {
-			t.Fatalf("Set(%v) error %v", tc.key, err)
-		}
-		if !strings.Contains(string(out), tc.want) {
-			t.Errorf("Set(%v, %v) =\n%s\nwant it to contain\n%s", tc.key, tc.val, out, tc.want)
-		}
-		r, fs := Parse("r.md", out)
-		if r == nil || len(fs) > 0 {
-			t.Fatalf("Set(%v) made an unreadable record: %v", tc.key, fs)
-		}
-		got, _ := lookupForTest(r.Data, tc.key)
-		if !reflect.DeepEqual(got, tc.val) {
-			t.Errorf("Set(%v) read back %#v, want %#v", tc.key, got, tc.val)
-		}
-		if !bytes.HasSuffix(out, []byte("---\nbody\n")) {
-			t.Errorf("Set(%v) lost the body:\n%s", tc.key, out)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := Set([]byte(src), tc.key, tc.val)
+			if err != nil {
+				t.Fatalf("Set(%v) error %v", tc.key, err)
+			}
+			if !strings.Contains(string(out), tc.want) {
+				t.Errorf("Set(%v, %v) =\n%s\nwant it to contain\n%s", tc.key, tc.val, out, tc.want)
+			}
+			r, fs := Parse("r.md", out)
+			if r == nil || len(fs) > 0 {
+				t.Fatalf("Set(%v) made an unreadable record: %v", tc.key, fs)
+			}
+			got, _ := lookupForTest(r.Data, tc.key)
+			if !reflect.DeepEqual(got, tc.val) {
+				t.Errorf("Set(%v) read back %#v, want %#v", tc.key, got, tc.val)
+			}
+			if !bytes.HasSuffix(out, []byte("---\nbody\n")) {
+				t.Errorf("Set(%v) lost the body:\n%s", tc.key, out)
+			}
+		})
 	}
 }
 
@@ -199,25 +205,28 @@ func lookupForTest(v any, key []string) (any, bool) {
 
 func TestValue(t *testing.T) {
 	tests := []struct {
+		name string
 		in   string
 		want any
 	}{
-		{"42", uint64(42)},
-		{"-3", int64(-3)},
-		{"true", true},
-		{"2026-01-01", "2026-01-01"},
-		{"[a, b]", []any{"a", "b"}},
-		{"{x: 1}", map[string]any{"x": uint64(1)}},
-		{"Foo: bar", "Foo: bar"},
-		{"- a", "- a"},
-		{"[unclosed", "[unclosed"},
-		{"", ""},
-		{"~", nil},
+		{"number", "42", uint64(42)},
+		{"negative number", "-3", int64(-3)},
+		{"boolean", "true", true},
+		{"date", "2026-01-01", "2026-01-01"},
+		{"flow list", "[a, b]", []any{"a", "b"}},
+		{"flow mapping", "{x: 1}", map[string]any{"x": uint64(1)}},
+		{"block mapping is text", "Foo: bar", "Foo: bar"},
+		{"block list is text", "- a", "- a"},
+		{"broken flow is text", "[unclosed", "[unclosed"},
+		{"empty", "", ""},
+		{"null", "~", nil},
 	}
 	for _, tc := range tests {
-		if got := Value(tc.in); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("Value(%q) = %#v, want %#v", tc.in, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Value(tc.in); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Value(%q) = %#v, want %#v", tc.in, got, tc.want)
+			}
+		})
 	}
 }
 

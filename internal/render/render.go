@@ -17,8 +17,8 @@ import (
 	"github.com/yuin/goldmark"
 
 	"github.com/qms-tool/qms/internal/approval"
-	"github.com/qms-tool/qms/internal/check"
 	"github.com/qms-tool/qms/internal/record"
+	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/status"
 )
@@ -61,9 +61,46 @@ type Approval struct {
 // a verified history.
 var ErrNoApproval = errors.New("publishing released versions needs the verified history (a trust root)")
 
+// doc is a record as the site shows it: kind, id (the file name when the
+// record has none), the whole frontmatter and the body.
+type doc struct {
+	Path, Kind, ID string
+	Data           map[string]any
+	Body           []byte
+}
+
+// load reads every record of the tree, in path order; files that are no
+// records are left out ('qms validate' reports them).
+func load(in Input) ([]doc, error) {
+	paths, _, err := records.List(in.Kinds, in.FS)
+	if err != nil {
+		return nil, err
+	}
+	es, err := records.Load(in.FS, in.Kinds, paths, records.Options{Full: true})
+	if err != nil {
+		return nil, err
+	}
+	docs := make([]doc, 0, len(es))
+	for _, e := range es {
+		if e != nil && !e.Broken {
+			docs = append(docs, doc{Path: e.Path, Kind: e.Kind.Name, ID: e.DisplayID(), Data: e.Data, Body: e.Body})
+		}
+	}
+	return docs, nil
+}
+
+// index makes the typed views the dashboard is computed from.
+func index(kinds *schema.Set, docs []doc) *records.Index {
+	es := make([]*records.Entry, len(docs))
+	for i, d := range docs {
+		es[i] = &records.Entry{Path: d.Path, Kind: kinds.Kinds[d.Kind], ID: d.ID, Fields: records.FieldsOf(d.Data, nil)}
+	}
+	return records.NewIndex(es)
+}
+
 // page is a record as it is published.
 type page struct {
-	rec     status.Record
+	rec     doc
 	name    string // site path of its page
 	state   string // approved, stale, draft, or "" when unknown
 	sigs    []approval.Signature
@@ -81,15 +118,15 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 	if in.Window <= 0 {
 		in.Window = 30
 	}
-	recs, err := status.Load(in.Kinds, check.FS{FS: in.FS})
+	docs, err := load(in)
 	if err != nil {
 		return err
 	}
-	pages, err := publish(in, recs)
+	pages, err := publish(in, docs)
 	if err != nil {
 		return err
 	}
-	published := make([]status.Record, len(pages))
+	published := make([]doc, len(pages))
 	for i, p := range pages {
 		published[i] = p.rec
 	}
@@ -104,7 +141,7 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 	if o.Signers, err = status.SignersAt(in.FS, in.Kinds, in.Now); err != nil {
 		return err
 	}
-	rep := status.Compute(published, o)
+	rep := status.Compute(index(in.Kinds, published), o)
 	s := &site{in: in, pages: pages, byID: map[string]*page{}, byPath: map[string]*page{}, report: rep}
 	for _, p := range pages {
 		if _, dup := s.byID[p.rec.ID]; !dup {
@@ -185,7 +222,7 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 // publish decides what each record's page shows: the current version, or
 // with Released its last approved version (records never approved are
 // left out).
-func publish(in Input, recs []status.Record) ([]*page, error) {
+func publish(in Input, recs []doc) ([]*page, error) {
 	stateOf := map[string]*approval.State{}
 	if in.Approval != nil {
 		for i := range in.Approval.States {
@@ -237,7 +274,7 @@ func publish(in Input, recs []status.Record) ([]*page, error) {
 // lastApproved finds the latest earlier version of r whose signatures
 // meet the matrix, and returns its blob, those signatures and the time of
 // the last one.
-func lastApproved(a *Approval, r status.Record, sigs []approval.Signature) (string, []approval.Signature, time.Time) {
+func lastApproved(a *Approval, r doc, sigs []approval.Signature) (string, []approval.Signature, time.Time) {
 	byBlob := map[string][]approval.Signature{}
 	var blobs []string
 	for _, s := range sigs {
@@ -272,12 +309,12 @@ func lastApproved(a *Approval, r status.Record, sigs []approval.Signature) (stri
 }
 
 // pageName is where a record's page lives: records/<kind>/<file>.html.
-func pageName(r status.Record) string {
+func pageName(r doc) string {
 	base := strings.TrimSuffix(path.Base(r.Path), ".md")
 	return "records/" + r.Kind + "/" + base + ".html"
 }
 
-func titleOf(r status.Record) string {
+func titleOf(r doc) string {
 	for _, k := range []string{"title", "name"} {
 		if s, ok := r.Data[k].(string); ok && s != "" {
 			return s

@@ -112,6 +112,67 @@ type PlanTest struct {
 	Plan string `json:"plan"`
 }
 
+// Cross reports whether the site's keywords need other records (or other
+// files): references, previous runs, services and tests of a plan, roles,
+// kind names and key files. The rest need only the record itself.
+func (s *Site) Cross() bool {
+	return s.Ref != "" || s.Previous != nil || s.Service != nil || s.PlanTest != nil || s.Role || s.KindName || s.File != ""
+}
+
+// Visit calls fn for every value in data at the site's path (where "*"
+// matches any key or index, keys in sorted order), or with Keys set, for
+// every key of the objects there. ptr is the value's JSON pointer, as
+// tokens.
+func (s *Site) Visit(data map[string]any, fn func(ptr []string, v any)) {
+	visit(data, s.Path, s.Keys, nil, fn)
+}
+
+func visit(v any, pattern []string, keys bool, ptr []string, fn func(ptr []string, v any)) {
+	if len(pattern) == 0 {
+		if keys {
+			if m, ok := v.(map[string]any); ok {
+				for _, k := range sortedKeys(m) {
+					fn(append(ptr[:len(ptr):len(ptr)], k), k)
+				}
+			}
+			return
+		}
+		fn(ptr, v)
+		return
+	}
+	tok, rest := pattern[0], pattern[1:]
+	switch t := v.(type) {
+	case map[string]any:
+		if tok == "*" {
+			for _, k := range sortedKeys(t) {
+				visit(t[k], rest, keys, append(ptr[:len(ptr):len(ptr)], k), fn)
+			}
+		} else if c, ok := t[tok]; ok {
+			visit(c, rest, keys, append(ptr[:len(ptr):len(ptr)], tok), fn)
+		}
+	case []any:
+		if tok == "*" {
+			for i, c := range t {
+				visit(c, rest, keys, append(ptr[:len(ptr):len(ptr)], strconv.Itoa(i)), fn)
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	// Small maps: insertion sort avoids the sort package's overhead.
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && ks[j] < ks[j-1]; j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
+	return ks
+}
+
 func (s *Site) empty() bool {
 	return s.Ref == "" && s.NotBefore == "" && s.MonthsAfter == nil && s.Previous == nil && s.Service == nil &&
 		s.PlanTest == nil && !s.Role && !s.KindName && s.File == "" && s.UniqueBy == ""
@@ -231,7 +292,7 @@ func finding(p string, line int, rule, msg string) qms.Finding {
 func compile(name, source string, data []byte) (*Kind, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("not valid JSON: %v", err)
+		return nil, fmt.Errorf("not valid JSON: %w", err)
 	}
 	raw, ok := doc.(map[string]any)
 	if !ok {
@@ -247,7 +308,7 @@ func compile(name, source string, data []byte) (*Kind, error) {
 	}
 	sch, err := c.Compile(url)
 	if err != nil {
-		return nil, fmt.Errorf("schema does not compile: %v", err)
+		return nil, fmt.Errorf("schema does not compile: %w", err)
 	}
 	k := &Kind{Name: name, Source: source, Schema: sch, Descriptions: map[string]string{}}
 	k.Folder, _ = raw["x-qms-folder"].(string)
@@ -295,6 +356,24 @@ func compile(name, source string, data []byte) (*Kind, error) {
 	return k, nil
 }
 
+// keywordError is a keyword whose value does not decode.
+type keywordError struct {
+	Key string
+	Err error
+}
+
+func (e *keywordError) Error() string { return e.Key + ": " + e.Err.Error() }
+func (e *keywordError) Unwrap() error { return e.Err }
+
+// inner is the cause of a keyword's error, for saying where it is.
+func inner(err error) error {
+	var ke *keywordError
+	if errors.As(err, &ke) {
+		return ke.Err
+	}
+	return err
+}
+
 func decodeKeyword(raw map[string]any, key string, dst any) error {
 	v, ok := raw[key]
 	if !ok {
@@ -307,7 +386,7 @@ func decodeKeyword(raw map[string]any, key string, dst any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(dst); err != nil {
-		return fmt.Errorf("%s: %v", key, err)
+		return &keywordError{key, err}
 	}
 	return nil
 }
@@ -345,7 +424,7 @@ func (w *walker) walk(n any, ptr []string, kw string, depth int) error {
 			}
 		}
 		if err := decodeKeyword(map[string]any{"s": sub}, "s", &site); err != nil {
-			return fmt.Errorf("at %s: %v", orRoot(kw), strings.TrimPrefix(err.Error(), "s: "))
+			return fmt.Errorf("at %s: %w", orRoot(kw), inner(err))
 		}
 		if !site.empty() {
 			w.kind.Sites = append(w.kind.Sites, site)
@@ -385,7 +464,7 @@ func (w *walker) walk(n any, ptr []string, kw string, depth int) error {
 		}
 		if len(x) > 0 {
 			if err := decodeKeyword(map[string]any{"s": x}, "s", &s); err != nil {
-				return fmt.Errorf("at %s/propertyNames: %v", orRoot(kw), strings.TrimPrefix(err.Error(), "s: "))
+				return fmt.Errorf("at %s/propertyNames: %w", orRoot(kw), inner(err))
 			}
 			if !s.empty() {
 				w.kind.Sites = append(w.kind.Sites, s)
@@ -472,7 +551,7 @@ func idPattern(t string) (*regexp.Regexp, []string, error) {
 	b.WriteString("$")
 	re, err := regexp.Compile(b.String())
 	if err != nil {
-		return nil, nil, fmt.Errorf("x-qms-id %q: %v", t, err)
+		return nil, nil, fmt.Errorf("x-qms-id %q: %w", t, err)
 	}
 	return re, fields, nil
 }

@@ -44,22 +44,25 @@ func sorted(s []string) []string {
 func TestIDTemplates(t *testing.T) {
 	set, _ := Load(qms.Defaults, nil)
 	tests := []struct {
+		name     string
 		kind, id string
 		data     map[string]any
 		want     bool
 	}{
-		{"incident", "INC-2026-0001", nil, true},
-		{"incident", "INC-2026-12345", nil, true},
-		{"incident", "INC-26-0001", nil, false},
-		{"plan", "GP-100-r3", map[string]any{"document": "GP-100", "revision": uint64(3)}, true},
-		{"plan", "GP-100-r3", map[string]any{"document": "GP-100", "revision": uint64(4)}, false},
-		{"plan", "GP-100-r3", map[string]any{"document": "GP-200", "revision": uint64(3)}, false},
-		{"staff", "anyone", nil, true},
+		{"sequence", "incident", "INC-2026-0001", nil, true},
+		{"longer sequence", "incident", "INC-2026-12345", nil, true},
+		{"short year", "incident", "INC-26-0001", nil, false},
+		{"named by fields", "plan", "GP-100-r3", map[string]any{"document": "GP-100", "revision": uint64(3)}, true},
+		{"other revision", "plan", "GP-100-r3", map[string]any{"document": "GP-100", "revision": uint64(4)}, false},
+		{"other document", "plan", "GP-100-r3", map[string]any{"document": "GP-200", "revision": uint64(3)}, false},
+		{"named by people", "staff", "anyone", nil, true},
 	}
 	for _, tc := range tests {
-		if got := set.Kinds[tc.kind].MatchID(tc.id, tc.data); got != tc.want {
-			t.Errorf("%s.MatchID(%q, %v) = %v, want %v", tc.kind, tc.id, tc.data, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if got := set.Kinds[tc.kind].MatchID(tc.id, tc.data); got != tc.want {
+				t.Errorf("%s.MatchID(%q, %v) = %v, want %v", tc.kind, tc.id, tc.data, got, tc.want)
+			}
+		})
 	}
 	inc := set.Kinds["incident"]
 	if got := inc.FormatID(nil, 2027, 42); got != "INC-2027-0042" {

@@ -8,13 +8,13 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/approval"
-	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/testkit/testrepo"
 )
 
 // example loads the example QMS with edits: path → old → new.
-func example(t *testing.T, edits map[string][2]string) []Record {
+func example(t *testing.T, edits map[string][2]string) *records.Index {
 	t.Helper()
 	m := testrepo.Example(t)
 	for p, e := range edits {
@@ -31,11 +31,15 @@ func example(t *testing.T, edits map[string][2]string) []Record {
 	if len(fs) > 0 {
 		t.Fatal(fs)
 	}
-	recs, err := Load(kinds, check.FS{FS: m})
+	paths, _, err := records.List(kinds, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return recs
+	es, err := records.Load(m, kinds, paths, records.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return records.NewIndex(es)
 }
 
 func day_(s string) time.Time {
@@ -224,14 +228,16 @@ func TestSuppliersAndApproval(t *testing.T) {
 		{"2027-02-17", "SUP-0003:due-soon"},
 		{"2027-03-20", "SUP-0003:overdue"},
 	} {
-		r := Compute(recs, Options{Now: day_(tc.at), Window: 30})
-		var got []string
-		for _, s := range r.Suppliers {
-			got = append(got, s.ID+":"+s.State)
-		}
-		if strings.Join(got, " ") != tc.want {
-			t.Errorf("suppliers due on %s = %q, want %q", tc.at, got, tc.want)
-		}
+		t.Run(tc.at, func(t *testing.T) {
+			r := Compute(recs, Options{Now: day_(tc.at), Window: 30})
+			var got []string
+			for _, s := range r.Suppliers {
+				got = append(got, s.ID+":"+s.State)
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("suppliers due on %s = %q, want %q", tc.at, got, tc.want)
+			}
+		})
 	}
 	r := Compute(recs, Options{Now: day_("2026-11-23")})
 	if r.Approval.Known {
@@ -245,6 +251,10 @@ func TestSuppliersAndApproval(t *testing.T) {
 }
 
 func TestMalformedNeverPanics(t *testing.T) {
+	type Record struct {
+		Kind, ID string
+		Data     map[string]any
+	}
 	recs := []Record{
 		{Kind: "plan", ID: "P-r1", Data: map[string]any{"effective": "2020-01-01", "tests": []any{"x", map[string]any{"id": 5}}, "objectives": "nope", "activators": 3}},
 		{Kind: "test", ID: "T", Data: map[string]any{"test": "5", "started_at": "garbage", "results": []any{}}},
@@ -254,7 +264,12 @@ func TestMalformedNeverPanics(t *testing.T) {
 		{Kind: "matrix", ID: "matrix", Data: map[string]any{"roles": []any{}}},
 		{Kind: "supplier", ID: "S", Data: map[string]any{"last_evaluated": 7}},
 	}
-	_ = Compute(recs, Options{Now: day_("2026-01-01")})
+	kinds, _ := schema.Load(qms.Defaults, nil)
+	var es []*records.Entry
+	for _, r := range recs {
+		es = append(es, &records.Entry{Kind: kinds.Kinds[r.Kind], ID: r.ID, Fields: records.FieldsOf(r.Data, nil)})
+	}
+	_ = Compute(records.NewIndex(es), Options{Now: day_("2026-01-01")})
 }
 
 func TestAddMonths(t *testing.T) {
@@ -263,12 +278,14 @@ func TestAddMonths(t *testing.T) {
 		{"2024-02-29", "2025-02-28"},
 		{"2026-03-18", "2027-03-18"},
 	} {
-		n := 12
-		if tc.in == "2026-01-31" {
-			n = 1
-		}
-		if got := addMonths(day_(tc.in), n).Format(time.DateOnly); got != tc.want {
-			t.Errorf("addMonths(%s, %d) = %s, want %s", tc.in, n, got, tc.want)
-		}
+		t.Run(tc.in, func(t *testing.T) {
+			n := 12
+			if tc.in == "2026-01-31" {
+				n = 1
+			}
+			if got := addMonths(day_(tc.in), n).Format(time.DateOnly); got != tc.want {
+				t.Errorf("addMonths(%s, %d) = %s, want %s", tc.in, n, got, tc.want)
+			}
+		})
 	}
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package check
+package records
 
 import "io/fs"
 
@@ -10,3 +10,5 @@ func statOf(fs.FileInfo) (fileStat, bool) { return fileStat{}, false }
 
 // FileIdentity is empty where change times are not known.
 func FileIdentity(fs.FileInfo) string { return "" }
+
+func (Dir) statRecord(string) (fileStat, bool) { return fileStat{}, false }

@@ -1,4 +1,4 @@
-package check
+package records
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 // readFile reads a file with plain system calls. os.Open registers every
 // file with the runtime's poller (four fcntl and an epoll_ctl per file),
 // which for ten thousand small records costs more than reading them.
-// Like FS.Read, it reads at most one byte past record.MaxSize.
+// Like ReadFile, it reads at most one byte past record.MaxSize.
 func readFile(name string) ([]byte, error) {
 	var fd int
 	var err error

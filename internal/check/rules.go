@@ -1,0 +1,42 @@
+package check
+
+import "github.com/qms-tool/qms/internal/records"
+
+// The rules findings name ([rule] in text output, "rule" in JSON). A new
+// rule gets its constant here, its check in File (one record) or in the
+// rules across records (cross.go), and a scenario under
+// cmd/qms/testdata/script.
+const (
+	// One record, against its kind.
+	RuleIDFilename      = "id-filename"
+	RuleIDFormat        = "id-format"
+	RuleSchema          = "schema"
+	RuleRequired        = "required"
+	RuleUnknownField    = "unknown-field"
+	RuleType            = "type"
+	RuleEnum            = "enum"
+	RuleConst           = "const"
+	RuleEmpty           = "empty"
+	RuleTooLong         = "too-long"
+	RulePattern         = "pattern"
+	RuleFormat          = "format"
+	RuleSectionMissing  = "section-missing"
+	RuleDateOrder       = "date-order"
+	RuleInterval        = "interval"
+	RuleDuplicate       = "duplicate"
+	RuleExtension       = records.RuleExtension
+	RuleSymlink         = records.RuleSymlink
+	RuleUnknownKind     = records.RuleUnknownKind
+	RuleDuplicateID     = "duplicate-id"
+	RuleRefMissing      = "ref-missing"
+	RuleRefKind         = "ref-kind"
+	RulePrevious        = "previous"
+	RuleNoPlan          = "no-plan"
+	RuleServiceUnknown  = "service-unknown"
+	RuleTestUndeclared  = "test-undeclared"
+	RuleMatrixMissing   = "matrix-missing"
+	RuleRoleUnknown     = "role-unknown"
+	RuleKindUnknown     = "kind-unknown"
+	RuleFileMissing     = "file-missing"
+	RuleObjectivesClaim = "objectives-claim"
+)

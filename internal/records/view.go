@@ -1,0 +1,312 @@
+package records
+
+import (
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// The kinds the rules and reports know by their fields.
+const (
+	KindPlan     = "plan"
+	KindIncident = "incident"
+	KindTest     = "test"
+	KindStaff    = "staff"
+	KindSupplier = "supplier"
+	KindMatrix   = "matrix"
+)
+
+// viewFields are the top-level fields the typed views read.
+var viewFields = []string{
+	"id", "title", "name", "email",
+	// plan
+	"document", "revision", "effective", "next_review", "supersedes", "objectives", "tests", "activators",
+	// incident
+	"level", "status", "detected_at", "resolved_at", "services", "downtime_minutes", "data_loss_minutes",
+	// test
+	"plan", "test", "started_at", "outcome", "previous", "results", "review",
+	// staff
+	"roles", "backup_for", "active_from", "active_until", "keys",
+	// supplier
+	"critical", "last_evaluated",
+	// matrix
+	"govern",
+}
+
+// Objective is a service's recovery time and point, in minutes: a plan's
+// objectives or what a test or incident measured (nil when not given).
+type Objective struct {
+	RTO, RPO *int
+}
+
+func objectives(v any) map[string]Objective {
+	out := map[string]Objective{}
+	obj, _ := v.(map[string]any)
+	for svc, x := range obj {
+		m, _ := x.(map[string]any)
+		out[svc] = Objective{intValue(m["rto_minutes"]), intValue(m["rpo_minutes"])}
+	}
+	return out
+}
+
+// Plan is a revision of the continuity plan.
+type Plan struct {
+	*Entry
+	Document, Title string
+	Revision        float64
+	Effective       string // as written
+	NextReview      string // as written
+	Objectives      map[string]Objective
+	Tests           []PlanTest
+	Activators      []string
+	effectiveDay    string // YYYY-MM-DD, "" when Effective is not a date
+}
+
+// PlanTest is a continuity test a plan declares.
+type PlanTest struct {
+	ID, Name    string
+	EveryMonths int
+}
+
+// NewPlan reads a plan revision.
+func NewPlan(e *Entry) *Plan {
+	f := e.Fields
+	p := &Plan{Entry: e, Document: str(f.Get("document")), Title: str(f.Get("title")), Revision: num(f.Get("revision")),
+		Effective: str(f.Get("effective")), NextReview: str(f.Get("next_review")),
+		Objectives: objectives(f.Get("objectives")), Activators: texts(f.Get("activators"))}
+	if _, ok := Date(p.Effective); ok {
+		p.effectiveDay = p.Effective[:10]
+	}
+	tests, _ := f.Get("tests").([]any)
+	for _, x := range tests {
+		m, _ := x.(map[string]any)
+		t := PlanTest{ID: str(m["id"]), Name: str(m["name"]), EveryMonths: int(num(m["every_months"]))}
+		if t.ID != "" {
+			p.Tests = append(p.Tests, t)
+		}
+	}
+	return p
+}
+
+// Services lists the services the plan sets objectives for, sorted.
+func (p *Plan) Services() []string { return slices.Sorted(maps.Keys(p.Objectives)) }
+
+// SortPlans orders plans as InForce expects them: by effective date, then
+// revision, then id.
+func SortPlans(plans []*Plan) {
+	sort.SliceStable(plans, func(i, j int) bool {
+		a, b := plans[i], plans[j]
+		if a.effectiveDay != b.effectiveDay {
+			return a.effectiveDay < b.effectiveDay
+		}
+		if a.Revision != b.Revision {
+			return a.Revision < b.Revision
+		}
+		return a.DisplayID() < b.DisplayID()
+	})
+}
+
+// InForce is the one rule for which plan applies on a day (YYYY-MM-DD, or
+// a time as written: its calendar date counts): the latest revision that
+// is effective on or before that day; between revisions effective on the
+// same day, the higher revision number. Plans must be in SortPlans order.
+// It returns nil when none is effective yet.
+func InForce(plans []*Plan, day string) *Plan {
+	day = Day(day)
+	if day == "" {
+		return nil
+	}
+	var found *Plan
+	for _, p := range plans {
+		if p.effectiveDay != "" && p.effectiveDay <= day {
+			found = p
+		}
+	}
+	return found
+}
+
+// Incident is an incident report.
+type Incident struct {
+	*Entry
+	Title, Level, Status   string
+	DetectedAt, ResolvedAt string // as written
+	Services               []string
+	Downtime, DataLoss     *int // measured, in minutes
+}
+
+// NewIncident reads an incident report.
+func NewIncident(e *Entry) *Incident {
+	f := e.Fields
+	in := &Incident{Entry: e, Title: str(f.Get("title")), Level: str(f.Get("level")), Status: str(f.Get("status")),
+		DetectedAt: str(f.Get("detected_at")), ResolvedAt: str(f.Get("resolved_at")),
+		Downtime: intValue(f.Get("downtime_minutes")), DataLoss: intValue(f.Get("data_loss_minutes"))}
+	svcs, _ := f.Get("services").([]any)
+	for _, s := range svcs {
+		in.Services = append(in.Services, str(s))
+	}
+	return in
+}
+
+// Test is a continuity test report: one run of a test a plan declares.
+type Test struct {
+	*Entry
+	Title, Plan, Test string
+	StartedAt         string // as written
+	Outcome, Previous string
+	// Results are the measured times by service.
+	Results map[string]Objective
+}
+
+// NewTest reads a test report.
+func NewTest(e *Entry) *Test {
+	f := e.Fields
+	return &Test{Entry: e, Title: str(f.Get("title")), Plan: str(f.Get("plan")), Test: str(f.Get("test")),
+		StartedAt: str(f.Get("started_at")), Outcome: str(f.Get("outcome")), Previous: str(f.Get("previous")),
+		Results: objectives(f.Get("results"))}
+}
+
+// Staff is a staff member.
+type Staff struct {
+	*Entry
+	Name, Email             string
+	Roles, BackupFor        []string
+	ActiveFrom, ActiveUntil string // as written
+	Keys                    []Key
+}
+
+// Key is a signing key a staff record lists, as written there.
+type Key struct {
+	Type, Fingerprint, File string
+	// Revoked is nil unless the key entry has a revoked mapping.
+	Revoked *Revocation
+}
+
+// Revocation is a key's revoked entry.
+type Revocation struct {
+	At, Reason string
+}
+
+// NewStaff reads a staff record.
+func NewStaff(e *Entry) *Staff {
+	f := e.Fields
+	s := &Staff{Entry: e, Name: str(f.Get("name")), Email: str(f.Get("email")), Roles: texts(f.Get("roles")),
+		BackupFor: texts(f.Get("backup_for")), ActiveFrom: str(f.Get("active_from")), ActiveUntil: str(f.Get("active_until"))}
+	keys, _ := f.Get("keys").([]any)
+	for _, k := range keys {
+		m, _ := k.(map[string]any)
+		if m == nil {
+			continue
+		}
+		key := Key{Type: str(m["type"]), Fingerprint: str(m["fingerprint"]), File: str(m["file"])}
+		if rev, ok := m["revoked"].(map[string]any); ok && rev != nil {
+			key.Revoked = &Revocation{At: str(rev["at"]), Reason: str(rev["reason"])}
+		}
+		s.Keys = append(s.Keys, key)
+	}
+	return s
+}
+
+// Supplier is a supplier.
+type Supplier struct {
+	*Entry
+	Name          string
+	Critical      bool
+	LastEvaluated string // as written
+}
+
+// NewSupplier reads a supplier record.
+func NewSupplier(e *Entry) *Supplier {
+	f := e.Fields
+	crit, _ := f.Get("critical").(bool)
+	return &Supplier{Entry: e, Name: str(f.Get("name")), Critical: crit, LastEvaluated: str(f.Get("last_evaluated"))}
+}
+
+// Matrix is the responsibility matrix, as far as reports read it.
+type Matrix struct {
+	*Entry
+	// Roles maps each role code to its title.
+	Roles  map[string]string
+	Govern []string
+}
+
+// NewMatrix reads the responsibility matrix.
+func NewMatrix(e *Entry) *Matrix {
+	m := &Matrix{Entry: e, Roles: map[string]string{}, Govern: texts(e.Fields.Get("govern"))}
+	roles, _ := e.Fields.Get("roles").(map[string]any)
+	for code, title := range roles {
+		m.Roles[code] = str(title)
+	}
+	return m
+}
+
+// Index holds a repository's records as typed views, each kind sorted by
+// id (Entry.Name). Files that are no records are left out.
+type Index struct {
+	// Plans are in SortPlans order.
+	Plans     []*Plan
+	Incidents []*Incident
+	Tests     []*Test
+	Staff     []*Staff
+	Suppliers []*Supplier
+	// Matrix is nil when there is none.
+	Matrix *Matrix
+
+	plans map[string]*Plan // by id, the first of each
+}
+
+// NewIndex reads the entries of the known kinds (nil entries and broken
+// files are skipped).
+func NewIndex(entries []*Entry) *Index {
+	sorted := make([]*Entry, 0, len(entries))
+	for _, e := range entries {
+		if e != nil && !e.Broken && e.Kind != nil {
+			sorted = append(sorted, e)
+		}
+	}
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].DisplayID() < sorted[j].DisplayID() })
+	ix := &Index{plans: map[string]*Plan{}}
+	for _, e := range sorted {
+		switch e.Kind.Name {
+		case KindPlan:
+			p := NewPlan(e)
+			ix.Plans = append(ix.Plans, p)
+			if _, dup := ix.plans[p.DisplayID()]; !dup {
+				ix.plans[p.DisplayID()] = p
+			}
+		case KindIncident:
+			ix.Incidents = append(ix.Incidents, NewIncident(e))
+		case KindTest:
+			ix.Tests = append(ix.Tests, NewTest(e))
+		case KindStaff:
+			ix.Staff = append(ix.Staff, NewStaff(e))
+		case KindSupplier:
+			ix.Suppliers = append(ix.Suppliers, NewSupplier(e))
+		case KindMatrix:
+			if ix.Matrix == nil {
+				ix.Matrix = NewMatrix(e)
+			}
+		}
+	}
+	SortPlans(ix.Plans)
+	return ix
+}
+
+// Plan returns the plan revision with the given id, or nil.
+func (ix *Index) Plan(id string) *Plan { return ix.plans[id] }
+
+// InForce returns the plan in force on day (see InForce).
+func (ix *Index) InForce(day string) *Plan { return InForce(ix.Plans, day) }
+
+// StaffByEmail returns the id of the staff member with the email address
+// (case does not matter), or "".
+func (ix *Index) StaffByEmail(email string) string {
+	email = strings.ToLower(email)
+	found := ""
+	for _, s := range ix.Staff {
+		if id, _ := s.Fields.Get("id").(string); id != "" && s.Email != "" && strings.ToLower(s.Email) == email {
+			found = id
+		}
+	}
+	return found
+}
