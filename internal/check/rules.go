@@ -40,3 +40,11 @@ const (
 	RuleFileMissing     = "file-missing"
 	RuleObjectivesClaim = "objectives-claim"
 )
+
+// Cross says which rules are rules across records: a finding of any other
+// rule is about the one file it names, as check.File finds it.
+var Cross = map[string]bool{
+	RuleDuplicateID: true, RuleRefMissing: true, RuleRefKind: true, RulePrevious: true, RuleNoPlan: true,
+	RuleServiceUnknown: true, RuleTestUndeclared: true, RuleMatrixMissing: true, RuleRoleUnknown: true,
+	RuleKindUnknown: true, RuleFileMissing: true, RuleObjectivesClaim: true,
+}

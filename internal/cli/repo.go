@@ -32,6 +32,7 @@ type workspace struct {
 
 	git    *vcs.Repo // opened once, by gitRepo
 	gitErr error
+	staged *vcs.Staged // the index, with --staged
 }
 
 // gitRepo opens the Git repository holding the workspace, once.
@@ -82,6 +83,7 @@ func openWorkspace(env *Env, staged bool) (*workspace, error) {
 				Message: "file has unresolved merge conflicts", Hint: "resolve the conflict and 'git add' the file"})
 		}
 		src = records.GitIndex(st)
+		w.staged = st
 	}
 	w.src = src
 	cfg, fs_, err := config.Load(src)
@@ -204,4 +206,45 @@ func (w *workspace) display(env *Env, p string) string {
 		return r
 	}
 	return full
+}
+
+// policyStaged reports whether the index changes anything the signing
+// policy is read from (staff records, the matrix, keys/, schema/,
+// qms.yaml) against HEAD: the pre-commit hook checks the policy only then,
+// which keeps it fast on a repository of thousands of staff records.
+func (w *workspace) policyStaged() bool {
+	repo, err := w.gitRepo()
+	if err != nil || w.staged == nil {
+		return true
+	}
+	head, err := repo.Commit("HEAD")
+	if err != nil {
+		return true
+	}
+	places := []string{"keys", schema.Dir, config.File}
+	if k := w.kinds.Kinds["staff"]; k != nil {
+		places = append(places, k.Folder)
+	}
+	if k := w.kinds.Kinds["matrix"]; k != nil {
+		places = append(places, k.File)
+	}
+	for _, place := range places {
+		committed, err := repo.Blobs(head.Tree, place)
+		if err != nil {
+			return true
+		}
+		files, _ := w.staged.Paths(place)
+		if w.staged.Exists(place) {
+			files = append(files, place)
+		}
+		if len(files) != len(committed) {
+			return true
+		}
+		for _, p := range files {
+			if committed[p] != w.staged.BlobID(p) {
+				return true
+			}
+		}
+	}
+	return false
 }

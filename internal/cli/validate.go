@@ -90,10 +90,24 @@ func runValidate(_ context.Context, opts validateOptions, env *Env) error {
 	findings = append(findings, res.Findings...)
 	// The signing policy as verify will read it: keys that cannot sign
 	// now, shared keys and emails, a matrix nobody could change any more.
-	if pol, err := policy.Load(w.src, w.kinds); err == nil {
-		for _, f := range pol.Check(env.Now()) {
-			if policy.ValidateRules[f.Rule] {
-				findings = append(findings, f)
+	// The hook (--staged) checks it when the commit changes it.
+	if !opts.staged || w.policyStaged() {
+		// Every record was just checked: the policy takes those findings
+		// instead of checking the staff records again.
+		byPath := make(map[string][]qms.Finding, len(paths))
+		for _, p := range paths {
+			byPath[p] = nil
+		}
+		for _, f := range res.Findings {
+			if _, ok := byPath[f.Path]; ok && !check.Cross[f.Rule] {
+				byPath[f.Path] = append(byPath[f.Path], f)
+			}
+		}
+		if pol, err := policy.LoadChecked(w.src, w.kinds, byPath); err == nil {
+			for _, f := range pol.Check(env.Now()) {
+				if policy.ValidateRules[f.Rule] {
+					findings = append(findings, f)
+				}
 			}
 		}
 	}

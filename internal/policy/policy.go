@@ -229,6 +229,15 @@ type loader struct {
 	fsys    fs.FS
 	memo    *Memo
 	kindsID string
+	checked map[string][]qms.Finding
+}
+
+// LoadChecked is Load for a caller that has just checked every record of
+// fsys with check.File ('qms validate'): checked holds each record's
+// findings (no entry: not checked), so that the staff records are not
+// checked against their schema a second time.
+func LoadChecked(fsys fs.FS, kinds *schema.Set, checked map[string][]qms.Finding) (*Policy, error) {
+	return (*Memo)(nil).load(fsys, kinds, "", checked)
 }
 
 // Load is Load, remembering what it parses; kindsID identifies the record
@@ -236,8 +245,12 @@ type loader struct {
 // checks differently under another schema. An empty kindsID remembers
 // nothing.
 func (m *Memo) Load(fsys fs.FS, kinds *schema.Set, kindsID string) (*Policy, error) {
+	return m.load(fsys, kinds, kindsID, nil)
+}
+
+func (m *Memo) load(fsys fs.FS, kinds *schema.Set, kindsID string, checked map[string][]qms.Finding) (*Policy, error) {
 	p := &Policy{People: map[string]*Person{}, keys: map[string]*Key{}}
-	l := &loader{p: p, fsys: fsys, memo: m, kindsID: kindsID}
+	l := &loader{p: p, fsys: fsys, memo: m, kindsID: kindsID, checked: checked}
 	if kindsID == "" {
 		l.memo = nil
 	}
@@ -321,6 +334,9 @@ func (l *loader) record(k *schema.Kind, file string) (*checked, error) {
 		r, fs_ := record.Parse(file, b)
 		if r == nil {
 			return &checked{findings: fs_}, nil
+		}
+		if found, ok := l.checked[file]; ok {
+			return &checked{rec: r, findings: found}, nil
 		}
 		_, more := check.CheckFile(k, file, b)
 		return &checked{rec: r, findings: more}, nil

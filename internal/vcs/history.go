@@ -456,3 +456,21 @@ func (r *Repo) Written(tree string, parents []string) (map[string]string, error)
 	}
 	return out, nil
 }
+
+// Blobs returns every file (path -> blob id) under dir in a commit's tree,
+// or the file dir itself; none when dir is absent. One walk of the subtree,
+// where asking BlobID for each file would search the tree once per file.
+func (r *Repo) Blobs(tree, dir string) (map[string]string, error) {
+	out := map[string]string{}
+	e, ok, err := r.lookup(plumbing.NewHash(tree), dir)
+	if err != nil || !ok {
+		return out, err
+	}
+	if !e.dir {
+		if !e.link {
+			out[dir] = e.id.String()
+		}
+		return out, nil
+	}
+	return out, r.changed(dir, e.id, plumbing.ZeroHash, out)
+}
