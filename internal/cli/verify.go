@@ -12,6 +12,7 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/approval"
+	"github.com/qms-tool/qms/internal/config"
 	"github.com/qms-tool/qms/internal/signature"
 	"github.com/qms-tool/qms/internal/vcs"
 )
@@ -103,7 +104,7 @@ func verifyHistory(env *Env, w *workspace, o verifyRun) (*verified, error) {
 				form = "QMS_TRUST_ROOT=COMMIT:FINGERPRINT"
 			}
 			hint := "give the full id of the commit your organisation trusts and its signer's fingerprint: " + form
-			if id := strings.TrimSpace(given); isFullID(id) {
+			if id := strings.TrimSpace(given); config.IsCommitID(id) {
 				// Only for a full id: the commit of a ref name or a short id
 				// is whatever the history says it is.
 				if c, cerr := repo.Commit(id); cerr == nil {
@@ -266,17 +267,4 @@ func short(id string) string {
 		return id[:12]
 	}
 	return id
-}
-
-// isFullID reports whether s is a full commit id (40 lower-case hex).
-func isFullID(s string) bool {
-	if len(s) != 40 {
-		return false
-	}
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

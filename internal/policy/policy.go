@@ -864,12 +864,7 @@ func (p *Policy) Governors(t time.Time) []*Person {
 // crypto policy), and a policy that no governor could change any more.
 func (p *Policy) Check(t time.Time) []qms.Finding {
 	out := append([]qms.Finding(nil), p.Problems...)
-	ids := make([]string, 0, len(p.People))
-	for id := range p.People {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range p.ids() {
 		per := p.People[id]
 		for _, k := range per.Keys {
 			if k.Refused != nil || k.Reason != "" || k.Entity == nil {
@@ -974,14 +969,19 @@ func (p *Policy) Digest() string {
 	return p.digest
 }
 
-func (p *Policy) computeDigest() string {
-	var b strings.Builder
+// ids returns the staff ids, sorted.
+func (p *Policy) ids() []string {
 	ids := make([]string, 0, len(p.People))
 	for id := range p.People {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	for _, id := range ids {
+	return ids
+}
+
+func (p *Policy) computeDigest() string {
+	var b strings.Builder
+	for _, id := range p.ids() {
 		per := p.People[id]
 		fmt.Fprintf(&b, "person %s %q %q %s %s %s %s\n", id, per.Name, per.Email, strings.Join(sortedCopy(per.Roles), ","),
 			per.ActiveFrom.Format(time.DateOnly), per.ActiveUntil.Format(time.DateOnly), per.File)
