@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 
@@ -31,7 +33,47 @@ type Config struct {
 	TrustRoot TrustRoot `yaml:"trust_root"`
 	// Archive is where and how long 'qms archive push' keeps archives.
 	Archive Archive `yaml:"archive"`
+	// Forges are the keys with which a forge (GitHub, GitLab, Gitea)
+	// signs the merges its merge button makes: accepted only for merges of
+	// two authenticated parents that add nothing.
+	Forges []Forge `yaml:"forges"`
 }
+
+// Forge is one signing key of a forge, with the dates it was in use:
+// forges replace their keys (GitHub's web-flow key changed on
+// 2024-01-16).
+type Forge struct {
+	// Name is the forge, as messages name it ("GitHub").
+	Name string `yaml:"name"`
+	// Fingerprint is the key's: OpenPGP (hex) or SSH ("SHA256:...").
+	Fingerprint string `yaml:"fingerprint"`
+	// File is the public key's file name in keys/.
+	File string `yaml:"file"`
+	// ValidFrom and ValidUntil (optional) are the dates, inclusive, on
+	// which the forge signed with the key.
+	ValidFrom  string `yaml:"valid_from"`
+	ValidUntil string `yaml:"valid_until"`
+}
+
+// Dates returns the forge key's validity: from the start of ValidFrom to
+// the end of ValidUntil (UTC); a zero until is open.
+func (f Forge) Dates() (from, until time.Time, err error) {
+	if from, err = time.Parse(time.DateOnly, f.ValidFrom); err != nil {
+		return from, until, fmt.Errorf("valid_from %q is not a date (YYYY-MM-DD)", f.ValidFrom)
+	}
+	if f.ValidUntil != "" {
+		if until, err = time.Parse(time.DateOnly, f.ValidUntil); err != nil {
+			return from, until, fmt.Errorf("valid_until %q is not a date (YYYY-MM-DD)", f.ValidUntil)
+		}
+		if until.Before(from) {
+			return from, until, fmt.Errorf("valid_until %s is before valid_from %s", f.ValidUntil, f.ValidFrom)
+		}
+		until = until.AddDate(0, 0, 1)
+	}
+	return from, until, nil
+}
+
+var forgeFile = regexp.MustCompile(`^[A-Za-z0-9._-]+\.(asc|pub)$`)
 
 // Archive configures the long-term archive.
 type Archive struct {
@@ -122,6 +164,28 @@ func Parse(b []byte) (*Config, []qms.Finding) {
 			}
 			return cfg, []qms.Finding{{Path: File, Line: line, Column: 1, Rule: "trust-root", Severity: qms.Error, Message: msg,
 				Hint: "write trust_root: {commit: <the full id of the first signed commit>, fingerprint: <its signer's key>}"}}
+		}
+	}
+	for i, f := range cfg.Forges {
+		var msg string
+		_, _, derr := f.Dates()
+		switch {
+		case strings.TrimSpace(f.Name) == "":
+			msg = fmt.Sprintf("forges[%d].name is missing", i)
+		case !IsFingerprint(f.Fingerprint):
+			msg = fmt.Sprintf("forges[%d].fingerprint %q is not a key fingerprint (40 or 64 upper-case hex digits, or SHA256:...)", i, f.Fingerprint)
+		case !forgeFile.MatchString(f.File) || strings.HasPrefix(f.File, "."):
+			msg = fmt.Sprintf("forges[%d].file %q is not a key file name in keys/ (NAME.asc or NAME.pub)", i, f.File)
+		case derr != nil:
+			msg = fmt.Sprintf("forges[%d]: %v", i, derr)
+		}
+		if msg != "" {
+			line := 1
+			if j := bytes.Index(b, []byte("forges")); j >= 0 {
+				line = bytes.Count(b[:j], []byte("\n")) + 1
+			}
+			return cfg, []qms.Finding{{Path: File, Line: line, Column: 1, Rule: "forge", Severity: qms.Error, Message: msg,
+				Hint: "forges: [{name: GitHub, fingerprint: <the key's>, file: <its file in keys/>, valid_from: YYYY-MM-DD}]"}}
 		}
 	}
 	if cfg.Version != 1 {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/config"
 	"github.com/qms-tool/qms/internal/record"
 	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
@@ -1009,4 +1010,70 @@ func (p *Policy) computeDigest() string {
 		fmt.Fprintf(&b, "matrix unusable %q\n", p.MatrixProblem)
 	}
 	return b.String()
+}
+
+// Forge is a forge's signing key as a tree's qms.yaml declares it: the key
+// the forge's merge button signs with, and the dates it did.
+type Forge struct {
+	Name        string
+	Fingerprint string
+	// Entity or SSH is the key as read from its file in keys/.
+	Entity *openpgp.Entity
+	SSH    ssh.PublicKey
+	// From and Until bound the times of the signatures it may make (a
+	// zero Until is open).
+	From, Until time.Time
+	// Refused says why the key cannot be used (nil when it can).
+	Refused error
+}
+
+// Forges reads the forge keys qms.yaml declares, from keys/. A forge key
+// that is also a staff member's, or that the crypto policy refuses, is
+// listed with Refused set: a forge is no person, and a person no forge.
+func (m *Memo) Forges(fsys fs.FS, list []config.Forge, p *Policy) []*Forge {
+	l := &loader{p: &Policy{keys: map[string]*Key{}}, fsys: fsys, memo: m, kindsID: "forge"}
+	if m == nil {
+		l.memo = nil
+	}
+	var out []*Forge
+	for _, cf := range list {
+		f := &Forge{Name: cf.Name, Fingerprint: cf.Fingerprint}
+		var err error
+		if f.From, f.Until, err = cf.Dates(); err != nil {
+			f.Refused = err
+			out = append(out, f)
+			continue
+		}
+		k := &Key{Type: "openpgp", Fingerprint: cf.Fingerprint, File: cf.File}
+		if strings.HasPrefix(cf.Fingerprint, "SHA256:") {
+			k.Type = "ssh"
+		}
+		switch err := l.loadKey(k); {
+		case err != nil:
+			f.Refused = err
+		case k.Refused != nil:
+			f.Refused = k.Refused
+		case p != nil && p.keys[k.Fingerprint] != nil:
+			f.Refused = fmt.Errorf("key %s is also %s's, a staff member's: a forge key signs for no person", k.Fingerprint, p.keys[k.Fingerprint].Owner.ID)
+		}
+		f.Entity, f.SSH = k.Entity, k.SSH
+		out = append(out, f)
+	}
+	return out
+}
+
+// ForgeKeys are the usable forge keys, as keyrings for verification.
+func ForgeKeys(forges []*Forge) (openpgp.EntityList, []ssh.PublicKey) {
+	var el openpgp.EntityList
+	var sk []ssh.PublicKey
+	for _, f := range forges {
+		switch {
+		case f.Refused != nil:
+		case f.Entity != nil:
+			el = append(el, f.Entity)
+		case f.SSH != nil:
+			sk = append(sk, f.SSH)
+		}
+	}
+	return el, sk
 }
