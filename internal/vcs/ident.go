@@ -2,6 +2,8 @@ package vcs
 
 import (
 	"context"
+	"errors"
+	"os/exec"
 	"strings"
 
 	"github.com/qms-tool/qms/internal/gitcmd"
@@ -21,4 +23,18 @@ func (r *Repo) AuthorIdent(ctx context.Context, env []string) (name, email strin
 		who = strings.TrimSpace(who[:i])
 	}
 	return who, mail, nil
+}
+
+// IsAncestor reports whether commit anc is an ancestor of (or is) commit
+// desc, both full ids.
+func (r *Repo) IsAncestor(ctx context.Context, anc, desc string) (bool, error) {
+	_, err := gitcmd.Run(ctx, r.Root, nil, "merge-base", "--is-ancestor", anc, desc)
+	if err == nil {
+		return true, nil
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 1 {
+		return false, nil
+	}
+	return false, err
 }
