@@ -54,6 +54,9 @@ type Options struct {
 	Tool []byte
 	// Now is the time of verification.
 	Now time.Time
+	// Head is the commit to verify ("" is HEAD). Another head than HEAD
+	// remembers nothing and checks no rollback.
+	Head string
 }
 
 // Result is what Run found.
@@ -84,6 +87,10 @@ var ErrNoRoot = errors.New("no trust root: history is authenticated from a commi
 // branch's last verified head checked for a rollback.
 func Run(repo Repository, opts Options) (*Result, error) {
 	res := &Result{}
+	head := opts.Head
+	if head == "" {
+		head = "HEAD"
+	}
 	root, source := opts.Root, opts.RootSource
 	if root.IsZero() && opts.StateDir != "" {
 		if b, err := os.ReadFile(filepath.Join(opts.StateDir, "trust-root")); err == nil {
@@ -96,7 +103,7 @@ func Run(repo Repository, opts Options) (*Result, error) {
 	}
 	var statedAt string
 	if root.IsZero() {
-		r, at, err := Introduction(repo, "HEAD")
+		r, at, err := Introduction(repo, head)
 		statedAt = at
 		if err != nil {
 			if o := repo.Overrides(); len(o.Shallow) > 0 {
@@ -114,7 +121,7 @@ func Run(repo Repository, opts Options) (*Result, error) {
 	if !opts.NoCache && opts.StateDir != "" {
 		cfg.Cache = OpenCache(filepath.Join(opts.StateDir, "verify-cache"), cfg, opts.Tool)
 	}
-	rep, err := Verify(repo, "HEAD", cfg)
+	rep, err := Verify(repo, head, cfg)
 	if err != nil {
 		if o := repo.Overrides(); len(o.Shallow) > 0 {
 			return nil, fmt.Errorf("%w (%d boundary commit(s) in .git/shallow): %v", ErrShallow, len(o.Shallow), err)
@@ -151,7 +158,7 @@ func Run(repo Repository, opts Options) (*Result, error) {
 			Hint:    "git replace -d / remove .git/info/grafts unless you know why they are there"})
 	}
 	res.Ref, _ = repo.HeadRef()
-	if opts.StateDir == "" {
+	if opts.StateDir == "" || head != "HEAD" {
 		return res, nil
 	}
 	headFile := verifiedFile(opts.StateDir, res.Ref)

@@ -45,6 +45,9 @@ type History interface {
 	Written(tree string, parentTrees []string) (map[string]string, error)
 	// CheckTree reports a malformed tree under tree (vcs.ErrMalformedTree).
 	CheckTree(tree string) error
+	// CleanMerge reports whether merged is the file-level merge of ours and
+	// theirs over base, and the first path that is not.
+	CleanMerge(merged, base, ours, theirs string) (string, bool, error)
 }
 
 var _ History = (*vcs.Repo)(nil)
@@ -126,6 +129,8 @@ type Report struct {
 	Warnings []Failure `json:"warnings"`
 	// Signatures are those of authenticated commits, oldest first.
 	Signatures []Signature `json:"signatures"`
+	// Accepted are the commits whose failures governors accepted.
+	Accepted []Exception `json:"accepted"`
 	// Matrix is the responsibility matrix in force at head (nil if it
 	// cannot be used; MatrixProblem then says why, as a sentence).
 	Matrix        *policy.Matrix `json:"-"`
@@ -143,8 +148,12 @@ type Report struct {
 	HeadPolicy *policy.Policy `json:"-"`
 	// HeadRoot is the trust root qms.yaml declares at head (zero if none).
 	HeadRoot Root `json:"-"`
+	// HeadForges names the forges whose keys the head's policy in force
+	// accepts for merges.
+	HeadForges []string `json:"-"`
 
-	seen map[string]*node
+	seen  map[string]*node
+	order []string // the commits verified, parents first
 }
 
 // Contains reports whether a commit is in the verified history (from the
@@ -169,15 +178,25 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	compromised := map[string]compromise{}
+	accepted := map[string]Exception{}
 	for {
-		v := &verifier{h: h, cfg: cfg, ctx: cacheContext(compromised), nodes: map[string]*node{}, views: map[string]*view{},
+		v := &verifier{h: h, cfg: cfg, ctx: cacheContext(compromised, accepted), nodes: map[string]*node{}, views: map[string]*view{},
 			kinds: map[string]*kindsView{}, configs: map[string]*declared{}, badTrees: map[string]string{},
-			outs: map[string]*Outcome{}, eff: map[string]*effective{}, compromised: compromised}
+			outs: map[string]*Outcome{}, eff: map[string]*effective{}, compromised: compromised, accepted: accepted}
 		rep, err := v.run(head)
 		if err != nil || rep.Commits == 0 {
 			return rep, err
 		}
 		grew := false
+		// Acceptances found in this pass count in the next: the history
+		// is verified again with those commits' failures accepted, until
+		// no new acceptance counts (the set only grows).
+		for _, ex := range v.newAccepts {
+			if _, known := accepted[ex.Commit]; !known {
+				accepted[ex.Commit] = ex
+				grew = true
+			}
+		}
 		for fp, by := range v.declared {
 			if _, known := compromised[fp]; known {
 				continue
@@ -195,13 +214,16 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 
 // cacheContext names what a pass knows beforehand, for the cache: outcomes
 // computed knowing other keys compromised are others.
-func cacheContext(compromised map[string]compromise) string {
-	if len(compromised) == 0 {
+func cacheContext(compromised map[string]compromise, accepted map[string]Exception) string {
+	if len(compromised) == 0 && len(accepted) == 0 {
 		return ""
 	}
-	fps := make([]string, 0, len(compromised))
+	fps := make([]string, 0, len(compromised)+len(accepted))
 	for fp := range compromised {
 		fps = append(fps, fp)
+	}
+	for id, ex := range accepted {
+		fps = append(fps, "accept "+id+" "+ex.Acceptance)
 	}
 	sort.Strings(fps)
 	sum := sha256.Sum256([]byte(strings.Join(fps, "\n")))
@@ -229,6 +251,10 @@ func (v *verifier) run(head string) (*Report, error) {
 	}
 	rep := &Report{Head: top.ID, Root: cfg.Root, Commits: len(order), seen: v.nodes,
 		Authors: map[string][]string{}, Unauthenticated: map[string]string{}}
+	rep.order = make([]string, len(order))
+	for i, n := range order {
+		rep.order[i] = n.id
+	}
 	if _, ok := v.nodes[root.ID]; !ok {
 		rep.Commits = 0
 		rep.Failures = append(rep.Failures, Failure{Commit: top.ID, Rule: RuleTrustRoot,
@@ -293,6 +319,12 @@ func (v *verifier) run(head string) (*Report, error) {
 		if out.Fingerprint != "" && len(out.Failures) == 0 {
 			v.signedBy[out.Fingerprint] = true
 		}
+		if len(out.Failures) == 0 {
+			v.newAccepts = append(v.newAccepts, out.Accepts...)
+		}
+		if out.Excepted != nil {
+			rep.Accepted = append(rep.Accepted, *out.Excepted)
+		}
 		rep.Failures = append(rep.Failures, out.Failures...)
 		rep.Warnings = append(rep.Warnings, out.Warnings...)
 		rep.Signatures = append(rep.Signatures, out.Signatures...)
@@ -316,6 +348,11 @@ func (v *verifier) run(head string) (*Report, error) {
 	}
 	hv := eff.v
 	rep.HeadKinds, rep.HeadPolicy = hv.kinds, hv.pol
+	for _, f := range hv.forges {
+		if f.Refused == nil {
+			rep.HeadForges = append(rep.HeadForges, f.Name)
+		}
+	}
 	switch {
 	case hv.pol != nil && hv.pol.Matrix == nil:
 		rep.MatrixProblem = "the responsibility matrix cannot be used (" + hv.pol.MatrixProblem + ")"
@@ -412,9 +449,13 @@ type verifier struct {
 	compromised map[string]compromise
 	declared    map[string]compromise
 	signedBy    map[string]bool
-	views       map[string]*view      // by the keys of the trees they read
-	kinds       map[string]*kindsView // by schema tree id
-	configs     map[string]*declared  // by qms.yaml blob id
+	// accepted are the failed commits governors accept (known from an
+	// earlier pass), by commit; accepts what this pass found.
+	accepted   map[string]Exception
+	newAccepts []Exception
+	views      map[string]*view      // by the keys of the trees they read
+	kinds      map[string]*kindsView // by schema tree id
+	configs    map[string]*declared  // by qms.yaml blob id
 	// badTrees maps a commit to the malformed tree under it ("" if none).
 	badTrees map[string]string
 	memo     policy.Memo
@@ -448,6 +489,13 @@ type Outcome struct {
 	Compromised []string `json:"compromised,omitempty"`
 	// BadTree is the malformed tree the commit has ("" if none).
 	BadTree string `json:"bad_tree,omitempty"`
+	// Forge names the forge whose key signed the commit, a merge that
+	// adds nothing.
+	Forge string `json:"forge,omitempty"`
+	// Accepts are the failed commits this one accepts; Excepted, when
+	// set, is this commit's own failures, accepted by a governor.
+	Accepts  []Exception `json:"accepts,omitempty"`
+	Excepted *Exception  `json:"excepted,omitempty"`
 	// Volatile outcomes depended on the time of verification and are not
 	// cached.
 	Volatile bool `json:"-"`
@@ -562,8 +610,9 @@ type kindsView struct {
 
 // declared is the trust root a tree's qms.yaml states.
 type declared struct {
-	root Root
-	err  error
+	root   Root
+	err    error
+	forges []config.Forge
 }
 
 // view is what one commit's tree says about signing: its record kinds,
@@ -578,6 +627,8 @@ type view struct {
 	governed string
 	// The parts of governed, to say what a change changed.
 	schemaHash, configHash, keysHash, polDigest string
+	// forges are the forge keys qms.yaml declares.
+	forges []*policy.Forge
 }
 
 // kindsAt returns the record kinds of a tree: the built-in schemas and the
@@ -618,8 +669,13 @@ func (v *verifier) declaredAt(tree string, tfs fs.FS) (*declared, string, error)
 			d.err = err
 		} else if cfg, fs_ := config.Parse(b); len(fs_) > 0 && cfg.TrustRoot.Commit == "" {
 			d.err = errors.New(fs_[0].Message)
-		} else if cfg.TrustRoot != (config.TrustRoot{}) {
-			d.root, d.err = RootOf(cfg.TrustRoot)
+		} else {
+			if cfg.TrustRoot != (config.TrustRoot{}) {
+				d.root, d.err = RootOf(cfg.TrustRoot)
+			}
+			if len(fs_) == 0 {
+				d.forges = cfg.Forges
+			}
 		}
 	}
 	v.configs[ch] = d
@@ -676,6 +732,9 @@ func (v *verifier) readView(c *vcs.Commit) (*view, error) {
 	} else {
 		w.pol, w.polErr = v.memo.Load(tfs, kv.kinds, kv.id)
 	}
+	if len(dv.forges) > 0 {
+		w.forges = v.memo.Forges(tfs, dv.forges, w.pol)
+	}
 	var g strings.Builder
 	fmt.Fprintf(&g, "schema %s\nconfig %s\nkeys %s\n", schemaHash, configHash, keysHash)
 	switch {
@@ -712,6 +771,13 @@ type job struct {
 	ownViews []*view
 	verdicts []*signature.Verdict
 	vErrs    []error
+	// forge holds, per parent, the verdict of the forge keys when no
+	// staff member's key made the signature.
+	forge []*forgeVerdict
+	// accepts are the commits this one accepts (QMS-Accept trailers), and
+	// badAccepts the trailers that do not read as one.
+	accepts    []acceptLine
+	badAccepts []string
 	// written is what the commit wrote itself, for separation of duties.
 	written    map[string]string
 	writtenErr error
@@ -788,6 +854,11 @@ func (v *verifier) prepare(c *vcs.Commit) (*job, error) {
 	j.ownViews = append([]*view(nil), j.views...)
 	j.verdicts = make([]*signature.Verdict, len(j.views))
 	j.vErrs = make([]error, len(j.views))
+	if strings.Contains(strings.ToLower(c.Message), strings.ToLower(AcceptTrailer)) {
+		var bad []string
+		j.accepts, bad = accepts(c.Message)
+		j.badAccepts = bad
+	}
 	j.signs, j.malformed = Signs(c.Message)
 	if len(j.signs) <= MaxSignatures {
 		j.held = map[string]string{}
@@ -820,15 +891,17 @@ func (v *verifier) badTree(id string) string {
 // verify checks the signature against each parent's policy; it reads
 // nothing from the repository, so jobs run in parallel.
 func (j *job) verify() {
+	j.forge = make([]*forgeVerdict, len(j.views))
 	for i, w := range j.views {
 		if w.polErr != nil || w.pol == nil {
 			continue
 		}
 		if i > 0 && w == j.views[i-1] {
-			j.verdicts[i], j.vErrs[i] = j.verdicts[i-1], j.vErrs[i-1]
+			j.verdicts[i], j.vErrs[i], j.forge[i] = j.verdicts[i-1], j.vErrs[i-1], j.forge[i-1]
 			continue
 		}
 		j.verdicts[i], j.vErrs[i] = verifySig(j.sp, w.pol)
+		j.forge[i] = forgeVerify(j.sp, w, j.vErrs[i])
 	}
 }
 
@@ -849,6 +922,15 @@ func (v *verifier) finish(j *job) error {
 	c := j.c
 	if v.badTrees[c.ID] != "" {
 		v.cur.BadTree = v.badTrees[c.ID]
+	}
+	if ex, ok := v.accepted[c.ID]; ok && len(v.cur.Failures) > 0 {
+		v.except(j, ex)
+		if j.own == nil || j.own.polErr != nil {
+			// A policy that cannot be read is no policy to put in force.
+			v.cur.Inherit = true
+		} else {
+			v.collectCompromised(j.own)
+		}
 	}
 	if len(v.cur.Failures) == 0 {
 		if !v.cur.Inherit && j.own != nil {
@@ -933,9 +1015,10 @@ func (v *verifier) check(j *job) error {
 			}
 			if e.v != j.views[i] {
 				j.views[i] = e.v
-				j.verdicts[i], j.vErrs[i] = nil, nil
+				j.verdicts[i], j.vErrs[i], j.forge[i] = nil, nil, nil
 				if e.v.polErr == nil && e.v.pol != nil {
 					j.verdicts[i], j.vErrs[i] = verifySig(j.sp, e.v.pol)
+					j.forge[i] = forgeVerify(j.sp, e.v, j.vErrs[i])
 				}
 			}
 		}
@@ -993,6 +1076,9 @@ func (v *verifier) check(j *job) error {
 		}
 		got = append(got, signedBy{parent: pid, per: per})
 	}
+	if f := forgeSigned(j, got); !isRoot && f != nil {
+		return v.checkForge(c, j, f)
+	}
 	if !v.reportSigners(c, got, fp, issuer, isRoot) {
 		return nil
 	}
@@ -1021,16 +1107,16 @@ func (v *verifier) check(j *job) error {
 			v.cur.Inherit, v.cur.InertFrom = true, inertFrom
 		}
 	}
+	if len(j.badAccepts) > 0 {
+		v.fail(c, RuleAccept, fp, signer.ID, "write acceptances with 'qms accept'",
+			"commit %s: malformed %s trailer %q (want: commit-id reason)", short(c.ID), AcceptTrailer, j.badAccepts[0])
+	}
+	if len(j.accepts) > 0 {
+		v.checkAccepts(c, j, fp, signer, sigTime)
+	}
 	v.cur.Fingerprint = fp
 	if !v.cur.Inherit {
-		for _, per := range j.own.pol.People {
-			for _, k := range per.Keys {
-				if k.Reason == policy.Compromised {
-					v.cur.Compromised = append(v.cur.Compromised, k.Fingerprint+" "+k.RevokedAt.UTC().Format(time.RFC3339))
-				}
-			}
-		}
-		sort.Strings(v.cur.Compromised)
+		v.collectCompromised(j.own)
 	}
 	author := j.own.pol.ByEmail(c.AuthorEmail)
 	if len(j.views) > 0 && j.views[0].pol != nil {
@@ -1039,6 +1125,22 @@ func (v *verifier) check(j *job) error {
 	v.collectSignatures(c, j, signer, author, fp, sigTime)
 	v.collectAuthors(c, signer, author, j.written, j.writtenErr)
 	return nil
+}
+
+// collectCompromised notes the keys a policy put in force declares
+// compromised.
+func (v *verifier) collectCompromised(w *view) {
+	if w.pol == nil {
+		return
+	}
+	for _, per := range w.pol.People {
+		for _, k := range per.Keys {
+			if k.Reason == policy.Compromised {
+				v.cur.Compromised = append(v.cur.Compromised, k.Fingerprint+" "+k.RevokedAt.UTC().Format(time.RFC3339))
+			}
+		}
+	}
+	sort.Strings(v.cur.Compromised)
 }
 
 // limit is the latest time a commit may be dated: the time of

@@ -135,6 +135,7 @@ func newApp(env *Env) *cli.App {
 			hookCommand(env),
 			approveCommand(env),
 			verifyCommand(env),
+			acceptCommand(env),
 			logCommand(env),
 			cloneCommand(env),
 			statusCommand(env),

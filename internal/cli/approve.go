@@ -152,11 +152,7 @@ func runApprove(ctx context.Context, opts approveOptions, env *Env) error {
 	}
 	commit, err := repo.CommitSigned(ctx, nil, subject, trailers)
 	if err != nil {
-		var ge *gitcmd.Error
-		if errors.As(err, &ge) && strings.Contains(ge.Stderr, "sign") {
-			return withHint(err, "set up commit signing: 'git config user.signingkey KEYID' for gpg, or 'git config gpg.format ssh' and 'git config user.signingkey ~/.ssh/id_ed25519.pub'")
-		}
-		return err
+		return signingError(err)
 	}
 	fmt.Fprintf(env.Stdout, "signed %s of %s in commit %s\n", opts.meaning, plural(len(recs), "record"), commit[:12])
 	for _, r := range recs {
@@ -191,4 +187,13 @@ func checkSigner(ctx context.Context, w *workspace, repo *vcs.Repo) error {
 			"git config user.email <the email of your staff record>, then approve again")
 	}
 	return nil
+}
+
+// signingError adds how to set up signing to git's failure to sign.
+func signingError(err error) error {
+	var ge *gitcmd.Error
+	if errors.As(err, &ge) && strings.Contains(ge.Stderr, "sign") {
+		return withHint(err, "set up commit signing: 'git config user.signingkey KEYID' for gpg, or 'git config gpg.format ssh' and 'git config user.signingkey ~/.ssh/id_ed25519.pub'")
+	}
+	return err
 }

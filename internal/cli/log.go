@@ -65,12 +65,21 @@ func runLog(_ context.Context, opts logOptions, env *Env) error {
 			sigs = append(sigs, s)
 		}
 	}
+	exceptions := []approval.Exception{}
+	for _, ex := range v.report.Accepted {
+		for _, p := range ex.Wrote {
+			if p == rel {
+				exceptions = append(exceptions, ex)
+				break
+			}
+		}
+	}
 	if opts.format == "json" {
 		if sigs == nil {
 			sigs = []approval.Signature{}
 		}
 		printFindings(env.Stdout, "json", nil, map[string]any{"path": rel, "blob": state.Blob, "state": state.State,
-			"signatures": sigs, "failures": len(v.report.Failures)})
+			"signatures": sigs, "accepted": exceptions, "failures": len(v.report.Failures)})
 	} else {
 		fmt.Fprintf(env.Stdout, "%s: %s (blob %s)\n", rel, state.State, state.Blob)
 		for _, s := range sigs {
@@ -82,6 +91,10 @@ func runLog(_ context.Context, opts logOptions, env *Env) error {
 		}
 		if len(sigs) == 0 {
 			fmt.Fprintln(env.Stdout, "  no signatures")
+		}
+		for _, ex := range exceptions {
+			fmt.Fprintf(env.Stdout, "  accepted exception: commit %s wrote this record and failed verification; %s (%s) accepted it in commit %s, %s: %s\n",
+				short(ex.Commit), ex.Name, ex.By, short(ex.Acceptance), ex.Time.UTC().Format("2006-01-02 15:04:05 UTC"), ex.Reason)
 		}
 	}
 	if n := len(v.report.Failures); n > 0 {

@@ -23,6 +23,7 @@ type verifyOptions struct {
 	allowDowngrade bool
 	strict         bool
 	format         string
+	base           string // --base: the pull-request view against this ref
 }
 
 // trustRootFlag is the --trust-root flag of verify and log.
@@ -49,6 +50,8 @@ func verifyCommand(env *Env) *cli.Command {
 			&cli.BoolFlag{Name: "allow-downgrade", Usage: "accept a HEAD that does not descend from the one verified before on this branch (a rewritten history)"},
 			&cli.BoolFlag{Name: "strict", Usage: "also fail when any record is not approved"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "check every commit again instead of reusing earlier outcomes (.git/qms/verify-cache)"},
+			&cli.StringFlag{Name: "base", Usage: "show what the branch adds on top of `REF` (a pull request's target, e.g. origin/main): its commits' failures, " +
+				"the state each record it changes will have after the merge, and which merge strategies keep the approvals"},
 			formatFlag(false),
 		},
 		Action: func(c *cli.Context) error {
@@ -56,7 +59,7 @@ func verifyCommand(env *Env) *cli.Command {
 				return err
 			}
 			return runVerify(c.Context, verifyOptions{trustRoot: c.String("trust-root"), allowDowngrade: c.Bool("allow-downgrade"),
-				strict: c.Bool("strict"), format: c.String("format"), noCache: c.Bool("no-cache")}, env)
+				strict: c.Bool("strict"), format: c.String("format"), noCache: c.Bool("no-cache"), base: c.String("base")}, env)
 		},
 	}
 }
@@ -75,6 +78,10 @@ type verified struct {
 type verifyRun struct {
 	trustRoot      string // the --trust-root flag
 	noCache        bool
+	// head is the commit to verify ("": HEAD); like is an earlier run
+	// whose trust root this one uses.
+	head string
+	like *approval.Result
 	remember       bool // pin the root and the verified head ('qms verify')
 	allowDowngrade bool
 }
@@ -91,9 +98,15 @@ func verifyHistory(env *Env, w *workspace, o verifyRun) (*verified, error) {
 		return nil, fmt.Errorf("qms verify needs qms.yaml at the top of the git working tree (%s)", repo.Root)
 	}
 	opts := approval.Options{StateDir: filepath.Join(repo.GitDir(), "qms"), Remember: o.remember, AllowDowngrade: o.allowDowngrade,
-		NoCache: o.noCache, Tool: toolIdentity(), Now: env.Now()}
+		NoCache: o.noCache, Tool: toolIdentity(), Now: env.Now(), Head: o.head}
+	if o.like != nil {
+		opts.Root, opts.RootSource = o.like.Report.Root, o.like.RootSource
+	}
 	given, source := o.trustRoot, approval.FromFlag
-	if given == "" {
+	if o.like != nil {
+		given = ""
+	}
+	if given == "" && o.like == nil {
 		given, source = env.Getenv("QMS_TRUST_ROOT"), approval.FromEnv
 	}
 	if given != "" {
@@ -166,6 +179,9 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
+	if opts.base != "" {
+		return verifyBranch(env, w, v, opts)
+	}
 	rep := v.report
 	notApproved := 0
 	for _, s := range v.states {
@@ -194,23 +210,27 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 
 func printVerifyText(w io.Writer, v *verified) {
 	rep := v.report
-	for _, f := range rep.Failures {
-		who := ""
-		if f.Person != "" || f.Fingerprint != "" {
-			who = fmt.Sprintf(" (signer %s)", strings.TrimSpace(f.Person+" "+f.Fingerprint))
-		}
-		fmt.Fprintf(w, "FAIL %s: %s%s [%s]\n", short(f.Commit), f.Message, who, f.Rule)
-		if f.Hint != "" {
-			fmt.Fprintf(w, "     hint: %s\n", f.Hint)
+	printFailures(w, "FAIL", rep.Failures)
+	printFailures(w, "WARN", rep.Warnings)
+	printAccepted(w, rep.Accepted)
+	printStates(w, v.states)
+}
+
+// printAccepted lists the commits whose failures governors accepted.
+func printAccepted(w io.Writer, accepted []approval.Exception) {
+	for _, ex := range accepted {
+		fmt.Fprintf(w, "ACCEPTED %s: accepted by %s (%s) in commit %s, %s: %s\n", short(ex.Commit), ex.Name, ex.By, short(ex.Acceptance),
+			ex.Time.UTC().Format("2006-01-02 15:04:05 UTC"), ex.Reason)
+		for _, f := range ex.Failures {
+			fmt.Fprintf(w, "     was: %s [%s]\n", f.Message, f.Rule)
 		}
 	}
-	for _, f := range rep.Warnings {
-		fmt.Fprintf(w, "WARN %s: %s [%s]\n", short(f.Commit), f.Message, f.Rule)
-		if f.Hint != "" {
-			fmt.Fprintf(w, "     hint: %s\n", f.Hint)
-		}
-	}
-	for _, s := range v.states {
+}
+
+// printStates lists records with their states, signatures and what they
+// still need.
+func printStates(w io.Writer, states []approval.State) {
+	for _, s := range states {
 		fmt.Fprintf(w, "%-8s %s\n", s.State, s.Path)
 		for _, sig := range s.Signatures {
 			fmt.Fprintf(w, "         %s\n", manifestation(sig))
@@ -257,6 +277,7 @@ func printVerifyJSON(w io.Writer, v *verified, notApproved int) {
 		"commits":           v.report.Commits,
 		"failures":          failures,
 		"commit_warnings":   warnings,
+		"accepted":          nonNil(v.report.Accepted),
 		"records":           states,
 		"not_approved":      notApproved,
 	})
@@ -267,4 +288,17 @@ func short(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// nonNil makes a nil list an empty one, for JSON.
+func nonNil[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
+}
+
+// trimJoin joins the non-empty words with a space.
+func trimJoin(words ...string) string {
+	return strings.Join(strings.Fields(strings.Join(words, " ")), " ")
 }
