@@ -76,12 +76,12 @@ type verified struct {
 
 // verifyRun says how a command runs the verification.
 type verifyRun struct {
-	trustRoot      string // the --trust-root flag
-	noCache        bool
+	trustRoot string // the --trust-root flag
+	noCache   bool
 	// head is the commit to verify ("": HEAD); like is an earlier run
 	// whose trust root this one uses.
-	head string
-	like *approval.Result
+	head           string
+	like           *approval.Result
 	remember       bool // pin the root and the verified head ('qms verify')
 	allowDowngrade bool
 }
