@@ -13,6 +13,7 @@ import (
 func init() {
 	extraCmds["lab"] = cmdLab
 	extraCmds["as"] = cmdAs
+	extraCmds["forge"] = cmdForge
 }
 
 // labScript turns the example QMS in the current directory (qms init
@@ -109,4 +110,54 @@ func cmdAs(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Check(ts.Exec("git", "config", "gpg.format", ts.Getenv(id+"_FMT")))
 	ts.Check(ts.Exec("git", "config", "user.signingkey", key))
+}
+
+// forgeScript makes a forge's signing key (gpg or ssh) as ID, puts its
+// public half in keys/forge-ID.asc (or .pub) and declares it under forges
+// in qms.yaml with its dates. It prints the variables the scenario gets.
+const forgeScript = `set -e
+id=$1 name=$2 typ=$3 from=$4 until=$5
+email=noreply@$(echo "$name" | tr A-Z a-z).example
+mkdir -p "$WORK/id"
+case $typ in
+ssh)
+	ssh-keygen -q -t ed25519 -N '' -C "$email" -f "$WORK/id/forge-$id"
+	cp "$WORK/id/forge-$id.pub" "keys/forge-$id.pub"
+	fpr=$(ssh-keygen -lf "$WORK/id/forge-$id.pub" | cut -d' ' -f2) file=forge-$id.pub key=$WORK/id/forge-$id.pub fmt=ssh ;;
+gpg)
+	fpr=$(gpg --batch --pinentry-mode loopback --passphrase '' --status-fd 1 --quick-gen-key "$name (web-flow commit signing, $id) <$email>" ed25519 sign 0 2>/dev/null |
+		awk '/KEY_CREATED/ {print $4}')
+	gpg --armor --export "$fpr" > "keys/forge-$id.asc"
+	file=forge-$id.asc key=$fpr fmt=openpgp ;;
+*) echo "forge: unknown key type $typ" >&2; exit 1 ;;
+esac
+grep -q '^forges:' qms.yaml || printf 'forges:\n' >> qms.yaml
+entry="  - {name: $name, fingerprint: $fpr, file: $file, valid_from: $from"
+[ -n "$until" ] && entry="$entry, valid_until: $until"
+awk -v e="$entry}" '{ print } /^forges:/ { print e }' qms.yaml > qms.yaml.new
+mv qms.yaml.new qms.yaml
+ID=$(echo "$id" | tr a-z A-Z)
+echo "${ID}_FPR=$fpr"
+echo "${ID}_KEY=$key"
+echo "${ID}_FMT=$fmt"
+echo "${ID}_NAME=$name"
+echo "${ID}_EMAIL=$email"
+`
+
+// cmdForge declares a forge's signing key in the lab (see forgeScript);
+// 'as ID' then commits as the forge does: its name, its email, its key.
+// Nothing is committed: a governor commits the declaration.
+//
+//	forge gh GitHub gpg 2024-01-16 [UNTIL]
+func cmdForge(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 4 || len(args) > 5 {
+		ts.Fatalf("usage: forge ID NAME gpg|ssh VALID_FROM [VALID_UNTIL]")
+	}
+	ts.Check(ts.Exec("sh", append([]string{"-c", forgeScript, "forge"}, args...)...))
+	sc := bufio.NewScanner(strings.NewReader(ts.ReadFile("stdout")))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			ts.Setenv(k, v)
+		}
+	}
 }

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/config"
 	"github.com/qms-tool/qms/internal/policy"
 	"github.com/qms-tool/qms/internal/records"
 )
@@ -109,6 +112,7 @@ func runValidate(_ context.Context, opts validateOptions, env *Env) error {
 					findings = append(findings, f)
 				}
 			}
+			findings = append(findings, forgeFindings(w, pol)...)
 		}
 	}
 	checked := len(paths)
@@ -184,6 +188,28 @@ func filterStrings(ps []string, only []string) []string {
 	for _, p := range ps {
 		if under(p, only) {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// forgeFindings reports the forge keys qms.yaml declares that verify
+// cannot use: a merge signed with one would fail as signed by nobody.
+func forgeFindings(w *workspace, pol *policy.Policy) []qms.Finding {
+	if w.cfg == nil || len(w.cfg.Forges) == 0 {
+		return nil
+	}
+	b, _ := fs.ReadFile(w.src, config.File)
+	line := 1
+	if i := bytes.Index(b, []byte("\nforges:")); i >= 0 {
+		line = bytes.Count(b[:i+1], []byte("\n")) + 1
+	}
+	var out []qms.Finding
+	for _, f := range (*policy.Memo)(nil).Forges(w.src, w.cfg.Forges, pol) {
+		if f.Refused != nil {
+			out = append(out, qms.Finding{Path: config.File, Line: line, Column: 1, Rule: "forge", Severity: qms.Error,
+				Message: fmt.Sprintf("forge key %s of %s cannot be used: %v", f.Fingerprint, f.Name, f.Refused),
+				Hint:    "a forge key is the forge's own public key (e.g. https://github.com/web-flow.gpg), alone in its file in keys/, with the fingerprint qms.yaml gives"})
 		}
 	}
 	return out

@@ -88,15 +88,15 @@ func (r *Repo) cleanMerge(prefix string, m, b, o, t plumbing.Hash) (string, bool
 		switch {
 		case oo.same(tt):
 			if !mm.same(oo) {
-				return p, false, nil
+				return r.differs(p, mm, oo)
 			}
 		case bb.same(oo):
 			if !mm.same(tt) {
-				return p, false, nil
+				return r.differs(p, mm, tt)
 			}
 		case bb.same(tt):
 			if !mm.same(oo) {
-				return p, false, nil
+				return r.differs(p, mm, oo)
 			}
 		case mm.dir() && oo.dir() && tt.dir() && (bb.dir() || !bb.ok):
 			var base plumbing.Hash
@@ -111,4 +111,13 @@ func (r *Repo) cleanMerge(prefix string, m, b, o, t plumbing.Hash) (string, bool
 		}
 	}
 	return "", true, nil
+}
+
+// differs reports a merged entry that is not the one the merge should
+// have, by the first path that differs below it when both are folders.
+func (r *Repo) differs(p string, merged, want mergeEntry) (string, bool, error) {
+	if merged.dir() && want.dir() {
+		return r.cleanMerge(p, merged.id, want.id, want.id, want.id)
+	}
+	return p, false, nil
 }

@@ -276,3 +276,38 @@ func TestWriteHistory(t *testing.T) {
 		t.Errorf("Verify warned: %d warnings, the first %+v", len(rep.Warnings), rep.Warnings[0])
 	}
 }
+
+// TestWriteHistoryForge checks a history whose merges a forge signed, with
+// a pull-request branch on top: every merge counts as a forge merge that
+// adds nothing, and the branch verifies from the same root.
+func TestWriteHistoryForge(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("needs git")
+	}
+	dir := filepath.Join(t.TempDir(), "repo")
+	st, err := gen.WriteHistory(dir, gen.HistoryOptions{Records: 60, Seed: 4, Commits: 300, Forge: true, Branch: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ForgeMerges == 0 || st.ForgeMerges != st.Merges || st.BranchCommits != 20 {
+		t.Fatalf("WriteHistory stats = %+v, want every merge signed by the forge and 20 branch commits", st)
+	}
+	repo, err := vcs.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	root := approval.Root{Commit: st.TrustRoot, Signer: st.RootSigner}
+	for _, head := range []string{"main", "pr"} {
+		rep, err := approval.Verify(repo, head, approval.Config{Root: root, Now: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Failures) != 0 || len(rep.Warnings) != 0 {
+			t.Fatalf("Verify %s: failures %v, warnings %v", head, rep.Failures, rep.Warnings)
+		}
+		if len(rep.HeadForges) != 1 || rep.HeadForges[0] != "GitHub" {
+			t.Errorf("Verify %s: head forges %v, want [GitHub]", head, rep.HeadForges)
+		}
+	}
+}

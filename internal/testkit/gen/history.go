@@ -39,6 +39,12 @@ type HistoryOptions struct {
 	Seed    int64
 	// Commits is the number of signed commits, the trust root included.
 	Commits int
+	// Forge declares a forge's merge key (OpenPGP RSA-4096, as GitHub's
+	// web-flow key) in qms.yaml, and the forge signs every merge.
+	Forge bool
+	// Branch, when above zero, makes a branch "pr" of that many signed
+	// commits (edits and approvals) on top of main: a pull request.
+	Branch int
 	// Log, when set, receives progress lines.
 	Log func(format string, a ...any)
 }
@@ -47,6 +53,9 @@ type HistoryOptions struct {
 type HistoryStats struct {
 	Stats
 	Commits, Merges, Approvals, Edits, Governance int
+	// ForgeMerges counts the merges the forge signed; BranchCommits the
+	// commits of the branch "pr".
+	ForgeMerges, BranchCommits int
 	// Signers counts the signing keys by kind: "ed25519", "rsa3072", "ssh".
 	Signers map[string]int
 	// TrustRoot is the first commit; RootSigner the fingerprint that signed it.
@@ -94,9 +103,19 @@ func WriteHistory(dir string, opts HistoryOptions) (HistoryStats, error) {
 	if err := h.keys(); err != nil {
 		return h.stats, err
 	}
+	if opts.Forge {
+		if err := h.forgeKey(); err != nil {
+			return h.stats, err
+		}
+	}
 	logf("%d signers, writing %d commits", len(h.signers), opts.Commits)
 	if err := h.commits(opts.Commits); err != nil {
 		return h.stats, err
+	}
+	if opts.Branch > 0 {
+		if err := h.branch(opts.Branch); err != nil {
+			return h.stats, err
+		}
 	}
 	logf("packing and checking out")
 	if err := h.finish(); err != nil {
@@ -136,6 +155,10 @@ type history struct {
 	stats   HistoryStats
 	logf    func(string, ...any)
 	clock   time.Time
+	// forge, when set, signs the merges.
+	forge *signer
+	// editable are the records edits pick from.
+	editable []string
 }
 
 func (h *history) init() error {
@@ -318,6 +341,7 @@ func (h *history) commits(n int) error {
 	if len(editable) == 0 {
 		return errors.New("gen: no editable records")
 	}
+	h.editable = editable
 	gov := h.holder(h.matrix.Govern)
 	if gov == nil {
 		return errors.New("gen: no governor has a key")
@@ -447,30 +471,27 @@ func (h *history) merge(head string, editable []string) (string, error) {
 	if a == b {
 		return h.edit(head, a)
 	}
+	orig := h.files[a]
 	side, err := h.edit(head, a)
 	if err != nil {
 		return "", err
 	}
 	// The main line does not have the side edit yet: undo it in the
-	// working state, commit b, then merge with both edits.
+	// working state, commit b, then merge with both edits: the merge adds
+	// nothing.
 	sideA := h.files[a]
-	h.set(a, bytes.TrimSuffix(sideA, []byte(fmt.Sprintf("\n\nRevision note by %s, change %d.\n", h.nameOf(h.writers[a]), h.stats.Edits))))
+	h.set(a, orig)
 	main, err := h.edit(head, b)
 	if err != nil {
 		return "", err
 	}
 	h.set(a, sideA)
 	h.stats.Merges++
-	return h.commit(h.holder(nil), "Merge branch 'side'", []string{main, side})
-}
-
-func (h *history) nameOf(id string) string {
-	for _, s := range h.signers {
-		if s.id == id {
-			return s.name
-		}
+	if h.forge != nil {
+		h.stats.ForgeMerges++
+		return h.commit(h.forge, fmt.Sprintf("Merge pull request #%d from side", h.stats.Merges), []string{main, side})
 	}
-	return id
+	return h.commit(h.holder(nil), "Merge branch 'side'", []string{main, side})
 }
 
 // commit writes the current files as a tree and a commit on parents,
@@ -643,4 +664,51 @@ func (h *history) finish() error {
 		}
 	}
 	return nil
+}
+
+// forgeKey makes the forge's merge key and declares it in qms.yaml, from
+// the first commit on.
+func (h *history) forgeKey() error {
+	created := historyStart.AddDate(0, -1, 0)
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoRSA, RSABits: 4096, Time: func() time.Time { return created }, DefaultHash: crypto.SHA256}
+	e, err := openpgp.NewEntity("GitHub", "web-flow commit signing", "noreply@github.example", cfg)
+	if err != nil {
+		return err
+	}
+	f := &signer{id: "github", name: "GitHub", email: "noreply@github.example", kind: "rsa4096", pgp: e,
+		fingerprint: strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))}
+	var buf bytes.Buffer
+	w, err := armor.Encode(&buf, openpgp.PublicKeyType, nil)
+	if err != nil {
+		return err
+	}
+	if err := e.Serialize(w); err != nil {
+		return err
+	}
+	w.Close()
+	buf.WriteByte('\n')
+	h.files["keys/forge-github.asc"] = buf.Bytes()
+	h.files["qms.yaml"] = append(h.files["qms.yaml"], fmt.Sprintf("forges:\n  - {name: GitHub, fingerprint: %s, file: forge-github.asc, valid_from: %s}\n",
+		f.fingerprint, created.Format(time.DateOnly))...)
+	h.forge = f
+	return nil
+}
+
+// branch makes the branch "pr": n commits on top of main, edits and
+// approvals as on main.
+func (h *history) branch(n int) error {
+	head := h.stats.Head
+	for i := 0; i < n; i++ {
+		var err error
+		if len(h.pending) > 0 && h.r.IntN(2) == 0 {
+			head, err = h.approve(head)
+		} else {
+			head, err = h.edit(head, h.editable[h.r.IntN(len(h.editable))])
+		}
+		if err != nil {
+			return err
+		}
+		h.stats.BranchCommits++
+	}
+	return os.WriteFile(filepath.Join(h.dir, ".git", "refs", "heads", "pr"), []byte(head+"\n"), 0o644)
 }

@@ -30,6 +30,8 @@ func run(args []string, stderr io.Writer) int {
 	seed := fl.Int64("seed", 1, "seed: the same -n and -seed give the same files")
 	withGit := fl.Bool("git", false, "make the directory a git repository with one commit (needs git)")
 	commits := fl.Int("history", 0, "make a git repository with this many signed commits (edits, approvals, staff changes, merges) instead of one")
+	forge := fl.Bool("forge", false, "with -history: a forge key in qms.yaml signs every merge (GitHub's merge button)")
+	branch := fl.Int("branch", 0, "with -history: a branch \"pr\" of this many signed commits on top of main")
 	out := fl.String("out", "", "directory to write, empty or not existing (required)")
 	fl.Usage = func() {
 		fmt.Fprintf(stderr, "usage: qmsgen -n RECORDS [-seed N] [-git | -history COMMITS] -out DIR\n\n")
@@ -44,14 +46,14 @@ func run(args []string, stderr io.Writer) int {
 	}
 	start := time.Now()
 	if *commits > 0 {
-		hs, err := gen.WriteHistory(*out, gen.HistoryOptions{Records: *n, Seed: *seed, Commits: *commits,
+		hs, err := gen.WriteHistory(*out, gen.HistoryOptions{Records: *n, Seed: *seed, Commits: *commits, Forge: *forge, Branch: *branch,
 			Log: func(format string, a ...any) { fmt.Fprintf(stderr, "qmsgen: "+format+"\n", a...) }})
 		if err != nil {
 			fmt.Fprintf(stderr, "qmsgen: %v\n", err)
 			return 3
 		}
-		fmt.Fprintf(stderr, "qmsgen: wrote %d records and %d signed commits (%d edits, %d approvals, %d staff changes, %d merges; keys: %v) to %s in %s\n",
-			hs.Records, hs.Commits, hs.Edits, hs.Approvals, hs.Governance, hs.Merges, hs.Signers, *out, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stderr, "qmsgen: wrote %d records and %d signed commits (%d edits, %d approvals, %d staff changes, %d merges, %d signed by a forge; %d on branch pr; keys: %v) to %s in %s\n",
+			hs.Records, hs.Commits, hs.Edits, hs.Approvals, hs.Governance, hs.Merges, hs.ForgeMerges, hs.BranchCommits, hs.Signers, *out, time.Since(start).Round(time.Millisecond))
 		fmt.Fprintf(stderr, "qmsgen: trust root %s signed by %s\n", hs.TrustRoot, hs.RootSigner)
 		return 0
 	}
