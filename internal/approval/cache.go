@@ -24,6 +24,7 @@ type Cache struct {
 	mu      sync.Mutex
 	entries map[string]*Outcome
 	changed bool
+	puts    int // how many outcomes were put, to know what a Save wrote
 }
 
 type cacheFile struct {
@@ -72,6 +73,7 @@ func (c *Cache) put(ctx, id string, o *Outcome) {
 	defer c.mu.Unlock()
 	c.entries[ctx+id] = o
 	c.changed = true
+	c.puts++
 }
 
 // Save writes the cache (mode 0600) if anything was added.
@@ -82,9 +84,16 @@ func (c *Cache) Save() error {
 	c.mu.Lock()
 	var b bytes.Buffer
 	err := gob.NewEncoder(&b).Encode(cacheFile{Key: c.key, Commits: c.entries})
+	written := c.puts
 	c.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	return safefile.Write(c.path, b.Bytes(), 0o600)
+	if err := safefile.Write(c.path, b.Bytes(), 0o600); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.changed = c.puts != written // a cache shared by two runs is written once
+	c.mu.Unlock()
+	return nil
 }

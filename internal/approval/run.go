@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/qms-tool/qms/internal/check"
+	"github.com/qms-tool/qms/internal/policy"
 	"github.com/qms-tool/qms/internal/safefile"
 	"github.com/qms-tool/qms/internal/vcs"
 )
@@ -57,6 +58,11 @@ type Options struct {
 	// Head is the commit to verify ("" is HEAD). Another head than HEAD
 	// remembers nothing and checks no rollback.
 	Head string
+	// NoStates skips the head's record states (Result.States is nil).
+	NoStates bool
+	// Reuse is an earlier Run of the same repository and trust root: its
+	// cache and parsed policy files serve this one too.
+	Reuse *Result
 }
 
 // Result is what Run found.
@@ -70,6 +76,9 @@ type Result struct {
 	// Saved says what was remembered, for the user; Warnings what could
 	// not be (the run still counts).
 	Saved, Warnings []string
+
+	cache *Cache
+	memo  *policy.Memo
 }
 
 // ErrShallow is returned by Run when the clone lacks the history to verify:
@@ -117,10 +126,16 @@ func Run(repo Repository, opts Options) (*Result, error) {
 		root, source = r, FromIntroduction
 	}
 	res.RootSource = source
-	cfg := Config{Root: root, Now: opts.Now}
-	if !opts.NoCache && opts.StateDir != "" {
+	cfg := Config{Root: root, Now: opts.Now, Memo: &policy.Memo{}}
+	if r := opts.Reuse; r != nil && r.Report != nil && r.Report.Root == root {
+		cfg.Memo = r.memo
+		if !opts.NoCache {
+			cfg.Cache = r.cache
+		}
+	} else if !opts.NoCache && opts.StateDir != "" {
 		cfg.Cache = OpenCache(filepath.Join(opts.StateDir, "verify-cache"), cfg, opts.Tool)
 	}
+	res.cache, res.memo = cfg.Cache, cfg.Memo
 	rep, err := Verify(repo, head, cfg)
 	if err != nil {
 		if o := repo.Overrides(); len(o.Shallow) > 0 {
@@ -142,8 +157,10 @@ func Run(repo Repository, opts Options) (*Result, error) {
 				Hint:    "give the trust root out of band: --trust-root COMMIT:FINGERPRINT, or QMS_TRUST_ROOT in CI"})
 		}
 	}
-	if res.States, err = headStates(repo, rep); err != nil {
-		return nil, err
+	if !opts.NoStates {
+		if res.States, err = headStates(repo, rep); err != nil {
+			return nil, err
+		}
 	}
 	if o := repo.Overrides(); o.Replace > 0 || o.Grafts {
 		var what []string

@@ -62,6 +62,9 @@ type Config struct {
 	Now time.Time
 	// Cache, when set, holds the outcomes of commits already checked.
 	Cache *Cache
+	// Memo, when set, holds the staff records and key files parsed by an
+	// earlier Verify of the same repository.
+	Memo *policy.Memo
 }
 
 // Rules of the failures Verify reports.
@@ -179,8 +182,11 @@ func Verify(h History, head string, cfg Config) (*Report, error) {
 	}
 	compromised := map[string]compromise{}
 	accepted := map[string]Exception{}
+	if cfg.Memo == nil {
+		cfg.Memo = &policy.Memo{}
+	}
 	for {
-		v := &verifier{h: h, cfg: cfg, ctx: cacheContext(compromised, accepted), nodes: map[string]*node{}, views: map[string]*view{},
+		v := &verifier{h: h, cfg: cfg, memo: cfg.Memo, ctx: cacheContext(compromised, accepted), nodes: map[string]*node{}, views: map[string]*view{},
 			kinds: map[string]*kindsView{}, configs: map[string]*declared{}, badTrees: map[string]string{},
 			outs: map[string]*Outcome{}, eff: map[string]*effective{}, compromised: compromised, accepted: accepted}
 		rep, err := v.run(head)
@@ -458,7 +464,7 @@ type verifier struct {
 	configs    map[string]*declared  // by qms.yaml blob id
 	// badTrees maps a commit to the malformed tree under it ("" if none).
 	badTrees map[string]string
-	memo     policy.Memo
+	memo     *policy.Memo
 	cur      *Outcome // what checking the current commit found
 }
 

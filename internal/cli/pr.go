@@ -18,7 +18,7 @@ func verifyBranch(env *Env, w *workspace, v *verified, opts verifyOptions) error
 		return withHint(usagef("--base %s: no such branch or commit in this clone", opts.base),
 			"fetch it first (git fetch origin main), or name the pull request's target branch as this clone has it, e.g. origin/main")
 	}
-	base, err := verifyHistory(env, w, verifyRun{noCache: opts.noCache, head: bc.ID, like: v.result})
+	base, err := verifyHistory(env, w, verifyRun{noCache: opts.noCache, head: bc.ID, like: v.result, noStates: true})
 	if err != nil {
 		return fmt.Errorf("verifying the base %s: %w", opts.base, err)
 	}

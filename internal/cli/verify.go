@@ -82,6 +82,7 @@ type verifyRun struct {
 	// whose trust root this one uses.
 	head           string
 	like           *approval.Result
+	noStates       bool // skip the head's record states
 	remember       bool // pin the root and the verified head ('qms verify')
 	allowDowngrade bool
 }
@@ -98,9 +99,9 @@ func verifyHistory(env *Env, w *workspace, o verifyRun) (*verified, error) {
 		return nil, fmt.Errorf("qms verify needs qms.yaml at the top of the git working tree (%s)", repo.Root)
 	}
 	opts := approval.Options{StateDir: filepath.Join(repo.GitDir(), "qms"), Remember: o.remember, AllowDowngrade: o.allowDowngrade,
-		NoCache: o.noCache, Tool: toolIdentity(), Now: env.Now(), Head: o.head}
+		NoCache: o.noCache, Tool: toolIdentity(), Now: env.Now(), Head: o.head, NoStates: o.noStates}
 	if o.like != nil {
-		opts.Root, opts.RootSource = o.like.Report.Root, o.like.RootSource
+		opts.Root, opts.RootSource, opts.Reuse = o.like.Report.Root, o.like.RootSource, o.like
 	}
 	given, source := o.trustRoot, approval.FromFlag
 	if o.like != nil {
@@ -175,7 +176,8 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 		return err
 	}
 	defer w.close()
-	v, err := verifyHistory(env, w, verifyRun{trustRoot: opts.trustRoot, noCache: opts.noCache, remember: true, allowDowngrade: opts.allowDowngrade})
+	v, err := verifyHistory(env, w, verifyRun{trustRoot: opts.trustRoot, noCache: opts.noCache, remember: true, allowDowngrade: opts.allowDowngrade,
+		noStates: opts.base != ""})
 	if err != nil {
 		return err
 	}
