@@ -134,6 +134,9 @@ type Report struct {
 	Signatures []Signature `json:"signatures"`
 	// Accepted are the commits whose failures governors accepted.
 	Accepted []Exception `json:"accepted"`
+	// ForgeMerges counts the merges a declared forge key signed that add
+	// nothing.
+	ForgeMerges int `json:"forge_merges"`
 	// Matrix is the responsibility matrix in force at head (nil if it
 	// cannot be used; MatrixProblem then says why, as a sentence).
 	Matrix        *policy.Matrix `json:"-"`
@@ -330,6 +333,9 @@ func (v *verifier) run(head string) (*Report, error) {
 		}
 		if out.Excepted != nil {
 			rep.Accepted = append(rep.Accepted, *out.Excepted)
+		}
+		if out.Forge != "" && len(out.Failures) == 0 {
+			rep.ForgeMerges++
 		}
 		rep.Failures = append(rep.Failures, out.Failures...)
 		rep.Warnings = append(rep.Warnings, out.Warnings...)

@@ -201,7 +201,18 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 		for _, s := range v.result.Saved {
 			fmt.Fprintf(env.Stderr, "qms: %s\n", s)
 		}
-		fmt.Fprintf(env.Stderr, "qms: %d commits, %s; %d of %d records approved\n", rep.Commits,
+		var also []string
+		if rep.ForgeMerges > 0 {
+			also = append(also, fmt.Sprintf("%d merged by a forge", rep.ForgeMerges))
+		}
+		if n := len(rep.Accepted); n > 0 {
+			also = append(also, plural(n, "accepted exception"))
+		}
+		commits := fmt.Sprintf("%d commits", rep.Commits)
+		if len(also) > 0 {
+			commits += " (" + strings.Join(also, ", ") + ")"
+		}
+		fmt.Fprintf(env.Stderr, "qms: %s, %s; %d of %d records approved\n", commits,
 			plural(len(rep.Failures), "authentication failure"), len(v.states)-notApproved, len(v.states))
 	}
 	if len(rep.Failures) > 0 || opts.strict && notApproved > 0 {
@@ -277,6 +288,7 @@ func printVerifyJSON(w io.Writer, v *verified, notApproved int) {
 		"trust_root":        v.report.Root,
 		"trust_root_source": v.result.RootSource,
 		"commits":           v.report.Commits,
+		"forge_merges":      v.report.ForgeMerges,
 		"failures":          failures,
 		"commit_warnings":   warnings,
 		"accepted":          nonNil(v.report.Accepted),
