@@ -164,29 +164,55 @@ func setUsageErrors(c *cli.Command) {
 	}
 }
 
+// Output formats. Every checking command offers text and json; github
+// (Actions annotations) where it reports file positions; markdown (a job
+// summary, a merge request comment) and codequality (GitLab's Code
+// Quality report) where CI reads it: validate, verify, status.
+var (
+	plainFormats  = []string{"text", "json"}
+	githubFormats = []string{"text", "json", "github"}
+	ciFormats     = []string{"text", "json", "github", "markdown", "codequality"}
+)
+
+// formatOption is the --format flag of a checking command, with the
+// formats that command offers.
+type formatOption struct {
+	*cli.StringFlag
+	formats []string
+}
+
 // formatFlag is the --format flag of checking commands.
-func formatFlag(github bool) *cli.StringFlag {
-	usage := "output format: text or json"
+func formatFlag(github bool) cli.Flag {
 	if github {
-		usage = "output format: text, json or github (Actions annotations)"
+		return formatFlagOf(githubFormats, "output format: text, json or github (Actions annotations)")
 	}
-	return &cli.StringFlag{Name: "format", Value: "text", Usage: usage}
+	return formatFlagOf(plainFormats, "output format: text or json")
+}
+
+// ciFormatFlag is the --format flag of the commands CI runs.
+func ciFormatFlag() cli.Flag {
+	return formatFlagOf(ciFormats, "output format: text, json, github (Actions annotations), markdown (a job summary or merge request comment) or codequality (GitLab Code Quality report)")
+}
+
+func formatFlagOf(formats []string, usage string) cli.Flag {
+	return &formatOption{StringFlag: &cli.StringFlag{Name: "format", Value: "text", Usage: usage}, formats: formats}
 }
 
 func checkFormat(f string, github bool) error {
-	switch f {
-	case "text", "json":
-		return nil
-	case "github":
-		if github {
-			return nil
-		}
-	}
-	allowed := "text, json"
 	if github {
-		allowed += ", github"
+		return checkFormatIn(f, githubFormats)
 	}
-	return usagef("unknown format %q (use %s)", f, allowed)
+	return checkFormatIn(f, plainFormats)
+}
+
+// checkCIFormat checks the --format of a command with ciFormatFlag.
+func checkCIFormat(f string) error { return checkFormatIn(f, ciFormats) }
+
+func checkFormatIn(f string, formats []string) error {
+	if contains(formats, f) {
+		return nil
+	}
+	return usagef("unknown format %q (use %s)", f, strings.Join(formats, ", "))
 }
 
 // noArgs refuses stray arguments.

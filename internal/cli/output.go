@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/qms-tool/qms"
+	"github.com/qms-tool/qms/internal/report"
 )
 
 // printFindings writes findings in the chosen format. extra holds the
@@ -42,6 +43,12 @@ func printFindings(w io.Writer, format string, fs []qms.Finding, extra map[strin
 				ghProp(f.Path), f.Line, f.Column, ghProp("qms "+f.Rule), ghData(msg))
 		}
 		return nil
+	case "codequality":
+		issues := make([]report.Issue, 0, len(fs))
+		for _, f := range fs {
+			issues = append(issues, report.FindingIssue(f))
+		}
+		return report.CodeQuality(w, issues)
 	}
 	for _, f := range fs {
 		fmt.Fprintln(w, f.String())
@@ -79,4 +86,22 @@ func plural(n int, word string) string {
 		return fmt.Sprintf("%d %s", n, word)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// ghAnnotation writes one GitHub Actions workflow command (level error,
+// warning or notice), on a file's line when file is set.
+func ghAnnotation(w io.Writer, level, file string, line int, title, msg string) {
+	if file == "" {
+		fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProp(title), ghData(msg))
+		return
+	}
+	fmt.Fprintf(w, "::%s file=%s,line=%d,title=%s::%s\n", level, ghProp(file), max(line, 1), ghProp(title), ghData(msg))
+}
+
+// verdict is the word a summary's heading gives a check.
+func verdict(failed bool) string {
+	if failed {
+		return "failed"
+	}
+	return "passed"
 }

@@ -49,7 +49,7 @@ func verifyCommand(env *Env) *cli.Command {
 			&cli.BoolFlag{Name: "allow-downgrade", Usage: "accept a HEAD that does not descend from the one verified before on this branch (a rewritten history)"},
 			&cli.BoolFlag{Name: "strict", Usage: "also fail when any record is not approved"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "check every commit again instead of reusing earlier outcomes (.git/qms/verify-cache)"},
-			formatFlag(false),
+			ciFormatFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
@@ -154,7 +154,7 @@ func rootHint(repo *vcs.Repo) string {
 }
 
 func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
-	if err := checkFormat(opts.format, false); err != nil {
+	if err := checkCIFormat(opts.format); err != nil {
 		return err
 	}
 	w, err := openWorkspace(env, false)
@@ -173,10 +173,15 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 			notApproved++
 		}
 	}
-	if opts.format == "json" {
+	switch opts.format {
+	case "json":
 		printVerifyJSON(env.Stdout, v, notApproved)
-	} else {
+	case "text":
 		printVerifyText(env.Stdout, v)
+	default: // the CI formats: verify_ci.go
+		if err := printVerifyCI(env.Stdout, opts.format, v, opts.strict); err != nil {
+			return err
+		}
 	}
 	if opts.format == "text" {
 		fmt.Fprintf(env.Stderr, "qms: trust root %s (from %s)\n", rep.Root, v.result.RootSource)
