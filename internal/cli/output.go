@@ -105,3 +105,35 @@ func verdict(failed bool) string {
 	}
 	return "passed"
 }
+
+// exitWords says what an exit status means.
+var exitWords = map[int]string{ExitUsage: "a usage error", ExitFailure: "an operational failure"}
+
+// printError reports an error that stopped a command in the format it was
+// asked for: JSON with the findings' fields and an "error" object; an
+// empty Code Quality report (GitLab reads no issue from a run that could
+// not check; the message is on stderr); a markdown block saying what
+// failed. Text and github have it on stderr only.
+func printError(w io.Writer, o output, code int, msg, hint string) error {
+	switch o.format {
+	case "json":
+		e := map[string]any{"message": msg, "exit": code}
+		if hint != "" {
+			e["hint"] = hint
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"findings": []qms.Finding{}, "errors": 1, "warnings": 0, "error": e})
+	case "codequality":
+		return report.CodeQuality(w, nil)
+	case "markdown":
+		s := report.Summary{Title: strings.TrimSpace("qms " + o.command), Verdict: "could not run",
+			Paragraphs: []report.Line{{report.P("qms: " + msg)}}}
+		if hint != "" {
+			s.Paragraphs = append(s.Paragraphs, report.Line{report.E("hint:"), report.P(" " + hint)})
+		}
+		s.Paragraphs = append(s.Paragraphs, report.Line{report.P(fmt.Sprintf("Exit status %d: %s.", code, exitWords[code]))})
+		return report.Markdown(w, s, 0)
+	}
+	return nil
+}
