@@ -1,11 +1,12 @@
 // Package ci holds no code: its tests run the CI integrations the project
-// ships (action.yml with ci/action.sh) the way GitHub Actions would, on
-// temporary QMS repositories, with nothing from the network: qms is built
-// from this checkout.
+// ships (action.yml with ci/action.sh, and ci/qms.gitlab-ci.yml) the way
+// GitHub Actions and GitLab CI would, on temporary QMS repositories, with
+// nothing from the network: qms is built from this checkout.
 package ci
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/qms-tool/qms/internal/testkit/gitlab"
 	"github.com/qms-tool/qms/internal/testkit/testrepo"
 )
 
@@ -434,6 +436,116 @@ func TestAction(t *testing.T) {
 		want(t, val.log, `^::error file=records/staff/snguyen.md,line=5,col=9,title=qms role-unknown::roles\[0\]: role "JD-009"`)
 		want(t, val.summary, "^## qms validate: failed$", "^21 records checked: 1 error, 0 warnings\\.$",
 			"^\\| `records/staff/snguyen.md:5:9` \\| `role-unknown` \\| error \\| roles\\\\\\[0\\\\\\]: role \"JD-009\"")
+	})
+}
+
+// TestGitLabTemplate runs the script of the GitLab template's job as a
+// GitLab runner does (one bash, -eo pipefail) in a checkout, and checks
+// its reports: the Code Quality file against GitLab's format, the
+// markdown report.
+func TestGitLabTemplate(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "ci", "qms.gitlab-ci.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type job struct {
+		Stage, Image string
+		Variables    map[string]string
+		Script       []string
+		Artifacts    struct {
+			When     string
+			ExposeAs string `yaml:"expose_as"`
+			Paths    []string
+			Reports  struct{ Codequality string }
+		}
+	}
+	var tpl struct{ Qms job }
+	if err := yaml.UnmarshalWithOptions(b, &tpl, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
+		t.Fatalf("ci/qms.gitlab-ci.yml: %v", err)
+	}
+	j := tpl.Qms
+	if j.Variables["GIT_DEPTH"] != "0" {
+		t.Errorf("GIT_DEPTH = %q, want \"0\" (verification needs the whole history)", j.Variables["GIT_DEPTH"])
+	}
+	if j.Artifacts.Reports.Codequality != "gl-code-quality-report.json" || j.Artifacts.When != "always" || len(j.Artifacts.Paths) != 1 || j.Artifacts.Paths[0] != "qms-report.md" {
+		t.Errorf("artifacts = %+v, want the Code Quality report and qms-report.md, always", j.Artifacts)
+	}
+	if _, set := j.Variables["QMS_TRUST_ROOT"]; set {
+		t.Error("the template sets QMS_TRUST_ROOT: it must come from the CI/CD settings")
+	}
+	bin := filepath.Dir(qmsBinary(t))
+	l := newQMS(t)
+
+	run := func(t *testing.T, dir string, env ...string) (int, string) {
+		cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", strings.Join(j.Script, "\n"))
+		cmd.Dir = dir
+		cmd.Env = newRunner(t, nil, dir, nil).env
+		cmd.Env = append(cmd.Env, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "CI=true", "GITLAB_CI=true", "CI_PROJECT_DIR="+dir)
+		for k, v := range j.Variables {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Env = append(cmd.Env, env...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, string(out)
+	}
+	reports := func(t *testing.T, dir string) (issues []map[string]any, md string) {
+		b, err := os.ReadFile(filepath.Join(dir, "gl-code-quality-report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gitlab.CheckCodeQuality(b); err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		if err := json.Unmarshal(b, &issues); err != nil {
+			t.Fatal(err)
+		}
+		m, err := os.ReadFile(filepath.Join(dir, "qms-report.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return issues, string(m)
+	}
+
+	t.Run("passed", func(t *testing.T) {
+		dir := l.clone(t, 0)
+		code, log := run(t, dir, "QMS_TRUST_ROOT="+l.root)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, log)
+		}
+		dont(t, log, "warning")
+		issues, md := reports(t, dir)
+		if len(issues) != 21 || issues[0]["severity"] != "info" || issues[0]["check_name"] != "not-approved" {
+			t.Errorf("%d issues, the first %v; want the 21 records not approved, as info", len(issues), issues[0])
+		}
+		want(t, md, "^## qms validate: passed$", "^## qms verify: passed$", "\\(from QMS\\\\_TRUST\\\\_ROOT\\)")
+	})
+
+	t.Run("findings, shallow, strict", func(t *testing.T) {
+		l.broken()
+		// A working copy left shallow: the script fetches the rest.
+		dir := l.clone(t, 2)
+		code, log := run(t, dir, "QMS_TRUST_ROOT="+l.root, "QMS_STRICT=true")
+		if code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", code, log)
+		}
+		want(t, log, `^records/staff/snguyen.md:5:9: roles\[0\]: role "JD-009" is not declared`)
+		issues, md := reports(t, dir)
+		if issues[0]["check_name"] != "role-unknown" || issues[0]["severity"] != "major" || issues[1]["severity"] != "major" {
+			t.Errorf("issues %v, %v: want validate's error first, then records not approved, major under --strict", issues[0], issues[1])
+		}
+		want(t, md, "^## qms validate: failed$", "^## qms verify: failed$", "With --strict, every record must be\\.$")
+	})
+
+	t.Run("no trust root", func(t *testing.T) {
+		dir := l.clone(t, 0)
+		_, log := run(t, dir)
+		want(t, log, "^qms: warning: QMS_TRUST_ROOT is not set")
 	})
 }
 
