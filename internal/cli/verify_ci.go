@@ -25,8 +25,10 @@ func printVerifyCI(w io.Writer, format string, v *verified, strict bool) error {
 }
 
 // printVerifyGitHub writes one annotation per failure (an error) and
-// warning, without a file: they are about commits; and one per record not
-// approved, on its first line: an error under --strict, else a notice.
+// warning, without a file: they are about commits. Under --strict each
+// record not approved is an error on its first line; otherwise one notice
+// counts them (most records of a QMS are drafts at any time, and the job
+// summary lists them all).
 func printVerifyGitHub(w io.Writer, v *verified, strict bool) {
 	for _, f := range v.report.Failures {
 		ghAnnotation(w, "error", "", 0, "qms "+f.Rule, withHintLine(commitProblem(f), f.Hint))
@@ -34,14 +36,18 @@ func printVerifyGitHub(w io.Writer, v *verified, strict bool) {
 	for _, f := range v.report.Warnings {
 		ghAnnotation(w, "warning", "", 0, "qms "+f.Rule, withHintLine(commitProblem(f), f.Hint))
 	}
-	level := "notice"
-	if strict {
-		level = "error"
-	}
+	n := 0
 	for _, s := range v.states {
-		if s.State != approval.Approved {
-			ghAnnotation(w, level, s.Path, 1, "qms "+s.State, s.State+": "+strings.Join(stillNeeded(s), "; "))
+		if s.State == approval.Approved {
+			continue
 		}
+		n++
+		if strict {
+			ghAnnotation(w, "error", s.Path, 1, "qms "+s.State, s.State+": "+strings.Join(stillNeeded(s), "; "))
+		}
+	}
+	if n > 0 && !strict {
+		ghAnnotation(w, "notice", "", 0, "qms verify", fmt.Sprintf("%d of %d records are not approved (draft or stale); 'qms verify' says what each needs", n, len(v.states)))
 	}
 }
 
