@@ -275,3 +275,61 @@ func TestFingerprint(t *testing.T) {
 		t.Errorf("the second of two identical findings changed fingerprint between runs: %s, was %s", again[1], two[1])
 	}
 }
+
+// FuzzMarkdownCell: whatever a record's text holds, its finding renders
+// (as GitHub-flavoured markdown, raw HTML allowed through) as one table row
+// of four cells showing exactly that text, with no markup of its own.
+func FuzzMarkdownCell(f *testing.F) {
+	for _, h := range hostile {
+		f.Add(h.Path, h.Message, h.Hint)
+	}
+	f.Add("a`b|c\\", "x\\|y `` z ``", "*")
+	md := goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough), goldmark.WithRendererOptions(gmhtml.WithUnsafe()))
+	row := regexp.MustCompile(`(?s)<tbody>\s*<tr>(.*?)</tr>\s*</tbody>`)
+	cell := regexp.MustCompile(`(?s)<td>(.*?)</td>`)
+	f.Fuzz(func(t *testing.T, path, msg, hint string) {
+		fd := qms.Finding{Path: path, Line: 1, Column: 1, Rule: "rule", Severity: qms.Error, Message: msg, Hint: hint}
+		var b, out bytes.Buffer
+		if err := Markdown(&b, Summary{Title: "t", Verdict: "v", Tables: []Table{FindingTable("F", []qms.Finding{fd})}}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := md.Convert(b.Bytes(), &out); err != nil {
+			t.Fatal(err)
+		}
+		m := row.FindStringSubmatch(out.String())
+		if m == nil {
+			t.Fatalf("no table row in:\n%s\nfrom:\n%s", out.String(), b.String())
+		}
+		cells := cell.FindAllStringSubmatch(m[1], -1)
+		if len(cells) != 4 {
+			t.Fatalf("%d cells, want 4:\n%s\nfrom:\n%s", len(cells), m[1], b.String())
+		}
+		// Tables trim a cell's spaces; a code span drops one space at each
+		// end when it has one at both.
+		trim := func(s string) string { return strings.Trim(s, " ") }
+		wantPos := trim(clean(Position(path, 1, 1), false))
+		if !strings.ContainsAny(wantPos, "\r\n") && wantPos != "" {
+			got := cells[0][1]
+			if !strings.HasPrefix(got, "<code>") || !strings.HasSuffix(got, "</code>") {
+				t.Fatalf("location cell %q is not code", got)
+			}
+			got = html.UnescapeString(strings.TrimSuffix(strings.TrimPrefix(got, "<code>"), "</code>"))
+			if trim(got) != wantPos {
+				t.Errorf("location shows %q, want %q\nfrom:\n%s", got, wantPos, b.String())
+			}
+		}
+		text := cells[3][1]
+		if n := strings.Count(text, "<") - strings.Count(text, "<br>") - 2*strings.Count(text, "<em>"); n != 0 {
+			t.Fatalf("message cell has markup: %s\nfrom:\n%s", text, b.String())
+		}
+		lines := strings.NewReplacer("\r\n", "\n", "\r", "\n")
+		wantText := lines.Replace(clean(msg, false))
+		if hint != "" {
+			wantText += "\nhint: " + lines.Replace(clean(hint, false))
+		}
+		got := html.UnescapeString(strings.NewReplacer("<br>", "\n", "<em>", "", "</em>", "").Replace(text))
+		if trim(got) != trim(wantText) {
+			t.Errorf("message shows %q, want %q\nfrom:\n%s", got, wantText, b.String())
+		}
+	})
+}
