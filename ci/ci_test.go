@@ -197,7 +197,11 @@ type result struct {
 // newRunner makes a runner on a checkout; extra adds to the environment
 // (GITHUB_EVENT_NAME and such).
 func newRunner(t *testing.T, a *action, workspace string, extra []string) *runner {
-	base := []string{"GOPROXY=off", "GOSUMDB=off", "GOTOOLCHAIN=local"}
+	// A home of its own and no git configuration but the repository's,
+	// as on a fresh runner; Go's caches as the test's, and no network.
+	home := t.TempDir()
+	base := []string{"HOME=" + home, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + filepath.Join(home, "gitconfig"),
+		"GOPROXY=off", "GOSUMDB=off", "GOTOOLCHAIN=local"}
 	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS"} {
 		out, err := exec.Command("go", "env", k).Output()
 		if err != nil {
