@@ -71,15 +71,26 @@ func withHint(err error, format string, a ...any) error {
 // Run runs qms with args (args[0] is the program name) and returns the exit
 // status.
 func Run(ctx context.Context, env *Env, args []string) int {
-	app := newApp(env)
-	args, err := interspersed(app, args)
+	// Stdout is counted, so that an error is reported in the chosen
+	// format only when the command printed nothing yet.
+	out := &countingWriter{w: env.Stdout}
+	e := *env
+	e.Stdout = out
+	app := newApp(&e)
+	moved, err := interspersed(app, args)
 	if err == nil {
+		args = moved
 		err = app.RunContext(ctx, args)
 	}
-	return exitCode(env, err)
+	return exitCode(&e, requestedOutput(app, args), out.n > 0, err)
 }
 
-func exitCode(env *Env, err error) int {
+// exitCode maps err to the exit status and reports it: always as text on
+// stderr, and also on stdout in the format the command was asked for
+// (json, markdown, codequality) unless the command already wrote its
+// output there, so that a program reading stdout gets the format it asked
+// for whatever went wrong.
+func exitCode(env *Env, o output, wrote bool, err error) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -101,7 +112,22 @@ func exitCode(env *Env, err error) int {
 	if hint != "" {
 		fmt.Fprintf(env.Stderr, "qms: hint: %s\n", hint)
 	}
+	if !wrote {
+		_ = printError(env.Stdout, o, code, msg, hint)
+	}
 	return code
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func newApp(env *Env) *cli.App {
@@ -165,29 +191,122 @@ func setUsageErrors(c *cli.Command) {
 	}
 }
 
+// Output formats. Every checking command offers text and json; github
+// (Actions annotations) where it reports file positions; markdown (a job
+// summary, a merge request comment) and codequality (GitLab's Code
+// Quality report) where CI reads it: validate, verify, status.
+var (
+	plainFormats  = []string{"text", "json"}
+	githubFormats = []string{"text", "json", "github"}
+	ciFormats     = []string{"text", "json", "github", "markdown", "codequality"}
+)
+
+// formatOption is the --format flag of a checking command, with the
+// formats that command offers: Run reads it to report errors in the
+// chosen format, too.
+type formatOption struct {
+	*cli.StringFlag
+	formats []string
+}
+
 // formatFlag is the --format flag of checking commands.
-func formatFlag(github bool) *cli.StringFlag {
-	usage := "output format: text or json"
+func formatFlag(github bool) cli.Flag {
 	if github {
-		usage = "output format: text, json or github (Actions annotations)"
+		return formatFlagOf(githubFormats, "output format: text, json or github (Actions annotations)")
 	}
-	return &cli.StringFlag{Name: "format", Value: "text", Usage: usage}
+	return formatFlagOf(plainFormats, "output format: text or json")
+}
+
+// ciFormatFlag is the --format flag of the commands CI runs.
+func ciFormatFlag() cli.Flag {
+	return formatFlagOf(ciFormats, "output format: text, json, github (Actions annotations), markdown (a job summary or merge request comment) or codequality (GitLab Code Quality report)")
+}
+
+func formatFlagOf(formats []string, usage string) cli.Flag {
+	return &formatOption{StringFlag: &cli.StringFlag{Name: "format", Value: "text", Usage: usage}, formats: formats}
 }
 
 func checkFormat(f string, github bool) error {
-	switch f {
-	case "text", "json":
+	if github {
+		return checkFormatIn(f, githubFormats)
+	}
+	return checkFormatIn(f, plainFormats)
+}
+
+// checkCIFormat checks the --format of a command with ciFormatFlag.
+func checkCIFormat(f string) error { return checkFormatIn(f, ciFormats) }
+
+func checkFormatIn(f string, formats []string) error {
+	if contains(formats, f) {
 		return nil
-	case "github":
-		if github {
-			return nil
+	}
+	return usagef("unknown format %q (use %s)", f, strings.Join(formats, ", "))
+}
+
+// output is what a command line asks for: the command and its format.
+type output struct {
+	command string // "validate", "archive verify"; "" for none
+	format  string
+}
+
+// requestedOutput reads the command and the value of its --format flag
+// from args (the last one given, as the flag package does), before or
+// whatever the parsing does: a usage error is reported in that format
+// too. A format the command does not offer is text.
+func requestedOutput(app *cli.App, args []string) output {
+	o := output{format: "text"}
+	i := 1
+	cmds := app.Commands
+	var cmd *cli.Command
+	for i < len(args) {
+		var found *cli.Command
+		for _, c := range cmds {
+			if c.HasName(args[i]) {
+				found = c
+			}
+		}
+		if found == nil {
+			break
+		}
+		cmd, cmds = found, found.Subcommands
+		o.command = strings.TrimSpace(o.command + " " + found.Name)
+		i++
+	}
+	if cmd == nil {
+		return output{format: "text"}
+	}
+	var opt *formatOption
+	for _, f := range cmd.Flags {
+		if fo, ok := f.(*formatOption); ok {
+			opt = fo
 		}
 	}
-	allowed := "text, json"
-	if github {
-		allowed += ", github"
+	if opt == nil {
+		return o
 	}
-	return usagef("unknown format %q (use %s)", f, allowed)
+	value := ""
+	for j := i; j < len(args); j++ {
+		a := args[j]
+		if a == "--" {
+			break
+		}
+		name, v, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "format" {
+			continue
+		}
+		if !hasValue {
+			if j+1 >= len(args) {
+				break
+			}
+			j++
+			v = args[j]
+		}
+		value = v
+	}
+	if contains(opt.formats, value) {
+		o.format = value
+	}
+	return o
 }
 
 // noArgs refuses stray arguments.

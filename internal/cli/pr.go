@@ -32,9 +32,14 @@ func verifyBranch(env *Env, w *workspace, v *verified, opts verifyOptions) error
 			notApproved++
 		}
 	}
-	if opts.format == "json" {
+	switch opts.format {
+	case "json":
 		printBranchJSON(env.Stdout, v, pr, notApproved)
-	} else {
+	case "markdown", "codequality", "github":
+		if err := printBranchCI(env.Stdout, opts.format, v, pr, opts.strict); err != nil {
+			return err
+		}
+	default:
 		printBranchText(env.Stdout, v, pr)
 		fmt.Fprintf(env.Stderr, "qms: trust root %s (from %s)\n", v.report.Root, v.result.RootSource)
 		for _, s := range v.result.Saved {

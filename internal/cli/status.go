@@ -17,6 +17,7 @@ import (
 
 	"github.com/qms-tool/qms/internal/approval"
 	"github.com/qms-tool/qms/internal/records"
+	"github.com/qms-tool/qms/internal/report"
 	"github.com/qms-tool/qms/internal/status"
 )
 
@@ -47,7 +48,7 @@ func statusCommand(env *Env) *cli.Command {
 			&cli.IntFlag{Name: "window", Value: 30, Usage: "days ahead in which a date is due soon"},
 			&cli.IntFlag{Name: "supplier-months", Value: 12, Usage: "months between supplier evaluations"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "parse every record again instead of reusing .git/qms/records-cache"},
-			formatFlag(false),
+			ciFormatFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
@@ -92,7 +93,7 @@ func approvalStates(env *Env, w *workspace) (states []approval.State, v *verifie
 
 func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 	defer lessGC()()
-	if err := checkFormat(opts.format, false); err != nil {
+	if err := checkCIFormat(opts.format); err != nil {
 		return err
 	}
 	if opts.window < 0 || opts.supplierMonths <= 0 {
@@ -121,7 +122,8 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 	if v != nil {
 		rep.Approval.Failures = len(v.report.Failures)
 	}
-	if opts.format == "json" {
+	switch opts.format {
+	case "json":
 		// The report's fields next to the findings every checking
 		// command gives.
 		var extra map[string]any
@@ -135,7 +137,15 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 		if err := printFindings(env.Stdout, "json", rep.Findings, extra); err != nil {
 			return err
 		}
-	} else {
+	case "github", "codequality":
+		if err := printFindings(env.Stdout, opts.format, rep.Findings, nil); err != nil {
+			return err
+		}
+	case "markdown":
+		if err := report.Markdown(env.Stdout, statusSummary(rep, opts.strict), 0); err != nil {
+			return err
+		}
+	default:
 		printStatus(env.Stdout, rep)
 		fmt.Fprintf(env.Stderr, "qms: status as of %s: %s\n", rep.At, plural(rep.Problems, "problem"))
 	}
@@ -143,6 +153,35 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 		return errFindings
 	}
 	return nil
+}
+
+// statusSummary is the markdown summary of a status report: the problems
+// (those --strict fails on) as findings, and the whole text report
+// collapsed below them.
+func statusSummary(r *status.Report, strict bool) report.Summary {
+	v := plural(r.Problems, "problem")
+	if r.Problems == 0 {
+		v = "no problems"
+	}
+	if strict {
+		v = verdict(r.Problems > 0) + ": " + v
+	}
+	s := report.Summary{Title: "qms status", Verdict: v, Full: "qms status --format json",
+		Paragraphs: []report.Line{{report.P(fmt.Sprintf("Status as of %s (due soon: within %d days): %s.", r.At, r.Window, plural(r.Problems, "problem")))}}}
+	if p := r.Plan; p != nil {
+		s.Paragraphs = append(s.Paragraphs, report.Line{report.P("Plan in force: "), report.C(p.ID), report.P(fmt.Sprintf(" %s, effective %s; next review %s (%s): %s.", p.Title, p.Effective, p.NextReview, inDays(p.Days), stateWord(p.State)))})
+	}
+	if a := r.Approval; a.Known {
+		s.Paragraphs = append(s.Paragraphs, report.Line{report.P(fmt.Sprintf("Approvals: %d approved, %d pending, %d stale.", a.Approved, len(a.Pending), len(a.Stale)))})
+	} else {
+		s.Paragraphs = append(s.Paragraphs, report.Line{report.P(fmt.Sprintf("Approvals: unknown (%s).", a.Reason))})
+	}
+	s.Tables = append(s.Tables, report.FindingTable("Problems", r.Findings))
+	s.Tables[0].Empty = "Nothing is overdue, failing or uncovered."
+	var text strings.Builder
+	printStatus(&text, r)
+	s.Details = append(s.Details, report.Detail{Summary: "The full status report", Text: text.String()})
+	return s
 }
 
 // loadIndex reads every record of the workspace (through the records

@@ -17,6 +17,7 @@ import (
 	"github.com/qms-tool/qms/internal/config"
 	"github.com/qms-tool/qms/internal/policy"
 	"github.com/qms-tool/qms/internal/records"
+	"github.com/qms-tool/qms/internal/report"
 )
 
 type validateOptions struct {
@@ -37,7 +38,7 @@ func validateCommand(env *Env) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "staged", Usage: "check the index (what the next commit will hold), not the working tree"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "parse every record again instead of reusing results for unchanged content (.git/qms/records-cache)"},
-			formatFlag(true),
+			ciFormatFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			return runValidate(c.Context, validateOptions{
@@ -51,7 +52,7 @@ func validateCommand(env *Env) *cli.Command {
 }
 
 func runValidate(_ context.Context, opts validateOptions, env *Env) error {
-	if err := checkFormat(opts.format, true); err != nil {
+	if err := checkCIFormat(opts.format); err != nil {
 		return err
 	}
 	w, err := openWorkspace(env, opts.staged)
@@ -126,7 +127,12 @@ func runValidate(_ context.Context, opts validateOptions, env *Env) error {
 			findings[i].Path = w.display(env, findings[i].Path)
 		}
 	}
-	if err := printFindings(env.Stdout, opts.format, findings, map[string]any{"checked": checked}); err != nil {
+	if opts.format == "markdown" {
+		err = report.Markdown(env.Stdout, validateSummary(findings, checked, opts.staged), 0)
+	} else {
+		err = printFindings(env.Stdout, opts.format, findings, map[string]any{"checked": checked})
+	}
+	if err != nil {
 		return err
 	}
 	errs, warns := count(findings)
@@ -148,6 +154,28 @@ func runValidate(_ context.Context, opts validateOptions, env *Env) error {
 		return errFindings
 	}
 	return nil
+}
+
+// validateSummary is the markdown summary of a validation: the verdict,
+// the counts and every finding.
+func validateSummary(fs []qms.Finding, checked int, staged bool) report.Summary {
+	errs, warns := count(fs)
+	what, full := "records", "qms validate --format json"
+	if staged {
+		what, full = "staged records", "qms validate --staged --format json"
+	}
+	if checked == 1 {
+		what = strings.TrimSuffix(what, "s")
+	}
+	counts := fmt.Sprintf("%d %s checked: %s, %s.", checked, what, plural(errs, "error"), plural(warns, "warning"))
+	if errs+warns == 0 {
+		counts = fmt.Sprintf("%d %s valid.", checked, what)
+	}
+	s := report.Summary{Title: "qms validate", Verdict: verdict(errs > 0), Paragraphs: []report.Line{{report.P(counts)}}, Full: full}
+	if len(fs) > 0 {
+		s.Tables = append(s.Tables, report.FindingTable("Findings", fs))
+	}
+	return s
 }
 
 // tuneGC trades memory for speed within a budget that grows with the

@@ -52,7 +52,7 @@ func verifyCommand(env *Env) *cli.Command {
 			&cli.BoolFlag{Name: "no-cache", Usage: "check every commit again instead of reusing earlier outcomes (.git/qms/verify-cache)"},
 			&cli.StringFlag{Name: "base", Usage: "show what the branch adds on top of `REF` (a pull request's target, e.g. origin/main): its commits' failures, " +
 				"the state each record it changes will have after the merge, and which merge strategies keep the approvals"},
-			formatFlag(false),
+			ciFormatFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
@@ -168,7 +168,7 @@ func rootHint(repo *vcs.Repo) string {
 }
 
 func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
-	if err := checkFormat(opts.format, false); err != nil {
+	if err := checkCIFormat(opts.format); err != nil {
 		return err
 	}
 	w, err := openWorkspace(env, false)
@@ -191,10 +191,15 @@ func runVerify(_ context.Context, opts verifyOptions, env *Env) error {
 			notApproved++
 		}
 	}
-	if opts.format == "json" {
+	switch opts.format {
+	case "json":
 		printVerifyJSON(env.Stdout, v, notApproved)
-	} else {
+	case "text":
 		printVerifyText(env.Stdout, v)
+	default: // the CI formats: verify_ci.go
+		if err := printVerifyCI(env.Stdout, opts.format, v, opts.strict); err != nil {
+			return err
+		}
 	}
 	if opts.format == "text" {
 		fmt.Fprintf(env.Stderr, "qms: trust root %s (from %s)\n", rep.Root, v.result.RootSource)
