@@ -43,10 +43,13 @@ type Repo struct {
 	GitPrefix string
 }
 
-// Branches is what Start reads other branches' ids from (a *vcs.Repo).
+// Branches is what Start reads other branches' ids from (a *vcs.Repo):
+// the branch tips, the tree of a folder at a commit, the file names in a
+// tree.
 type Branches interface {
 	Branches() ([]vcs.Tip, error)
-	FileNames(commit, dir string) ([]string, error)
+	Folder(commit, dir string) (string, error)
+	EachFile(tree string, fn func(name []byte)) error
 }
 
 // Taken is an id Start stepped over: the working tree does not have it,
@@ -327,17 +330,41 @@ func (r *Repo) elsewhere(k *schema.Kind, re *regexp.Regexp, seq int) (int, []Tak
 		if err != nil {
 			unread = append(unread, Unread{Where: "the branches", Err: err})
 		}
-		seen := map[string][]string{} // commit -> file names: branches often share a tip
+		// Branches often share a tip, or a folder's tree, and trees share
+		// most names: each is read, and each name matched, once.
+		folders := map[string]string{} // commit -> the folder's tree id
+		found := map[string][]int{}    // tree id -> its sequence numbers from seq on
+		seqs := map[string]int{}       // file name -> its sequence number
 		for _, tip := range tips {
-			names, ok := seen[tip.Commit]
+			tree, ok := folders[tip.Commit]
 			if !ok {
-				if names, err = r.Git.FileNames(tip.Commit, folder); err != nil {
+				if tree, err = r.Git.Folder(tip.Commit, folder); err != nil {
 					unread = append(unread, Unread{Where: "branch " + tip.Name, Err: err})
 				}
-				seen[tip.Commit] = names
+				folders[tip.Commit] = tree
 			}
-			for _, name := range names {
-				note(seqOf(re, name), tip.Name)
+			if tree == "" {
+				continue
+			}
+			ns, ok := found[tree]
+			if !ok {
+				err := r.Git.EachFile(tree, func(name []byte) {
+					n, ok := seqs[string(name)]
+					if !ok {
+						n = seqOf(re, string(name))
+						seqs[string(name)] = n
+					}
+					if n >= seq {
+						ns = append(ns, n)
+					}
+				})
+				if err != nil {
+					unread = append(unread, Unread{Where: "branch " + tip.Name, Err: err})
+				}
+				found[tree] = ns
+			}
+			for _, n := range ns {
+				note(n, tip.Name)
 			}
 		}
 	}

@@ -142,22 +142,30 @@ func TestDraftErrors(t *testing.T) {
 // of records/incidents at each commit.
 type branches struct {
 	tips  []vcs.Tip
-	files map[string][]string // commit -> names
+	files map[string][]string // commit (and its folder's tree) -> names
 	err   error               // of listing the branches
 	dir   string              // the folder asked for, if not records/incidents
 }
 
 func (b branches) Branches() ([]vcs.Tip, error) { return b.tips, b.err }
 
-func (b branches) FileNames(commit, dir string) ([]string, error) {
+// Folder names a commit's folder by the commit: the tests' trees are
+// the commits' file lists.
+func (b branches) Folder(commit, dir string) (string, error) {
 	if want := cmp.Or(b.dir, "records/incidents"); dir != want {
-		return nil, nil
+		return "", nil
 	}
-	names, ok := b.files[commit]
-	if !ok {
-		return nil, errors.New("object not found")
+	if _, ok := b.files[commit]; !ok {
+		return "", errors.New("object not found")
 	}
-	return names, nil
+	return commit, nil
+}
+
+func (b branches) EachFile(tree string, fn func([]byte)) error {
+	for _, name := range b.files[tree] {
+		fn([]byte(name))
+	}
+	return nil
 }
 
 type staged []string

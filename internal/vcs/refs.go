@@ -54,37 +54,46 @@ func (r *Repo) Branches() ([]Tip, error) {
 // "tree <40 hex digits>\n".
 const commitHead = len("tree ") + 40 + 1
 
-// FileNames lists the names of the files (not folders) directly in the
-// folder dir of a commit's tree, sorted as git sorts them; none when the
-// folder is absent. It reads the commit's first header and the trees on
-// the way, never a blob, so that asking it for every branch stays fast.
-func (r *Repo) FileNames(commit, dir string) ([]string, error) {
+// Folder returns the id of the tree at the folder dir of a commit's tree,
+// or "" when there is none. It reads the commit's first header and the
+// trees on the way, never a blob: cheap to ask of every branch, and
+// branches that did not change the folder give the same id.
+func (r *Repo) Folder(commit, dir string) (string, error) {
 	if !isHex40(commit) {
-		return nil, fmt.Errorf("read commit %q: not a commit id", commit)
+		return "", fmt.Errorf("read commit %q: not a commit id", commit)
 	}
 	raw, err := r.readObject(plumbing.CommitObject, plumbing.NewHash(commit), int64(commitHead))
 	if err != nil {
-		return nil, fmt.Errorf("read commit %s: %w", commit, err)
+		return "", fmt.Errorf("read commit %s: %w", commit, err)
 	}
 	tree, ok := bytes.CutPrefix(raw, []byte("tree "))
 	if !ok || len(tree) != 41 || tree[40] != '\n' || !isHex40(string(tree[:40])) {
-		return nil, fmt.Errorf("commit %s: does not start with a tree header", commit)
+		return "", fmt.Errorf("commit %s: does not start with a tree header", commit)
 	}
 	e, found, err := r.lookup(plumbing.NewHash(string(tree[:40])), dir)
 	if err != nil || !found || !e.dir {
-		return nil, err
+		return "", err
 	}
-	raw, err = r.rawTree(e.id)
+	return e.id.String(), nil
+}
+
+// EachFile calls fn with the name of each file (not folder or submodule)
+// directly in a tree, in git's order. The name is valid only during the
+// call: a folder of thousands of records allocates nothing per name.
+func (r *Repo) EachFile(tree string, fn func(name []byte)) error {
+	if !isHex40(tree) {
+		return fmt.Errorf("read tree %q: not a tree id", tree)
+	}
+	raw, err := r.rawTree(plumbing.NewHash(tree))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var names []string
 	for len(raw) > 0 {
 		mode, name, _, rest, _ := next(raw)
 		raw = rest
 		if !isDir(mode) && string(mode) != "160000" {
-			names = append(names, string(name))
+			fn(name)
 		}
 	}
-	return names, nil
+	return nil
 }

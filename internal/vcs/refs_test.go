@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestBranchesAndFileNames(t *testing.T) {
+func TestBranchesAndFolders(t *testing.T) {
 	dir, git := gitRepo(t)
 	empty, err := Open(dir)
 	if err != nil {
@@ -63,16 +63,35 @@ func TestBranchesAndFileNames(t *testing.T) {
 		{"a file, not a folder", first, "records/matrix.md", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			names, err := r.FileNames(tc.commit, tc.dir)
-			if err != nil || strings.Join(names, " ") != strings.Join(tc.want, " ") {
-				t.Errorf("FileNames(%s, %q) = %v, %v; want %v", tc.commit[:7], tc.dir, names, err, tc.want)
+			tree, err := r.Folder(tc.commit, tc.dir)
+			if err != nil {
+				t.Fatalf("Folder(%s, %q): %v", tc.commit[:7], tc.dir, err)
+			}
+			var names []string
+			if tree != "" {
+				if err := r.EachFile(tree, func(name []byte) { names = append(names, string(name)) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if strings.Join(names, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("files of %q at %s = %v, want %v", tc.dir, tc.commit[:7], names, tc.want)
 			}
 		})
 	}
-	if _, err := r.FileNames(git("rev-parse", "HEAD^{tree}"), "records"); err == nil {
-		t.Errorf("FileNames(a tree id) succeeded, want an error")
+	// A folder that no commit changed has one tree id everywhere.
+	a, _ := r.Folder(first, "records/staff")
+	b, _ := r.Folder(second, "records")
+	c, _ := r.Folder(first, "records")
+	if a != "" || b == "" || b == c {
+		t.Errorf("Folder ids: staff %q, records %q then %q; want none, then two different ids", a, c, b)
 	}
-	if _, err := r.FileNames("HEAD", "records"); err == nil {
-		t.Errorf("FileNames(HEAD) succeeded, want an error: it takes commit ids")
+	if _, err := r.Folder(git("rev-parse", "HEAD^{tree}"), "records"); err == nil {
+		t.Errorf("Folder(a tree id) succeeded, want an error")
+	}
+	if _, err := r.Folder("HEAD", "records"); err == nil {
+		t.Errorf("Folder(HEAD) succeeded, want an error: it takes commit ids")
+	}
+	if err := r.EachFile(first, func([]byte) {}); err == nil {
+		t.Errorf("EachFile(a commit id) succeeded, want an error")
 	}
 }
