@@ -85,9 +85,12 @@ func comparePush(push []PushRef, there Refs, has map[oid.ID]bool, g Graph) []Ref
 			before = append(before, id)
 		}
 	}
+	unfetched := false // the remote will hold commits the clone lacks
 	for _, id := range left {
 		if has[id] {
 			after = append(after, id)
+		} else {
+			unfetched = true
 		}
 	}
 	missing := func(s *RefState) {
@@ -110,6 +113,11 @@ func comparePush(push []PushRef, there Refs, has map[oid.ID]bool, g Graph) []Ref
 				missing(&s)
 			default:
 				s.Behind, err = g.Unique(p.Remote, after)
+				if err == nil && s.Behind > 0 && unfetched {
+					// Another ref there may hold them: the clone cannot tell.
+					s.State, s.Behind = Unknown, 0
+					s.Note = "the remote has commits this clone has not fetched, which may hold the branch's"
+				}
 			}
 		case p.Remote.IsZero():
 			s.State = Extra

@@ -115,8 +115,8 @@ func TestComparePush(t *testing.T) {
 			RefState{Ref: "refs/tags/v1", Remote: b, State: Deleted}, RuleDelete},
 		{"merged branch deleted", PushRef{RemoteRef: br("merged"), Remote: b},
 			RefState{Ref: br("merged"), Remote: b, State: Deleted}, ""},
-		{"unmerged branch deleted", PushRef{RemoteRef: br("topic"), Remote: c},
-			RefState{Ref: br("topic"), Remote: c, State: Deleted, Behind: 1}, RuleDelete},
+		{"unmerged branch deleted, with a branch there not fetched", PushRef{RemoteRef: br("topic"), Remote: c},
+			RefState{Ref: br("topic"), Remote: c, State: Unknown, Note: "the remote has commits this clone has not fetched, which may hold the branch's"}, RuleUnknown},
 		{"deleting what the clone lacks", PushRef{RemoteRef: br("theirs"), Remote: gone},
 			RefState{Ref: br("theirs"), Remote: gone, State: Unknown, Note: "the remote's 4444444 is not in this clone"}, RuleUnknown},
 		{"no ancestry", PushRef{RemoteRef: br("main"), Local: c, Remote: b},
@@ -141,6 +141,23 @@ func TestComparePush(t *testing.T) {
 				t.Errorf("findings = %v, want %q", rules, tc.finding)
 			}
 		})
+	}
+	// Deleting topic while the remote has a branch the clone has not
+	// fetched: that branch may hold topic's commit.
+	delete(there, "refs/heads/theirs")
+	got := comparePush([]PushRef{{RemoteRef: br("topic"), Remote: c}}, there, has, g)
+	if len(got) != 1 || got[0].State != Deleted || got[0].Behind != 1 {
+		t.Errorf("deleting topic, everything fetched = %+v, want deleted with 1 commit", got)
+	}
+	if fs := (&Report{Remote: "origin", Refs: got, pushing: true}).Findings("."); len(fs) != 1 || fs[0].Rule != RuleDelete {
+		t.Errorf("findings of deleting topic = %v, want %s", fs, RuleDelete)
+	}
+	there["refs/heads/unfetched"] = gone
+	if got := comparePush([]PushRef{{RemoteRef: br("topic"), Remote: c}}, there, has, g); len(got) != 1 || got[0].State != Unknown {
+		t.Errorf("deleting topic, a branch not fetched = %+v, want unknown", got)
+	}
+	if got := comparePush([]PushRef{{RemoteRef: br("merged"), Remote: b}}, there, has, g); len(got) != 1 || got[0].State != Deleted {
+		t.Errorf("deleting merged, a branch not fetched = %+v, want deleted: its commits are on main", got)
 	}
 	if got := comparePush([]PushRef{{RemoteRef: br("none")}}, there, has, g); len(got) != 0 {
 		t.Errorf("deleting a ref the remote does not have = %+v, want nothing", got)
