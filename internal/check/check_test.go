@@ -174,6 +174,57 @@ func TestDuplicateID(t *testing.T) {
 	}
 }
 
+// TestDuplicateIDHint checks how the finding says to renumber: the
+// example has INC-2026-0001 to 0003 and SUP-0001 to 0003.
+func TestDuplicateIDHint(t *testing.T) {
+	inc := "records/incidents/"
+	for _, tc := range []struct {
+		name   string
+		copies map[string]string // new file -> the record it copies, or "id ID": a new incident of that id
+		want   map[string]string // file with the finding -> its hint
+	}{
+		{"its file name is a free id", map[string]string{inc + "INC-2026-0007.md": inc + "INC-2026-0003.md"},
+			map[string]string{inc + "INC-2026-0007.md": "set id: INC-2026-0007, as its file name says"}},
+		{"its file name is no id: the next free one", map[string]string{inc + "INC-2026-0003-bob.md": inc + "INC-2026-0003.md"},
+			// The copy sorts first and the original gets the finding;
+			// the hint moves the copy. The next free id is after the
+			// copy's name too.
+			map[string]string{inc + "INC-2026-0003.md": "git mv " + inc + "INC-2026-0003-bob.md " + inc + "INC-2026-0004.md and set id: INC-2026-0004"}},
+		{"two duplicates get two ids", map[string]string{inc + "INC-2026-0002-x.md": inc + "INC-2026-0002.md", inc + "INC-2026-0003-y.md": inc + "INC-2026-0003.md"},
+			map[string]string{
+				inc + "INC-2026-0002.md": "git mv " + inc + "INC-2026-0002-x.md " + inc + "INC-2026-0004.md and set id: INC-2026-0004",
+				inc + "INC-2026-0003.md": "git mv " + inc + "INC-2026-0003-y.md " + inc + "INC-2026-0005.md and set id: INC-2026-0005",
+			}},
+		{"a kind without a year", map[string]string{"records/suppliers/SUP-0001-copy.md": "records/suppliers/SUP-0001.md"},
+			map[string]string{"records/suppliers/SUP-0001.md": "git mv records/suppliers/SUP-0001-copy.md records/suppliers/SUP-0004.md and set id: SUP-0004"}},
+		{"its file name is another record's id", map[string]string{inc + "INC-2026-0005.md": inc + "INC-2026-0003.md", inc + "INC-2026-0006.md": "id INC-2026-0005"},
+			map[string]string{inc + "INC-2026-0005.md": "git mv " + inc + "INC-2026-0005.md " + inc + "INC-2026-0007.md and set id: INC-2026-0007"}},
+		{"a kind named by fields", map[string]string{"records/plans/GP-100-r3b.md": "records/plans/GP-100-r3.md"},
+			map[string]string{"records/plans/GP-100-r3b.md": "give each record its own id"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := example(t)
+			for to, from := range tc.copies {
+				if id, ok := strings.CutPrefix(from, "id "); ok {
+					b := strings.Replace(string(m[inc+"INC-2026-0001.md"].Data), "id: INC-2026-0001", "id: "+id, 1)
+					m[to] = &fstest.MapFile{Data: []byte(b)}
+					continue
+				}
+				m[to] = &fstest.MapFile{Data: m[from].Data}
+			}
+			got := map[string]string{}
+			for _, f := range run(t, m) {
+				if f.Rule == check.RuleDuplicateID {
+					got[f.Path] = f.Hint
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("duplicate-id hints = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestDuplicateIDAcrossKinds(t *testing.T) {
 	m := example(t)
 	// A staff member whose handle equals a supplier id cannot exist (the

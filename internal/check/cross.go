@@ -116,6 +116,7 @@ func (x *rules) entry(e *records.Entry) {
 // record has it).
 func (x *rules) register(entries []*records.Entry) {
 	matrix := false
+	var dups [][2]*records.Entry // the first record of an id, a later one
 	for _, e := range entries {
 		if e.ID == "" {
 			continue
@@ -127,7 +128,7 @@ func (x *rules) register(entries []*records.Entry) {
 			continue
 		}
 		if first, dup := x.byID[e.ID]; dup {
-			x.add(e, "id", RuleDuplicateID, fmt.Sprintf("id %q is also used by %s", e.ID, first.Path), "give each record its own id")
+			dups = append(dups, [2]*records.Entry{first, e})
 			continue
 		}
 		x.byID[e.ID] = e
@@ -143,6 +144,69 @@ func (x *rules) register(entries []*records.Entry) {
 		}
 	}
 	records.SortPlans(x.plans)
+	// Every id is known now: the hints can name free ones.
+	free := &freeIDs{entries: entries, next: map[freeKey]int{}}
+	for _, d := range dups {
+		first, e := d[0], d[1]
+		x.add(e, "id", RuleDuplicateID, fmt.Sprintf("id %q is also used by %s", e.ID, first.Path), x.renumber(first, e, free))
+	}
+}
+
+// renumber says how to give one of two records with the same id an id of
+// its own, as after a merge of two branches that each added one: the
+// record whose file name does not match its id (else the later one) takes
+// the id its file name says when that is free, or else the next free id
+// of its kind, under that name.
+func (x *index) renumber(first, dup *records.Entry, free *freeIDs) string {
+	t := dup
+	if stem(dup) == dup.ID && stem(first) != first.ID {
+		t = first
+	}
+	k, name := t.Kind, stem(t)
+	if _, _, seq := k.SeqOf(name); name != t.ID && (seq || k.IDTemplate == "") && x.byID[name] == nil {
+		if t == dup {
+			return fmt.Sprintf("set id: %s, as its file name says", name)
+		}
+		return fmt.Sprintf("set id: %s in %s, as its file name says", name, t.Path)
+	}
+	if year, _, ok := k.SeqOf(t.ID); ok {
+		id := free.take(k, year)
+		return fmt.Sprintf("git mv %s %s and set id: %s", t.Path, path.Join(path.Dir(t.Path), id+".md"), id)
+	}
+	return "give each record its own id"
+}
+
+func stem(e *records.Entry) string { return strings.TrimSuffix(path.Base(e.Path), ".md") }
+
+// freeIDs hands out the ids after the last one of a kind and year, by
+// id or file name, one after the other.
+type freeIDs struct {
+	entries []*records.Entry
+	next    map[freeKey]int
+}
+
+type freeKey struct {
+	kind string
+	year int
+}
+
+func (f *freeIDs) take(k *schema.Kind, year int) string {
+	key := freeKey{k.Name, year}
+	n, ok := f.next[key]
+	if !ok {
+		for _, e := range f.entries {
+			if e.Kind != k {
+				continue
+			}
+			for _, id := range []string{e.ID, stem(e)} {
+				if y, s, ok := k.SeqOf(id); ok && y == year && s >= n {
+					n = s + 1
+				}
+			}
+		}
+	}
+	f.next[key] = n + 1
+	return k.FormatID(nil, year, n)
 }
 
 // ref applies the keywords of o's site in order; a keyword that finds a

@@ -48,7 +48,7 @@ func cloneCommand(env *Env) *cli.Command {
 				&cli.StringSliceFlag{Name: "mirror", Usage: "a mirror's URL or path to compare with origin (repeatable)"},
 				&cli.BoolFlag{Name: "refs-only", Usage: "compare refs only; skip reading and hashing the objects"},
 				&cli.BoolFlag{Name: "strict", Usage: "also fail on uncommitted, untracked or stashed work"},
-				&cli.BoolFlag{Name: "pushing", Usage: "run before a push (the pre-push hook): commits not yet on the remote are expected, not deviations"},
+				&cli.BoolFlag{Name: "pushing", Usage: "run before a push (the pre-push hook): compare only the refs being pushed, read from standard input as git gives them, and refuse what would take commits or tags away from the remote"},
 				&cli.DurationFlag{Name: "timeout", Value: time.Minute, Usage: "give up on a remote that has not answered after this long"},
 				formatFlag(false),
 			},
@@ -76,6 +76,16 @@ func runCloneCheck(ctx context.Context, opts cloneOptions, env *Env) error {
 		return usagef("--timeout must be positive, got %s", opts.timeout)
 	}
 	copts := clone.Options{Remote: opts.remote, RefsOnly: opts.refsOnly, Timeout: opts.timeout}
+	if opts.pushing {
+		if len(dirs) > 1 {
+			return usagef("--pushing checks one clone, the one being pushed from")
+		}
+		push, err := readPush(env)
+		if err != nil {
+			return err
+		}
+		copts.Pushing, copts.Push = true, push
+	}
 	var (
 		reports     []*clone.Report
 		mirrors     []*clone.Mirror
@@ -100,13 +110,7 @@ func runCloneCheck(ctx context.Context, opts cloneOptions, env *Env) error {
 			return err
 		}
 		reports = append(reports, rep)
-		for _, f := range rep.Findings(d) {
-			// Before a push, what is about to be pushed is no deviation.
-			if opts.pushing && (f.Rule == clone.RuleAhead || f.Rule == clone.RuleOnlyLocal) {
-				continue
-			}
-			findings = append(findings, f)
-		}
+		findings = append(findings, rep.Findings(d)...)
 	}
 	// Mirrors are compared with the first clone's origin.
 	if len(opts.mirrors) > 0 {
@@ -154,15 +158,54 @@ func runCloneCheck(ctx context.Context, opts cloneOptions, env *Env) error {
 	}
 	errs, warns := count(findings)
 	if errs > 0 || (opts.strict && warns > 0) {
+		if opts.pushing {
+			n := errs
+			if opts.strict {
+				n += warns
+			}
+			fmt.Fprintf(env.Stderr, "qms: push to %s refused: %s above\n", opts.remote, plural(n, "problem"))
+			fmt.Fprintf(env.Stderr, "qms: hint: fix it and push again; to push anyway, knowing what it does, add --no-verify to 'git push'\n")
+		}
 		return errFindings
 	}
 	return nil
+}
+
+// maxPushInput bounds what --pushing reads from git: a line per ref pushed.
+const maxPushInput = 16 << 20
+
+// readPush reads the refs being pushed from standard input, where git
+// writes them for the pre-push hook.
+func readPush(env *Env) ([]clone.PushRef, error) {
+	if env.Stdin == nil {
+		return nil, nil
+	}
+	if f, ok := env.Stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return nil, withHint(usagef("--pushing reads the refs being pushed from standard input, as git gives them to the pre-push hook"),
+				"install the hook with 'qms hook install --pre-push', or pipe in '<local ref> <local id> <remote ref> <remote id>' lines")
+		}
+	}
+	b, err := io.ReadAll(io.LimitReader(env.Stdin, maxPushInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("read the refs being pushed: %w", err)
+	}
+	if len(b) > maxPushInput {
+		return nil, usagef("--pushing: more than %d MiB on standard input", maxPushInput>>20)
+	}
+	push, err := clone.ParsePush(b)
+	if err != nil {
+		return nil, usagef("--pushing: %v", err)
+	}
+	return push, nil
 }
 
 func printClone(w io.Writer, name string, r *clone.Report) {
 	fmt.Fprintf(w, "clone %s (%s: %s)\n", name, r.Remote, r.URL)
 	if r.Unreachable != "" {
 		fmt.Fprintf(w, "  refs: not compared, %s\n", r.Unreachable)
+	} else if r.Pushing() && len(r.Refs) == 0 {
+		fmt.Fprintln(w, "  refs: none to push")
 	} else {
 		printRefs(w, r.Refs, "LOCAL", strings.ToUpper(r.Remote), "local", r.Remote)
 	}

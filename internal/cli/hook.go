@@ -33,7 +33,7 @@ func hookCommand(env *Env) *cli.Command {
 			Usage: "install a pre-commit hook running 'qms validate --staged'",
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "force", Usage: "replace an existing pre-commit hook that qms did not install"},
-				&cli.BoolFlag{Name: "pre-push", Usage: "install instead a pre-push hook running 'qms clone check --pushing' against the remote pushed to"},
+				&cli.BoolFlag{Name: "pre-push", Usage: "install instead a pre-push hook running 'qms clone check --pushing' on the refs pushed to a remote"},
 			},
 			Action: func(c *cli.Context) error {
 				if err := noArgs(c); err != nil {
@@ -73,10 +73,13 @@ func runHookInstall(_ context.Context, opts hookOptions, env *Env) error {
 	script := fmt.Sprintf("#!/bin/sh\n# qms pre-commit hook, %s.\n# Refuses a commit whose records do not validate.\nexec %s validate --staged\n", hookMarker, shellQuote(exe))
 	if opts.prePush {
 		// Git passes the remote's name, or its URL when pushing to a URL
-		// (then there is no remote to compare with).
+		// (then there is no remote to compare with), and the refs being
+		// pushed on standard input, which exec hands on.
 		script = fmt.Sprintf("#!/bin/sh\n# qms pre-push hook, %s.\n"+
-			"# Refuses a push from a clone whose objects are damaged or whose refs deviate\n"+
-			"# from the remote's (other than the commits being pushed).\n"+
+			"# Git gives the refs being pushed on standard input. Refuses a push that\n"+
+			"# would take commits or tags away from the remote (a forced push, a moved or\n"+
+			"# deleted tag, a deleted unmerged branch), or from a clone whose objects are\n"+
+			"# damaged. 'git push --no-verify' skips it.\n"+
 			"git config --get \"remote.$1.url\" >/dev/null || exit 0\n"+
 			"exec %s clone check --pushing --remote \"$1\"\n", hookMarker, shellQuote(exe))
 	}

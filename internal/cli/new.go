@@ -41,6 +41,8 @@ func newCommand(env *Env) *cli.Command {
 		Description: "Kinds: incident, test, staff, supplier, plan (and any the repository's schema/ adds).\n" +
 			"The record gets the next free id, your staff id as author, the current time, and the\n" +
 			"values of --title, --level and --set; it is created atomically and never overwrites.\n" +
+			"An id is free when neither the working tree, the index nor any local or remote-tracking\n" +
+			"branch has it (fetch first to see your colleagues' latest branches).\n" +
 			"A test run gets the previous run of the same test as 'previous'; a plan revision starts\n" +
 			"from the current revision of the document.",
 		Flags: []cli.Flag{
@@ -85,13 +87,26 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 	if err != nil {
 		return err
 	}
-	if repo, err := w.gitRepo(); err == nil {
-		_, req.Email = repo.Identity(env.Getenv("GIT_CONFIG_NOSYSTEM") != "")
-	}
 	repo := &draft.Repo{FS: w.src, Paths: paths, Index: records.NewIndex(entries), Now: env.Now()}
+	if g, err := w.gitRepo(); err == nil {
+		_, req.Email = g.Identity(env.Getenv("GIT_CONFIG_NOSYSTEM") != "")
+		// Ids that the index or any branch uses are not free either.
+		repo.Git = g
+		if rel, err := filepath.Rel(g.Root, w.root); err == nil && rel != "." {
+			repo.GitPrefix = filepath.ToSlash(rel)
+		}
+		if st, err := g.Staged(env.Getenv("GIT_INDEX_FILE")); err == nil {
+			repo.Staged = st
+		} else {
+			fmt.Fprintf(env.Stderr, "qms: warning: cannot read which ids the index uses: %v\n", err)
+		}
+	}
 	mk, err := repo.Start(req)
 	if err != nil {
 		return draftError(err)
+	}
+	for _, u := range mk.Unread {
+		fmt.Fprintf(env.Stderr, "qms: warning: cannot read which ids %s uses: %v\n", u.Where, u.Err)
 	}
 	for {
 		d, err := mk.Draft()
@@ -105,6 +120,7 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 			return withHint(usagef("%s already exists", w.display(env, d.Path)), "choose another --id")
 		}
 		if fs_ := draftFindings(w, entries, d); len(fs_) > 0 && !opts.edit {
+			noteSkipped(env, mk, d.ID)
 			return missingValues(env, mk, d, k, fs_)
 		}
 		full := filepath.Join(w.root, filepath.FromSlash(d.Path))
@@ -118,12 +134,68 @@ func runNew(ctx context.Context, opts newOptions, env *Env) error {
 		if err != nil {
 			return err
 		}
+		noteSkipped(env, mk, d.ID)
 		fmt.Fprintln(env.Stdout, w.display(env, d.Path))
 		if opts.edit {
 			return editRecord(ctx, env, w, d.Path, full)
 		}
 		return nil
 	}
+}
+
+// noteSkipped says which ids the new record's id stepped over because
+// other branches or the index use them; nothing when it stepped over none.
+func noteSkipped(env *Env, mk *draft.Maker, id string) {
+	if len(mk.Skipped) == 0 {
+		return
+	}
+	var ids, branches []string
+	staged, seen := false, map[string]bool{}
+	for _, t := range mk.Skipped {
+		ids = append(ids, t.ID)
+		staged = staged || t.Staged
+		for _, b := range t.Branches {
+			if !seen[b] {
+				seen[b] = true
+				branches = append(branches, b)
+			}
+		}
+	}
+	verb := "are"
+	switch {
+	case len(ids) == 1:
+		verb = "is"
+	case len(ids) > 2:
+		ids = []string{ids[0], ids[1], fmt.Sprintf("%d more", len(ids)-2)}
+	}
+	var where []string
+	switch len(branches) {
+	case 0:
+	case 1:
+		where = append(where, "on branch "+branches[0])
+	default:
+		const most = 4
+		if len(branches) > most {
+			branches = append(branches[:most-1:most-1], fmt.Sprintf("%d more", len(branches)-most+1))
+		}
+		where = append(where, "on branches "+andList(branches))
+	}
+	sep := " and "
+	if len(branches) > 1 {
+		sep = ", and " // "on branches a and b, and in the index"
+	}
+	if staged {
+		where = append(where, "in the index")
+	}
+	fmt.Fprintf(env.Stderr, "qms: %s %s taken %s; using %s\n", andList(ids), verb, strings.Join(where, sep), id)
+}
+
+// andList joins words as "a, b and c".
+func andList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // newRequest turns the flags into a request, refusing what cannot work.

@@ -25,6 +25,12 @@ type Options struct {
 	Workers int
 	// Timeout bounds each network operation (zero: 60 s).
 	Timeout time.Duration
+	// Pushing compares, instead of every branch and tag, only the refs a
+	// push is about to set on Remote (Push, as git gives them to the
+	// pre-push hook), each as the push would change it. The objects and
+	// the working tree are checked as always.
+	Pushing bool
+	Push    []PushRef
 }
 
 // defaultTimeout is Options.Timeout when none is given.
@@ -46,7 +52,12 @@ type Report struct {
 	repo *Repo
 	// remote refs as read, for comparing mirrors.
 	remoteRefs Refs
+	// pushing: Refs are the refs being pushed.
+	pushing bool
 }
+
+// Pushing reports whether Refs are the refs of a push (Options.Pushing).
+func (r *Report) Pushing() bool { return r.pushing }
 
 // Check compares a clone with its remote, verifies its objects and reports
 // its uncommitted work, changing nothing in it. A remote that cannot be
@@ -120,6 +131,11 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	if lsErr != nil {
 		remoteErr = lsErr
 		rep.Unreachable = lsErr.Error()
+	} else if opts.Pushing {
+		rep.remoteRefs, rep.pushing = there, true
+		if rep.Refs, err = checkPush(nctx, repo, opts.Push, there); err != nil {
+			return nil, err
+		}
 	} else {
 		rep.remoteRefs = there
 		here, tracking := Refs{}, map[string]Root{}
@@ -159,6 +175,31 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 		}
 	}
 	return rep, remoteErr
+}
+
+// checkPush compares the refs being pushed, asking the clone's own git
+// about ancestry: every commit pushed is in the clone, and a remote commit
+// that is not cannot be an ancestor of one that is. Nothing is fetched.
+func checkPush(ctx context.Context, repo *Repo, push []PushRef, there Refs) ([]RefState, error) {
+	if len(push) == 0 {
+		return []RefState{}, nil // nothing to push: git runs the hook all the same
+	}
+	var ids []oid.ID
+	for _, p := range push {
+		for _, id := range []oid.ID{p.Local, p.Remote} {
+			if !id.IsZero() {
+				ids = append(ids, id)
+			}
+		}
+	}
+	for _, id := range there {
+		ids = append(ids, id)
+	}
+	has, err := repo.Has(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return comparePush(push, there, has, gitGraph{ctx, repo.Dir}), nil
 }
 
 // source is a remote to fetch from (its URL worked out only when

@@ -142,12 +142,6 @@ func refLess(a, b string) bool {
 // Describe says in words how the ref differs; side names this side
 // ("local", "mirror"), ref the reference side ("origin").
 func (s RefState) Describe(side, ref string) string {
-	commits := func(n int) string {
-		if n == 1 {
-			return "1 commit"
-		}
-		return fmt.Sprintf("%d commits", n)
-	}
 	switch s.State {
 	case InSync:
 		return "in sync"
@@ -173,6 +167,14 @@ func (s RefState) Describe(side, ref string) string {
 		return "only " + onSide(side)
 	case Absent:
 		return "missing " + onSide(side)
+	case Deleted:
+		if strings.HasPrefix(s.Ref, "refs/tags/") {
+			return "tag deleted on " + ref
+		}
+		if s.Behind > 0 {
+			return fmt.Sprintf("deleted on %s, with %s no other ref there holds", ref, commits(s.Behind))
+		}
+		return "deleted on " + ref + " (its commits stay on other refs there)"
 	}
 	return "unknown: " + s.Note
 }

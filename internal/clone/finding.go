@@ -23,6 +23,9 @@ const (
 	RuleStash       = "clone-stash"
 	RuleUnreachable = "remote-unreachable"
 	RuleMirror      = "mirror-" // + state: mirror-behind, mirror-diverged...
+	// RuleDelete is a push deleting a tag, or a branch whose commits no
+	// other ref of the remote holds.
+	RuleDelete = "clone-delete"
 )
 
 // refRules names the finding of each state a clone's ref can be in.
@@ -32,7 +35,9 @@ var refRules = map[string]string{Ahead: RuleAhead, Behind: RuleBehind, Diverged:
 // Findings lists every deviation of the clone, labelled with path (the
 // clone as the user named it). Uncommitted work is a warning: it is not
 // backed up, but it is not a deviation of the clone from origin either; so
-// is a local branch whose every commit is on the remote.
+// is a local branch whose every commit is on the remote. Before a push
+// (Options.Pushing) the refs are those being pushed, and the findings say
+// what the push would take away from the remote.
 func (r *Report) Findings(path string) []qms.Finding {
 	var fs []qms.Finding
 	add := func(rule string, sev qms.Severity, format string, a ...any) {
@@ -41,7 +46,13 @@ func (r *Report) Findings(path string) []qms.Finding {
 	if r.Unreachable != "" {
 		add(RuleUnreachable, qms.Error, "remote %s (%s): %s", r.Remote, r.URL, r.Unreachable)
 	}
+	if r.pushing {
+		fs = append(fs, r.pushFindings(path)...)
+	}
 	for _, s := range r.Refs {
+		if r.pushing {
+			break
+		}
 		if s.OK() {
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/qms-tool/qms/internal/record"
 	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
+	"github.com/qms-tool/qms/internal/vcs"
 )
 
 // Repo is what new records are composed against.
@@ -27,6 +28,45 @@ type Repo struct {
 	Index *records.Index
 	// Now is the time the record is made.
 	Now time.Time
+	// Staged lists the files in the index under a folder, nil outside
+	// Git: a record staged and then deleted from the working tree keeps
+	// its id.
+	Staged interface {
+		Paths(dir string) ([]string, error)
+	}
+	// Git is the repository's branches, nil outside Git: an id that a
+	// local or remote-tracking branch uses is not free either, so two
+	// people on two branches do not both create the same id.
+	Git Branches
+	// GitPrefix is where the repository's root is in the Git working
+	// tree, a slash path ("" at its top), for reading Staged and Git.
+	GitPrefix string
+}
+
+// Branches is what Start reads other branches' ids from (a *vcs.Repo):
+// the branch tips, the tree of a folder at a commit, the file names in a
+// tree.
+type Branches interface {
+	Branches() ([]vcs.Tip, error)
+	Folder(commit, dir string) (string, error)
+	EachFile(tree string, fn func(name []byte)) error
+}
+
+// Taken is an id Start stepped over: the working tree does not have it,
+// but the index or other branches do.
+type Taken struct {
+	ID string
+	// Branches name the branches that use it (feature-x, origin/feature-x).
+	Branches []string
+	// Staged is set when the index has it.
+	Staged bool
+}
+
+// Unread is a place whose ids Start could not read, and why: the ids it
+// uses may be given again.
+type Unread struct {
+	Where string // "branch origin/feature-x", "the index", "the branches"
+	Err   error
 }
 
 // Request is what the user asks for.
@@ -78,6 +118,10 @@ type Maker struct {
 	sets  []Set  // derived values, then the request's
 	seq   int    // the sequence number of an allocated id, 0 if none
 	tries int
+	// Skipped are the ids the first allocated id stepped over; Unread the
+	// branches that could not be read.
+	Skipped []Taken
+	Unread  []Unread
 }
 
 // maxTries bounds how many taken ids Retry steps over.
@@ -113,6 +157,7 @@ func (r *Repo) Start(req Request) (*Maker, error) {
 	if req.ID == "" {
 		if re := k.SeqPattern(r.Now.Year()); re != nil {
 			m.seq = nextSeq(r.Paths, k, re)
+			m.seq, m.Skipped, m.Unread = r.elsewhere(k, re, m.seq)
 		}
 	}
 	return m, nil
@@ -223,15 +268,113 @@ func nextSeq(paths []string, k *schema.Kind, re *regexp.Regexp) int {
 		if path.Dir(p) != k.Folder {
 			continue
 		}
-		m := re.FindStringSubmatch(strings.TrimSuffix(path.Base(p), ".md"))
-		if m == nil {
-			continue
-		}
-		if n, err := strconv.Atoi(m[1]); err == nil && n > last {
+		if n := seqOf(re, path.Base(p)); n > last {
 			last = n
 		}
 	}
 	return last + 1
+}
+
+// seqOf is the sequence number of a record's file name, 0 if it has none.
+func seqOf(re *regexp.Regexp, name string) int {
+	stem, ok := strings.CutSuffix(name, ".md")
+	if !ok {
+		return 0
+	}
+	m := re.FindStringSubmatch(stem)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// elsewhere moves the sequence number seq, the next after the working
+// tree's records, past the ids the index and every branch tip use in the
+// kind's folder, and says which ids it stepped over and where they are.
+// It reads file names only, never a record.
+func (r *Repo) elsewhere(k *schema.Kind, re *regexp.Regexp, seq int) (int, []Taken, []Unread) {
+	where := map[int]*Taken{}
+	last := seq - 1
+	note := func(n int, branch string) {
+		if n == 0 {
+			return
+		}
+		t := where[n]
+		if t == nil {
+			t = &Taken{ID: k.FormatID(nil, r.Now.Year(), n)}
+			where[n] = t
+		}
+		if branch == "" {
+			t.Staged = true
+		} else if len(t.Branches) == 0 || t.Branches[len(t.Branches)-1] != branch {
+			t.Branches = append(t.Branches, branch)
+		}
+		last = max(last, n)
+	}
+	var unread []Unread
+	folder := path.Join(r.GitPrefix, k.Folder)
+	if r.Staged != nil {
+		ps, err := r.Staged.Paths(folder)
+		if err != nil {
+			unread = append(unread, Unread{Where: "the index", Err: err})
+		}
+		for _, p := range ps {
+			if path.Dir(p) == folder {
+				note(seqOf(re, path.Base(p)), "")
+			}
+		}
+	}
+	if r.Git != nil {
+		tips, err := r.Git.Branches()
+		if err != nil {
+			unread = append(unread, Unread{Where: "the branches", Err: err})
+		}
+		// Branches often share a tip, or a folder's tree, and trees share
+		// most names: each is read, and each name matched, once.
+		folders := map[string]string{} // commit -> the folder's tree id
+		found := map[string][]int{}    // tree id -> its sequence numbers from seq on
+		seqs := map[string]int{}       // file name -> its sequence number
+		for _, tip := range tips {
+			tree, ok := folders[tip.Commit]
+			if !ok {
+				if tree, err = r.Git.Folder(tip.Commit, folder); err != nil {
+					unread = append(unread, Unread{Where: "branch " + tip.Name, Err: err})
+				}
+				folders[tip.Commit] = tree
+			}
+			if tree == "" {
+				continue
+			}
+			ns, ok := found[tree]
+			if !ok {
+				err := r.Git.EachFile(tree, func(name []byte) {
+					n, ok := seqs[string(name)]
+					if !ok {
+						n = seqOf(re, string(name))
+						seqs[string(name)] = n
+					}
+					if n >= seq {
+						ns = append(ns, n)
+					}
+				})
+				if err != nil {
+					unread = append(unread, Unread{Where: "branch " + tip.Name, Err: err})
+				}
+				found[tree] = ns
+			}
+			for _, n := range ns {
+				note(n, tip.Name)
+			}
+		}
+	}
+	var skipped []Taken
+	for n := seq; n <= last; n++ {
+		if t := where[n]; t != nil {
+			skipped = append(skipped, *t)
+		}
+	}
+	return last + 1, skipped, unread
 }
 
 // IDError is returned for a given id that cannot name a file.

@@ -1,6 +1,7 @@
 package draft
 
 import (
+	"cmp"
 	"errors"
 	"io/fs"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
+	"github.com/qms-tool/qms/internal/vcs"
 )
 
 // example is the embedded example QMS as a repository to compose in.
@@ -131,6 +133,143 @@ func TestDraftErrors(t *testing.T) {
 			}
 			if err == nil || !errors.As(err, tc.want) {
 				t.Errorf("Draft() error = %v, want %T", err, tc.want)
+			}
+		})
+	}
+}
+
+// branches is a repository's branches for Start: tips and the file names
+// of records/incidents at each commit.
+type branches struct {
+	tips  []vcs.Tip
+	files map[string][]string // commit (and its folder's tree) -> names
+	err   error               // of listing the branches
+	dir   string              // the folder asked for, if not records/incidents
+}
+
+func (b branches) Branches() ([]vcs.Tip, error) { return b.tips, b.err }
+
+// Folder names a commit's folder by the commit: the tests' trees are
+// the commits' file lists.
+func (b branches) Folder(commit, dir string) (string, error) {
+	if want := cmp.Or(b.dir, "records/incidents"); dir != want {
+		return "", nil
+	}
+	if _, ok := b.files[commit]; !ok {
+		return "", errors.New("object not found")
+	}
+	return commit, nil
+}
+
+func (b branches) EachFile(tree string, fn func([]byte)) error {
+	for _, name := range b.files[tree] {
+		fn([]byte(name))
+	}
+	return nil
+}
+
+type staged []string
+
+func (s staged) Paths(dir string) ([]string, error) {
+	var out []string
+	for _, p := range s {
+		if strings.HasPrefix(p, dir+"/") {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func TestDraftAcrossBranches(t *testing.T) {
+	// The example has INC-2026-0001 to 0003; the working tree's next is 0004.
+	tip := func(ref, commit string) vcs.Tip {
+		name := strings.TrimPrefix(strings.TrimPrefix(ref, "refs/heads/"), "refs/remotes/")
+		return vcs.Tip{Ref: ref, Name: name, Commit: commit}
+	}
+	main := []string{"INC-2026-0001.md", "INC-2026-0002.md", "INC-2026-0003.md"}
+	with := func(names ...string) []string { return append(append([]string{}, main...), names...) }
+	for _, tc := range []struct {
+		name    string
+		git     Branches
+		staged  staged
+		prefix  string // of the QMS in the Git working tree
+		id      string
+		skipped string // Taken values, as "ID:branch,branch[+staged]"
+		unread  string
+	}{
+		{name: "outside git", id: "INC-2026-0004"},
+		{name: "no commits", git: branches{}, id: "INC-2026-0004"},
+		{name: "branches at the working tree's ids", git: branches{
+			tips:  []vcs.Tip{tip("refs/heads/main", "c1"), tip("refs/remotes/origin/main", "c1")},
+			files: map[string][]string{"c1": main}}, id: "INC-2026-0004"},
+		{name: "taken on a local branch", git: branches{
+			tips:  []vcs.Tip{tip("refs/heads/feature-x", "c2"), tip("refs/heads/main", "c1")},
+			files: map[string][]string{"c1": main, "c2": with("INC-2026-0004.md")}},
+			id: "INC-2026-0005", skipped: "INC-2026-0004:feature-x"},
+		{name: "taken on a remote-tracking branch and a local one", git: branches{
+			tips: []vcs.Tip{tip("refs/heads/feature-x", "c2"), tip("refs/heads/main", "c1"),
+				tip("refs/remotes/origin/feature-x", "c2"), tip("refs/remotes/origin/feature-y", "c3")},
+			files: map[string][]string{"c1": main, "c2": with("INC-2026-0004.md"), "c3": with("INC-2026-0004.md", "INC-2026-0005.md")}},
+			id: "INC-2026-0006", skipped: "INC-2026-0004:feature-x,origin/feature-x,origin/feature-y INC-2026-0005:origin/feature-y"},
+		{name: "no gap is filled", git: branches{
+			tips:  []vcs.Tip{tip("refs/remotes/origin/old", "c2")},
+			files: map[string][]string{"c2": with("INC-2026-0007.md")}},
+			id: "INC-2026-0008", skipped: "INC-2026-0007:origin/old"},
+		{name: "other years, kinds and names do not count", git: branches{
+			tips:  []vcs.Tip{tip("refs/heads/x", "c2")},
+			files: map[string][]string{"c2": with("INC-2027-0009.md", "INC-2026-0009.txt", "README.md", ".INC-2026-0010.md")}},
+			id: "INC-2026-0004"},
+		{name: "staged, deleted from the working tree", staged: staged{"records/incidents/INC-2026-0004.md"},
+			id: "INC-2026-0005", skipped: "INC-2026-0004:+staged"},
+		{name: "in a folder of the Git working tree", prefix: "qms", git: branches{dir: "qms/records/incidents",
+			tips:  []vcs.Tip{tip("refs/heads/feature-x", "c2")},
+			files: map[string][]string{"c2": with("INC-2026-0004.md")}},
+			staged: staged{"records/incidents/INC-2026-0009.md", "qms/records/incidents/INC-2026-0005.md"},
+			id:     "INC-2026-0006", skipped: "INC-2026-0004:feature-x INC-2026-0005:+staged"},
+		{name: "an unreadable branch is reported", git: branches{
+			tips:  []vcs.Tip{tip("refs/heads/broken", "c9"), tip("refs/heads/feature-x", "c2")},
+			files: map[string][]string{"c2": with("INC-2026-0004.md")}},
+			id: "INC-2026-0005", skipped: "INC-2026-0004:feature-x", unread: "branch broken: object not found"},
+		{name: "branches that cannot be listed are reported", git: branches{err: errors.New("bad packed-refs")},
+			id: "INC-2026-0004", unread: "the branches: bad packed-refs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo, kinds := example(t)
+			repo.Git, repo.GitPrefix = tc.git, tc.prefix
+			if tc.staged != nil {
+				repo.Staged = tc.staged
+			}
+			mk, err := repo.Start(Request{Kind: kinds.Kinds["incident"], Level: "minimal"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := mk.Draft()
+			if err != nil || d.ID != tc.id {
+				t.Fatalf("Draft() = %v, %v; want %s", d, err, tc.id)
+			}
+			var skipped, unread []string
+			for _, s := range mk.Skipped {
+				v := s.ID + ":" + strings.Join(s.Branches, ",")
+				if s.Staged {
+					v += "+staged"
+				}
+				skipped = append(skipped, v)
+			}
+			for _, u := range mk.Unread {
+				unread = append(unread, u.Where+": "+u.Err.Error())
+			}
+			if got := strings.Join(skipped, " "); got != tc.skipped {
+				t.Errorf("Skipped = %q, want %q", got, tc.skipped)
+			}
+			if got := strings.Join(unread, "; "); got != tc.unread {
+				t.Errorf("Unread = %q, want %q", got, tc.unread)
+			}
+			// A retry (someone created the id a moment ago) goes on from there.
+			if !mk.Retry() {
+				t.Fatal("Retry() = false")
+			}
+			if d, _ := mk.Draft(); d == nil || d.ID <= tc.id {
+				t.Errorf("Draft() after Retry = %v, want the id after %s", d, tc.id)
 			}
 		})
 	}

@@ -621,6 +621,30 @@ func (k *Kind) SeqPattern(year int) *regexp.Regexp {
 	return regexp.MustCompile(b.String())
 }
 
+// SeqOf reads the year and sequence number out of an id made from a
+// template with {seq} (year is 0 when the template has no {year}); ok is
+// false when the template has no {seq} or id does not fit it.
+func (k *Kind) SeqOf(id string) (year, seq int, ok bool) {
+	if k.idRe == nil || !strings.Contains(k.IDTemplate, "{seq") {
+		return 0, 0, false
+	}
+	m := k.idRe.FindStringSubmatch(id)
+	if m == nil {
+		return 0, 0, false
+	}
+	// Each placeholder is one group of idRe, in the template's order.
+	var err error
+	for i, p := range placeholder.FindAllStringSubmatch(k.IDTemplate, -1) {
+		switch p[1] {
+		case "year":
+			year, _ = strconv.Atoi(m[i+1])
+		case "seq":
+			seq, err = strconv.Atoi(m[i+1])
+		}
+	}
+	return year, seq, err == nil
+}
+
 // Scalar renders a frontmatter scalar as text; other values render empty.
 func Scalar(v any) string {
 	switch t := v.(type) {

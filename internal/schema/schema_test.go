@@ -77,6 +77,31 @@ func TestIDTemplates(t *testing.T) {
 	}
 }
 
+func TestSeqOf(t *testing.T) {
+	set, _ := Load(qms.Defaults, nil)
+	for _, tc := range []struct {
+		name, kind, id string
+		year, seq      int
+		ok             bool
+	}{
+		{"incident", "incident", "INC-2026-0008", 2026, 8, true},
+		{"long sequence", "incident", "INC-2027-12345", 2027, 12345, true},
+		{"test report", "test", "TST-2026-0002", 2026, 2, true},
+		{"no year in the template", "supplier", "SUP-0004", 0, 4, true},
+		{"not of the kind", "incident", "TST-2026-0008", 0, 0, false},
+		{"a copy's name", "incident", "INC-2026-0008-copy", 0, 0, false},
+		{"named by fields", "plan", "GP-100-r3", 0, 0, false},
+		{"named by people", "staff", "jdoe", 0, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			year, seq, ok := set.Kinds[tc.kind].SeqOf(tc.id)
+			if year != tc.year || seq != tc.seq || ok != tc.ok {
+				t.Errorf("%s.SeqOf(%q) = %d, %d, %v; want %d, %d, %v", tc.kind, tc.id, year, seq, ok, tc.year, tc.seq, tc.ok)
+			}
+		})
+	}
+}
+
 func TestCond(t *testing.T) {
 	c := Cond{Unless: map[string][]any{"status": {"open"}}}
 	if c.Holds(map[string]any{"status": "open"}) || !c.Holds(map[string]any{"status": "closed"}) || !c.Holds(map[string]any{}) {
