@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qms-tool/qms/internal/config"
 	"github.com/qms-tool/qms/internal/gitcmd"
 )
 
@@ -102,6 +103,7 @@ func FuzzTrailers(f *testing.F) {
 	for _, tc := range trailerCases {
 		f.Add(tc.msg)
 	}
+	f.Add("Accept\n\nQMS-Accept: " + strings.Repeat("ab", 20) + " merged on GitHub before its key was declared\nQMS-Accept: HEAD because\n")
 	_, gitErr := exec.LookPath("git")
 	f.Fuzz(func(t *testing.T, msg string) {
 		ts := Trailers(msg)
@@ -113,6 +115,15 @@ func FuzzTrailers(f *testing.F) {
 		signs, malformed := Signs(msg)
 		if len(signs)+len(malformed) > len(ts) {
 			t.Fatalf("%d signs from %d trailers", len(signs)+len(malformed), len(ts))
+		}
+		acc, badAcc := accepts(msg)
+		if len(acc)+len(badAcc) > len(ts) {
+			t.Fatalf("%d acceptances from %d trailers", len(acc)+len(badAcc), len(ts))
+		}
+		for _, a := range acc {
+			if !config.IsCommitID(a.commit) || a.reason == "" || !strings.Contains(msg, a.commit) {
+				t.Fatalf("acceptance %+v from %q", a, msg)
+			}
 		}
 		if gitErr != nil || bytes.ContainsAny([]byte(msg), "\x00") && strings.IndexByte(msg, 0) == 0 {
 			return
