@@ -230,3 +230,21 @@ func (v *verifier) ancestors(ids []string) map[string]bool {
 	}
 	return seen
 }
+
+// forgeCommitter names the forge a commit's committer is, by the name the
+// commit's (or a parent's) qms.yaml gives a forge ("GitHub <noreply@github.com>" for
+// GitHub), or "": only to word a hint, never to decide.
+func (v *verifier) forgeCommitter(c *vcs.Commit, j *job) string {
+	name, _, _ := strings.Cut(c.CommitterName, " <")
+	for _, w := range append([]*view{j.own}, j.views...) {
+		if w == nil {
+			continue
+		}
+		for _, f := range w.forges {
+			if strings.EqualFold(strings.TrimSpace(name), f.Name) {
+				return f.Name
+			}
+		}
+	}
+	return ""
+}

@@ -1010,7 +1010,12 @@ func (v *verifier) check(j *job) error {
 		return nil
 	}
 	if j.sp.Kind == signature.None {
-		v.fail(c, RuleUnsigned, "", "", "sign every commit (git config commit.gpgSign true)", "commit %s is not signed", short(c.ID))
+		hint := "sign every commit (git config commit.gpgSign true)"
+		if f := v.forgeCommitter(c, j); f != "" {
+			// A forge's "Rebase and merge" re-commits the branch unsigned.
+			hint = fmt.Sprintf("%s committed it: a rebase on the forge makes new, unsigned commits; %s", f, mergeAdvice(f))
+		}
+		v.fail(c, RuleUnsigned, "", "", hint, "commit %s is not signed", short(c.ID))
 		return nil
 	}
 	// Each parent's policy is the one it hands on: a refused commit's

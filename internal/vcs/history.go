@@ -22,8 +22,10 @@ type Commit struct {
 	Raw     []byte
 	Tree    string
 	Parents []string
-	// Committer is the committer's time as recorded in the object.
-	Committer time.Time
+	// Committer is the committer's time as recorded in the object, and
+	// CommitterName its identity ("Name <email>").
+	Committer     time.Time
+	CommitterName string
 	// Author is the author header's identity ("Name <email>") and
 	// AuthorEmail its address, as recorded.
 	Author, AuthorEmail string
@@ -141,6 +143,7 @@ func (c *Commit) parseHeaders() error {
 		}
 		if val, ok := strings.CutPrefix(lines[i], "committer "); ok {
 			c.Committer = identTime(val)
+			c.CommitterName, _ = identName(val)
 			break
 		}
 	}
