@@ -163,11 +163,29 @@ func (v *verifier) checkForge(c *vcs.Commit, j *job, fv *forgeVerdict) error {
 		v.warn(c, RuleForgeMerge, fp, "", "sign approvals with 'qms approve', as a person",
 			"commit %s, a merge signed by %s, carries %s trailers: a forge signs for no person, so they count for nobody", short(c.ID), who, Trailer)
 	}
-	// The merge adds nothing: it authors nothing and approves nothing, and
-	// the policy it hands on is its tree's (every change in it was
-	// governed on its own branch).
+	// The merge adds nothing: it authors nothing and approves nothing. The
+	// policy it hands on is its tree's, the combination of its parents'
+	// policies, when each parent's tree holds the policy in force there
+	// (every change in it was governed on its own branch); a parent that
+	// carries a refused change in its tree keeps it without effect: the
+	// forge is no governor, and cannot put it in force.
 	v.cur.Fingerprint = fp
 	v.cur.Forge = f.Name
+	if j.own.governed != j.views[0].governed || j.own.governed != j.views[1].governed {
+		for i, w := range j.views {
+			if w.governed != j.ownViews[i].governed {
+				e, err := v.effectiveOf(c.Parents[i])
+				if err != nil {
+					return err
+				}
+				v.cur.Inherit, v.cur.InertFrom = true, e.inertFrom
+				if v.cur.InertFrom == "" {
+					v.cur.InertFrom = c.Parents[i]
+				}
+				return nil
+			}
+		}
+	}
 	return nil
 }
 
