@@ -102,17 +102,13 @@ func (v *verifier) checkForge(c *vcs.Commit, j *job, fv *forgeVerdict) error {
 	if !v.checkTime(c, j, fp, &policy.Person{ID: f.Name}, at) {
 		return nil
 	}
-	strategy := "an edit made on " + f.Name
-	switch len(c.Parents) {
-	case 1:
-		strategy = "a squash, a rebase or an edit made on " + f.Name
-	case 2:
-	default:
-		strategy = fmt.Sprintf("a merge of %d parents", len(c.Parents))
-	}
 	if len(c.Parents) != 2 {
+		strategy := fmt.Sprintf("a merge of %d parents", len(c.Parents))
+		if len(c.Parents) == 1 {
+			strategy = "a squash, a rebase or an edit made on " + f.Name + "; the commits it replaces, and their approvals, are not in the history"
+		}
 		v.fail(c, RuleForge, fp, "", mergeAdvice(f.Name),
-			"commit %s was signed by %s: forge keys count only for merges of two authenticated parents that add nothing, and this is %s; the commits it replaces, and their approvals, are not in the history",
+			"commit %s was signed by %s: forge keys count only for merges of two authenticated parents that add nothing, and this is %s",
 			short(c.ID), who, strategy)
 		return nil
 	}
