@@ -15,7 +15,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/approval"
+	"github.com/qms-tool/qms/internal/policy"
 	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/report"
 	"github.com/qms-tool/qms/internal/status"
@@ -118,6 +120,15 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 		return err
 	}
 	rep := status.Compute(ix, o)
+	// A matrix nobody could change any more, as validate reports it.
+	if pol, err := policy.Load(os.DirFS(w.root), w.kinds); err == nil {
+		for _, f := range pol.Check(now) {
+			if f.Rule == policy.RuleNoGovernor && f.Severity == qms.Error {
+				rep.Problems++
+				rep.Findings = append(rep.Findings, f)
+			}
+		}
+	}
 	rep.Approval.Reason = reason
 	if v != nil {
 		rep.Approval.Failures = len(v.report.Failures)
