@@ -9,7 +9,8 @@ const maxMerge3Size = 1 << 20
 // Bounds on the work of each side's diff, past which Merge3 refuses, so
 // that a crafted pair of files cannot make verification slow: the edit
 // distance from base in lines, the steps of the search for it, and the
-// cells of the table that tells which lines every shortest diff leaves.
+// cells of the table that tells what every shortest diff does with each
+// line (16 MiB at most).
 const (
 	maxMerge3Edits = 1000
 	maxMerge3Steps = 1 << 24
@@ -26,16 +27,20 @@ const (
 // '\n' (a last line without one is a line too), and lines are compared as
 // bytes: "\r\n" is not "\n".
 //
-// A base line is stable only if every shortest diff of each side (fewest
-// lines deleted and inserted) keeps it as the same line, and a change both
-// sides made counts as one only if no shortest diff could place it
-// elsewhere: the merge never turns on which of several equally short diffs
-// was taken, where git takes one of them (another algorithm or version of
-// git may take another, and git slides a change along repeated lines).
-// Where it would, Merge3 calls it a conflict. So it is stricter than git
-// on repeated lines, never laxer: whenever it is clean, git merge-file is
-// clean with the same bytes, as long as git's diffs are shortest ones (its
-// Myers diff is, but for heuristics on large or very repetitive files).
+// Equally short diffs of a side (fewest lines deleted and inserted) can
+// differ on where a change sits, along repeated lines mostly, and where it
+// sits can decide whether it touches the other side's. git takes one of
+// them and shapes it: it slides each change down along repeated lines,
+// unless that lines it up with a change of the other file. Merge3 takes a
+// base line as stable only where every shortest diff of each side, shaped
+// so, keeps it as the same line, and a change both sides made as one only
+// where both delete the same base lines for it; elsewhere it calls the
+// sides in conflict. So it is at times stricter than git, never laxer:
+// whenever it is clean, git merge-file is clean with the same bytes, as
+// long as git's diffs are shortest ones (its Myers diff is, but for
+// heuristics on large or very repetitive files; the histogram diff of git
+// merge is not always, and on very repetitive text it can conflict where
+// Merge3 is clean).
 //
 // clean is false on a conflict and, failing closed, where Merge3 will not
 // judge: an input over 1 MiB or holding a NUL byte (binary, which git does
@@ -62,6 +67,7 @@ func Merge3(base, ours, theirs []byte) (merged []byte, clean bool) {
 	if !ok {
 		return nil, false
 	}
+	sa, sb := settle(o.id, a.id, ka), settle(o.id, b.id, kb)
 	var out []byte
 	// Between two stable base lines p and q: base lines (p, q), ours
 	// (ka[p], ka[q]), theirs (kb[p], kb[q]); -1 and the line counts stand
@@ -70,14 +76,14 @@ func Merge3(base, ours, theirs []byte) (merged []byte, clean bool) {
 	for q := 0; q <= o.lines(); q++ {
 		qa, qb := a.lines(), b.lines()
 		if q < o.lines() {
-			if ka[q] < 0 || kb[q] < 0 {
+			if sa[q] < 0 || sb[q] < 0 {
 				continue
 			}
-			qa, qb = int(ka[q]), int(kb[q])
+			qa, qb = int(sa[q]), int(sb[q])
 		}
 		ro, ra, rb := o.span(p+1, q), a.span(pa+1, qa), b.span(pb+1, qb)
 		switch {
-		case bytes.Equal(ra, rb) && (bytes.Equal(ra, ro) || fixed(ka[p+1:q]) && fixed(kb[p+1:q])):
+		case bytes.Equal(ra, rb) && (bytes.Equal(ra, ro) || deletedAll(sa[p+1:q]) && deletedAll(sb[p+1:q])):
 			out = append(out, ra...)
 		case bytes.Equal(ra, ro):
 			out = append(out, rb...)
@@ -94,12 +100,12 @@ func Merge3(base, ours, theirs []byte) (merged []byte, clean bool) {
 	return out, true
 }
 
-// fixed says whether every shortest diff treats these base lines alike
-// (see keeps): then two sides that made the same change made it in the
-// same places, and git sees one change, not two that touch.
-func fixed(k []int32) bool {
+// deletedAll says whether git's diff deletes all these base lines (see
+// settle): when both sides do and put the same lines in their place, git
+// sees the same change twice, not two that touch.
+func deletedAll(k []int32) bool {
 	for _, j := range k {
-		if j == fuzzy {
+		if j != deleted {
 			return false
 		}
 	}
@@ -303,4 +309,222 @@ func distance(x, y []int32) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// settle returns k (see keeps) with each stretch of lines that shortest
+// diffs differ on decided as git's diff decides it, where that can be
+// told (see shape). A stretch lies between lines every shortest diff
+// keeps, and no change slides past those, so each is shaped on its own.
+func settle(x, y []int32, k []int32) []int32 {
+	out := append([]int32(nil), k...)
+	n := len(x)
+	for i := 0; i < n; {
+		if k[i] >= 0 {
+			i++
+			continue
+		}
+		e, unsure := i, false
+		for e < n && k[e] < 0 {
+			unsure = unsure || k[e] == fuzzy
+			e++
+		}
+		if unsure {
+			y0, y1 := 0, len(y)
+			if i > 0 {
+				y0 = int(k[i-1]) + 1
+			}
+			if e < n {
+				y1 = int(k[e])
+			}
+			if s, ok := shape(x[i:e], y[y0:y1]); ok {
+				for t, j := range s {
+					if j >= 0 {
+						j += int32(y0)
+					}
+					out[i+t] = j
+				}
+			}
+		}
+		i = e
+	}
+	return out
+}
+
+// Bounds on settling a stretch: its lines, and the shortest diffs of it
+// tried.
+const (
+	maxShapeLines = 32
+	maxShapeDiffs = 64
+	maxShapeSteps = 1 << 12
+)
+
+// shape returns, for each line of x, what git's diff from x to y does with
+// it (keeps it as line j of y, or deletes it) when that does not depend on
+// which shortest diff git found: all of them, shaped by compact, come out
+// the same. It returns false when they do not, or past the bounds.
+func shape(x, y []int32) ([]int32, bool) {
+	n, m := len(x), len(y)
+	if n > maxShapeLines || m > maxShapeLines {
+		return nil, false
+	}
+	// g[i][j]: the fewest edits from (i, j) to the end.
+	g := make([][]int, n+1)
+	for i := range g {
+		g[i] = make([]int, m+1)
+	}
+	for i := n; i >= 0; i-- {
+		for j := m; j >= 0; j-- {
+			switch {
+			case i == n:
+				g[i][j] = m - j
+			case j == m:
+				g[i][j] = n - i
+			case x[i] == y[j]:
+				g[i][j] = g[i+1][j+1]
+			default:
+				g[i][j] = 1 + min(g[i+1][j], g[i][j+1])
+			}
+		}
+	}
+	// Each shortest diff once: in a run of changes, deletions first.
+	var found []int32
+	diffs, steps := 0, 0
+	cx, cy := make([]bool, n), make([]bool, m)
+	var walk func(i, j, cost int, inserting bool) bool
+	walk = func(i, j, cost int, inserting bool) bool {
+		if steps++; steps > maxShapeSteps {
+			return false
+		}
+		if i == n && j == m {
+			if diffs++; diffs > maxShapeDiffs {
+				return false
+			}
+			fx, fy := append([]bool(nil), cx...), append([]bool(nil), cy...)
+			compact(x, fx, fy)
+			compact(y, fy, fx)
+			s := make([]int32, n)
+			for a, b := 0, 0; a < n; a++ {
+				for b < m && fy[b] {
+					b++
+				}
+				if fx[a] {
+					s[a] = deleted
+				} else {
+					s[a] = int32(b)
+					b++
+				}
+			}
+			if found == nil {
+				found = s
+				return true
+			}
+			for a := range s {
+				if s[a] != found[a] {
+					return false
+				}
+			}
+			return true
+		}
+		d := g[0][0]
+		if i < n && j < m && x[i] == y[j] && cost+g[i+1][j+1] == d {
+			if !walk(i+1, j+1, cost, false) {
+				return false
+			}
+		}
+		if i < n && !inserting && cost+1+g[i+1][j] == d {
+			cx[i] = true
+			ok := walk(i+1, j, cost+1, false)
+			cx[i] = false
+			if !ok {
+				return false
+			}
+		}
+		if j < m && cost+1+g[i][j+1] == d {
+			cy[j] = true
+			ok := walk(i, j+1, cost+1, true)
+			cy[j] = false
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+	if !walk(0, 0, 0, false) {
+		return nil, false
+	}
+	return found, true
+}
+
+// compact slides each run of changed lines of file f (its changed flags in
+// cf; co are the other file's) up and down as far as its lines allow,
+// joining runs it meets, then leaves it as low as it goes or, if some
+// position lines it up with changed lines of the other file, at the lowest
+// such: the shape git gives every diff (xdiff's change compaction, without
+// the indent heuristic, which git's merges do not use), run on the base
+// then on the side.
+func compact(f []int32, cf, co []bool) {
+	n := len(f)
+	// other[g] says whether the other file has changed lines in gap g,
+	// before its g-th unchanged line (or after its last).
+	var other []bool
+	run := false
+	for _, c := range co {
+		if c {
+			run = true
+			continue
+		}
+		other = append(other, run)
+		run = false
+	}
+	other = append(other, run)
+	gap := 0 // unchanged lines of f before s
+	for s := 0; s < n; {
+		if !cf[s] {
+			s++
+			gap++
+			continue
+		}
+		e := s
+		for e < n && cf[e] {
+			e++
+		}
+		var earliest, match int
+		for {
+			size := e - s
+			for s > 0 && f[s-1] == f[e-1] {
+				s, e = s-1, e-1
+				cf[s], cf[e] = true, false
+				gap--
+				for s > 0 && cf[s-1] {
+					s--
+				}
+			}
+			earliest, match = e, -1
+			if other[gap] {
+				match = e
+			}
+			for e < n && f[s] == f[e] {
+				cf[s], cf[e] = false, true
+				s, e = s+1, e+1
+				gap++
+				for e < n && cf[e] {
+					e++
+				}
+				if other[gap] {
+					match = e
+				}
+			}
+			if e-s == size {
+				break
+			}
+		}
+		if e != earliest && match >= 0 {
+			for e > match {
+				s, e = s-1, e-1
+				cf[s], cf[e] = true, false
+				gap--
+			}
+		}
+		s = e
+	}
 }

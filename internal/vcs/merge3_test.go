@@ -57,13 +57,17 @@ func TestMerge3(t *testing.T) {
 		{"a line ending changed, a change elsewhere", "a\r\nb\r\nc\r\nd\r\n", "a\r\nb\nc\r\nd\r\n", "a\r\nb\r\nc\r\nD\r\n", "a\r\nb\nc\r\nD\r\n"},
 		{"a line ending changed next to a change", "a\r\nb\r\nc\r\nd\r\n", "a\r\nb\nc\r\nd\r\n", "a\r\nb\r\nC\r\nd\r\n", conflict},
 
-		// Repeated lines: git slides a change along them and merges
-		// what one slide makes clean; Merge3 refuses what any shortest
-		// diff would decide otherwise.
-		{"a line inserted into a repeated line, a change before", "c\n", "c\nc\n", "a\nc\n", conflict},
-		{"a blank line added, the next line changed", "x\n\ny\n", "x\n\n\ny\n", "x\n\nY\n", conflict},
-		{"the same one of two equal lines deleted on both", lines("a", "a", "z", "1", "2", "3"), lines("a", "z", "1", "2", "T"), lines("a", "z", "1", "2", "3"), conflict},
+		// Repeated lines: shortest diffs differ on where a change sits.
+		// git slides each change down along repeated lines (unless that
+		// lines it up with a change of the other file), so where every
+		// shortest diff slides to the same place, Merge3 merges as git
+		// does; where they could not, it refuses.
+		{"a line inserted into a repeated line, a change above", "c\n", "c\nc\n", "a\nc\n", "a\nc\nc\n"},
+		{"a blank line added, the line above changed", "x\n\ny\n", "x\n\n\ny\n", "X\n\ny\n", "X\n\n\ny\n"},
+		{"a blank line added, the line below changed", "x\n\ny\n", "x\n\n\ny\n", "x\n\nY\n", conflict},
+		{"one of two equal lines deleted on both", lines("a", "a", "z", "1", "2", "3"), lines("a", "z", "1", "2", "T"), lines("a", "z", "1", "2", "3"), lines("a", "z", "1", "2", "T")},
 		{"a repeated line added far from a change", lines("x", "", "y", "1", "2", "3"), lines("x", "", "", "y", "1", "2", "3"), lines("x", "", "y", "1", "2", "three"), lines("x", "", "", "y", "1", "2", "three")},
+		{"shortest diffs that disagree on which line moved", lines("c", "a", "a", "a", "a", "a", "b"), lines("a", "c", "a", "a", "a", "a", "a", "b"), lines("a", "c", "a", "a", "a", "b", "a", "b"), conflict},
 
 		{"binary base", "a\x00\n", "a\x00\n", "b\n", conflict},
 		{"binary side", "a\n", "a\n", "\x00", conflict},
