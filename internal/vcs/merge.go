@@ -1,18 +1,24 @@
 package vcs
 
 import (
+	"bytes"
+	"fmt"
 	"sort"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// CleanMerge reports whether the tree merged is the file-level merge of
-// ours and theirs over base: every path is as one side has it where the
-// other left it as in base, or as both have it. A path both sides changed
-// differently is not clean, even where git would merge its lines: a merge
-// that adds nothing cannot be told from one that adds something without
-// trusting a merge program. It returns the first path that is not clean
-// ("" when all are). base may be "" (no common ancestor: an empty tree).
+// CleanMerge reports whether the tree merged is the merge of ours and
+// theirs over base that adds nothing: every path is as one side has it
+// where the other left it as in base, or as both have it, or, for a file
+// both sides changed differently, is the clean line-by-line merge of the
+// two (Merge3), byte for byte. Such a file must be a regular file in base,
+// ours, theirs and merged, of one mode in the last three; any other path
+// both sides changed differently is not clean. It merges without git's
+// machinery, whose drivers and rename detection a repository's
+// .gitattributes and settings can change, and refuses where git might not
+// agree. It returns the first path that is not clean ("" when all are).
+// base may be "" (no common ancestor: an empty tree).
 func (r *Repo) CleanMerge(merged, base, ours, theirs string) (string, bool, error) {
 	h := func(s string) plumbing.Hash {
 		if s == "" {
@@ -35,6 +41,9 @@ func (e mergeEntry) same(o mergeEntry) bool {
 }
 
 func (e mergeEntry) dir() bool { return e.ok && isDir([]byte(e.mode)) }
+
+// file says whether the entry is a regular file, executable or not.
+func (e mergeEntry) file() bool { return e.ok && (e.mode == "100644" || e.mode == "100755") }
 
 // mergeEntries reads a tree's entries by name (none for the zero hash).
 func (r *Repo) mergeEntries(id plumbing.Hash) (map[string]mergeEntry, error) {
@@ -106,9 +115,35 @@ func (r *Repo) cleanMerge(prefix string, m, b, o, t plumbing.Hash) (string, bool
 			if bad, ok, err := r.cleanMerge(p, mm.id, base, oo.id, tt.id); err != nil || !ok {
 				return bad, ok, err
 			}
+		case mm.file() && bb.file() && oo.file() && tt.file() && oo.mode == tt.mode && mm.mode == oo.mode:
+			if ok, err := r.mergedLines(mm.id, bb.id, oo.id, tt.id); err != nil || !ok {
+				return p, false, err
+			}
 		default:
 			return p, false, nil
 		}
 	}
 	return "", true, nil
+}
+
+// mergedLines reports whether blob merged is the clean line-by-line merge
+// (Merge3) of blobs ours and theirs over base. Blobs too large for Merge3
+// are not read whole.
+func (r *Repo) mergedLines(merged, base, ours, theirs plumbing.Hash) (bool, error) {
+	var blobs [4][]byte
+	for i, id := range []plumbing.Hash{merged, base, ours, theirs} {
+		if r.objectSize(id) > maxMerge3Size {
+			return false, nil
+		}
+		b, err := r.readObject(plumbing.BlobObject, id, maxMerge3Size+1)
+		if err != nil {
+			return false, fmt.Errorf("read object %s: %w", id, err)
+		}
+		if len(b) > maxMerge3Size {
+			return false, nil
+		}
+		blobs[i] = b
+	}
+	m, clean := Merge3(blobs[1], blobs[2], blobs[3])
+	return clean && bytes.Equal(m, blobs[0]), nil
 }
