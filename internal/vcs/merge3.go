@@ -70,7 +70,7 @@ func Merge3(base, ours, theirs []byte) (merged []byte, clean bool) {
 	sa, sb := settle(o.id, a.id, ka), settle(o.id, b.id, kb)
 	var out []byte
 	// Between two stable base lines p and q: base lines (p, q), ours
-	// (ka[p], ka[q]), theirs (kb[p], kb[q]); -1 and the line counts stand
+	// (sa[p], sa[q]), theirs (sb[p], sb[q]); -1 and the line counts stand
 	// for the start and the end.
 	p, pa, pb := -1, -1, -1
 	for q := 0; q <= o.lines(); q++ {
