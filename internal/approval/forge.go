@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qms-tool/qms/internal/config"
 	"github.com/qms-tool/qms/internal/policy"
+	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/signature"
 	"github.com/qms-tool/qms/internal/vcs"
 )
@@ -127,6 +129,10 @@ func (v *verifier) checkForge(c *vcs.Commit, j *job, fv *forgeVerdict) error {
 	if len(bases) == 0 {
 		bases = []string{""}
 	}
+	// A file both sides changed, merged line by line, is new content made
+	// of both sides': it has their authors (separation of duties), and is
+	// unauthenticated when one side's is.
+	var derived map[string][]string
 	for _, b := range bases {
 		baseTree := ""
 		if b != "" {
@@ -136,20 +142,38 @@ func (v *verifier) checkForge(c *vcs.Commit, j *job, fv *forgeVerdict) error {
 			}
 			baseTree = bc.Tree
 		}
-		path, ok, err := v.h.CleanMerge(c.Tree, baseTree, j.parents[0].Tree, j.parents[1].Tree)
+		mc, err := v.h.CleanMerge(c.Tree, baseTree, j.parents[0].Tree, j.parents[1].Tree)
 		if err != nil && !errors.Is(err, vcs.ErrMalformedTree) {
 			return err
 		}
-		if !ok || err != nil {
+		if !mc.Clean || err != nil {
+			path := mc.Path
 			if err != nil {
 				path = err.Error()
 			}
 			v.fail(c, RuleForge, fp, "", "merge the branch yourself and sign the merge (git merge --no-ff -S), or have a governor accept this one: qms accept "+short(c.ID)+" --reason '...'",
-				"commit %s, a merge signed by %s, is not the clean merge of its parents: %s is as neither of them has it, or both changed it (an unclean merge, or a change made in the merge)",
+				"commit %s, a merge signed by %s, is not the clean merge of its parents: %s is as neither of them has it, or both changed it in ways whose lines do not merge cleanly (an unclean merge, or a change made in the merge)",
 				short(c.ID), who, path)
 			return nil
 		}
+		for _, lm := range mc.LineMerged {
+			if governedPath(lm.Path, j.own.kinds) {
+				v.fail(c, RuleForge, fp, "", "merge the branch yourself and have a governor sign the merge (git merge --no-ff -S)",
+					"commit %s, a merge signed by %s, merges the lines of %s, which both sides changed: it is part of the signing policy, and a policy made of two changes needs a governor's signature, not a forge's",
+					short(c.ID), who, lm.Path)
+				return nil
+			}
+			if derived == nil {
+				derived = map[string][]string{}
+			}
+			for _, src := range []string{lm.Ours, lm.Theirs} {
+				if !contains(derived[lm.Merged], src) {
+					derived[lm.Merged] = append(derived[lm.Merged], src)
+				}
+			}
+		}
 	}
+	v.cur.Derived = derived
 	if len(j.own.pol.Governors(at)) == 0 && j.own.polErr == nil {
 		v.fail(c, RuleLockout, fp, "", "keep at least one active governor with a valid key, and a usable matrix, in every change",
 			"commit %s, a merge signed by %s, leaves no active staff member with a governing role and a usable key", short(c.ID), who)
@@ -261,4 +285,22 @@ func (v *verifier) forgeCommitter(c *vcs.Commit, j *job) string {
 		}
 	}
 	return ""
+}
+
+// governedPath says whether a path is part of the signing policy a tree
+// states: qms.yaml, keys/, schema/, the staff records and the matrix.
+func governedPath(p string, kinds *schema.Set) bool {
+	if p == config.File || strings.HasPrefix(p, "keys/") || strings.HasPrefix(p, schema.Dir+"/") {
+		return true
+	}
+	if kinds == nil {
+		return true // no kinds: nothing tells a record from the policy
+	}
+	if k := kinds.Kinds["staff"]; k != nil && k.Folder != "" && strings.HasPrefix(p, strings.TrimSuffix(k.Folder, "/")+"/") {
+		return true
+	}
+	if k := kinds.Kinds["matrix"]; k != nil && k.File != "" && p == k.File {
+		return true
+	}
+	return false
 }

@@ -45,9 +45,10 @@ type History interface {
 	Written(tree string, parentTrees []string) (map[string]string, error)
 	// CheckTree reports a malformed tree under tree (vcs.ErrMalformedTree).
 	CheckTree(tree string) error
-	// CleanMerge reports whether merged is the file-level merge of ours and
-	// theirs over base, and the first path that is not.
-	CleanMerge(merged, base, ours, theirs string) (string, bool, error)
+	// CleanMerge reports whether merged is the merge of ours and theirs
+	// over base that adds nothing, the first path that is not, and the
+	// files merged line by line.
+	CleanMerge(merged, base, ours, theirs string) (vcs.MergeCheck, error)
 }
 
 var _ History = (*vcs.Repo)(nil)
@@ -350,6 +351,18 @@ func (v *verifier) run(head string) (*Report, error) {
 		for _, k := range out.Unauthenticated {
 			rep.Unauthenticated[k] = order[i].id
 		}
+		for merged, from := range out.Derived {
+			for _, src := range from {
+				for _, p := range rep.Authors[src] {
+					if !contains(rep.Authors[merged], p) {
+						rep.Authors[merged] = append(rep.Authors[merged], p)
+					}
+				}
+				if by := rep.Unauthenticated[src]; by != "" && rep.Unauthenticated[merged] == "" {
+					rep.Unauthenticated[merged] = by
+				}
+			}
+		}
 	}
 	// The head's effective policy decides the states: its matrix, and its
 	// record kinds which files are records; a policy change refused on
@@ -488,9 +501,12 @@ type Outcome struct {
 	Warnings    []Failure           `json:"warnings,omitempty"`
 	Signatures  []Signature         `json:"signatures,omitempty"`
 	Authors     map[string][]string `json:"authors,omitempty"`
-	// Unauthenticated lists the "path blob" contents the commit wrote
-	// when it failed.
+	// Unauthenticated lists the blobs the commit wrote when it failed.
 	Unauthenticated []string `json:"unauthenticated,omitempty"`
+	// Derived maps a blob a forge merge made of both sides' lines to the
+	// blobs it was merged from: it has their authors, and is
+	// unauthenticated when one of them is.
+	Derived map[string][]string `json:"derived,omitempty"`
 	// Inherit says the commit hands on its first parent's policy, not its
 	// own: it was refused, or it kept a refused change without making one.
 	// InertFrom names the refused commit whose change its tree carries.

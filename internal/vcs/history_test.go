@@ -18,21 +18,28 @@ func gitRepo(t *testing.T) (string, func(args ...string) string) {
 		t.Skip("git is not installed")
 	}
 	dir := t.TempDir()
-	env := append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME="+dir,
-		"GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@example.com",
-		"GIT_COMMITTER_DATE=2026-03-04T10:15:00+01:00", "GIT_AUTHOR_DATE=2026-03-04T10:15:00+01:00")
 	git := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir, cmd.Env = dir, env
-		out, err := cmd.CombinedOutput()
+		out, err := tryGit(dir, args...)
 		if err != nil {
 			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
-		return strings.TrimSpace(string(out))
+		return out
 	}
 	git("init", "-q", "-b", "main")
 	return dir, git
+}
+
+// tryGit runs git in dir, a repository gitRepo made, and returns its
+// output, trimmed.
+func tryGit(dir string, args ...string) (string, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME="+dir,
+		"GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@example.com",
+		"GIT_COMMITTER_DATE=2026-03-04T10:15:00+01:00", "GIT_AUTHOR_DATE=2026-03-04T10:15:00+01:00")
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
 }
 
 func write(t *testing.T, dir, p, content string) {
