@@ -13,29 +13,71 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// Layout of an archive. Every member lives under one top directory named
-// after the archive (Name without ".tar.gz"), in this fixed order:
+// Layout of an archive (format 2). The archive is a BagIt bag (RFC 8493)
+// serialized as one top directory named after the archive (Name without
+// ".tar.gz"), its members in this fixed order:
 //
-//	VERIFY.txt        how to check the archive without qms
-//	archive.json      commit, dates, tool version, retention, counts (Meta)
-//	html/...          the records rendered, readable offline
-//	keys/...          the archive signing key and the repository's public keys
-//	tree/...          the files of the commit, from the Git tree
-//	repo.bundle       the history (git bundle v2) with its signatures
-//	MANIFEST.sha256   sha256sum of every regular file above
+//	bagit.txt                the bag declaration (BagIt 1.0, UTF-8)
+//	data/VERIFY.txt          how to check the archive without qms
+//	data/archive.json        format, commit, dates, tool, retention, counts (Meta)
+//	data/html/...            the records rendered, readable offline
+//	data/keys/...            the archive signing key and the repository's public keys
+//	data/tree/...            the files of the commit, from the Git tree
+//	data/repo.bundle         the history (git bundle v2) with its signatures
+//	bag-info.txt             organization, commit, Bagging-Date, Payload-Oxum, ...
+//	manifest-sha256.txt      every payload file (sha256sum can check it)
+//	manifest-sha512.txt      the same with SHA-512
+//	tagmanifest-sha256.txt   bagit.txt, bag-info.txt and the manifests
+//	tagmanifest-sha512.txt   the same with SHA-512
 //
-// The .tar.gz is four gzip members in a row (everything before the bundle;
-// the bundle's tar header; the bundle, compressed while git wrote it; the
-// rest), which gzip, tar and Go's readers read as one stream.
+// The detached signature (Name+".asc") signs tagmanifest-sha256.txt, which
+// covers everything else. The .tar.gz is four gzip members in a row
+// (everything before the bundle; the bundle's tar header; the bundle,
+// compressed while git wrote it; the rest), which gzip, tar and Go's
+// readers read as one stream.
+//
+// Format 1, the previous one, had the payload at the top, a single
+// MANIFEST.sha256 last, and a signature over the .tar.gz itself: Check,
+// Inspect and Extract still read it.
 const (
+	// Format is the format Build writes, in archive.json.
+	Format = 2
+
+	BagitName      = "bagit.txt"
+	BagInfoName    = "bag-info.txt"
+	Manifest256    = "manifest-sha256.txt"
+	Manifest512    = "manifest-sha512.txt"
+	TagManifest256 = "tagmanifest-sha256.txt"
+	TagManifest512 = "tagmanifest-sha512.txt"
+	// PayloadDir holds the payload, the format-1 layout below it.
+	PayloadDir = "data"
+
+	// ManifestName is format 1's manifest.
 	ManifestName = "MANIFEST.sha256"
 	VerifyName   = "VERIFY.txt"
 	MetaName     = "archive.json"
 	BundleName   = "repo.bundle"
 	// SigningKeyName is the public half of the key that signed the
-	// archive, under keys/.
+	// archive, under keys/ (of data/ in format 2).
 	SigningKeyName = "keys/archive-signing-key.asc"
 )
+
+// Sidecars: small objects kept beside each archive, in an instantly
+// readable class, so that what is stored can be checked without a Glacier
+// restore. Each is the archive's name plus the suffix.
+const (
+	// TagManifestSuffix: a copy of the archive's tagmanifest-sha256.txt,
+	// which the signature signs.
+	TagManifestSuffix = "." + TagManifest256
+	// BagInfoSuffix: a copy of the archive's bag-info.txt.
+	BagInfoSuffix = "." + BagInfoName
+	// KeySuffix: the public half of the signing key (as in the archive).
+	KeySuffix = ".key.asc"
+)
+
+// SidecarSuffixes are the sidecars every format-2 archive has beside it
+// besides its signature, in the order they are written.
+var SidecarSuffixes = []string{TagManifestSuffix, BagInfoSuffix, KeySuffix}
 
 // Suffix ends every archive's file name; the detached signature is the
 // archive's name plus SigSuffix.
@@ -84,6 +126,9 @@ type BuildOptions struct {
 	// Order does not matter; names must be unique, clean and relative.
 	// Nil makes an html/ with an index only.
 	HTML func(emit func(name string, data []byte) error) error
+	// Organization is the company keeping the records (qms.yaml's
+	// company): bag-info.txt's Source-Organization.
+	Organization string
 	// Retention is how long the archive must be kept by default (10 years
 	// when zero), and KindRetention longer periods per record kind; both are
 	// written to archive.json for the upload to apply.
@@ -113,9 +158,15 @@ type Info struct {
 	// Size and SHA256 (lower-case hex) describe the .tar.gz bytes.
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
-	// Signature is the detached armored OpenPGP signature of the .tar.gz
+	// Signature is the detached armored OpenPGP signature of TagManifest
 	// (to store as Name+".asc"); nil when built Unsigned.
 	Signature []byte `json:"-"`
+	// TagManifest, BagInfo and Key are the sidecars: the archive's
+	// tagmanifest-sha256.txt and bag-info.txt, and the signing key's
+	// public half (nil when unsigned).
+	TagManifest []byte `json:"-"`
+	BagInfo     []byte `json:"-"`
+	Key         []byte `json:"-"`
 	// Signer is the signing key's fingerprint, upper-case hex.
 	Signer string `json:"signer,omitempty"`
 	// Meta is what archive.json says.
@@ -124,7 +175,9 @@ type Info struct {
 
 // Meta is archive.json.
 type Meta struct {
-	Format      int       `json:"format"` // 1
+	// Format is the archive's layout: 2 (Format) for a BagIt bag, 1 for
+	// the previous layout.
+	Format      int       `json:"format"`
 	Name        string    `json:"name"`
 	Commit      string    `json:"commit"`
 	CommitTime  time.Time `json:"commit_time"`
@@ -193,7 +246,7 @@ func Describe(ctx context.Context, root, rev, branch string) (Info, error) {
 }
 
 // ReadMeta reads archive.json, among the first members of the archive r
-// (Build writes it second), without reading the rest: how long an archive
+// (Build writes it among the first), without reading the rest: how long an archive
 // built before must be kept.
 func ReadMeta(r io.Reader) (Meta, error) {
 	var m Meta
@@ -207,7 +260,7 @@ func ReadMeta(r io.Reader) (Meta, error) {
 		if err != nil {
 			return m, fmt.Errorf("no %s: %w", MetaName, err)
 		}
-		if path.Base(h.Name) == MetaName {
+		if path.Base(h.Name) == MetaName && h.Typeflag == tar.TypeReg {
 			if err := json.NewDecoder(io.LimitReader(tr, 1<<20)).Decode(&m); err != nil {
 				return m, fmt.Errorf("%s: %w", MetaName, err)
 			}

@@ -79,8 +79,15 @@ func TestBuild(t *testing.T) {
 	if info.Signer != f.signFpr {
 		t.Errorf("Signer = %s, want %s", info.Signer, f.signFpr)
 	}
-	if err := archive.VerifySignature([]byte(f.lab.ExportGPG(f.signFpr)), bytes.NewReader(data), info.Signature); err != nil {
-		t.Errorf("VerifySignature: %v", err)
+	if err := archive.VerifySignature([]byte(f.lab.ExportGPG(f.signFpr)), bytes.NewReader(info.TagManifest), info.Signature); err != nil {
+		t.Errorf("VerifySignature(tag manifest): %v", err)
+	}
+	if m, err := archive.ReadMeta(bytes.NewReader(data)); err != nil || m.Format != archive.Format {
+		t.Errorf("ReadMeta = format %d, %v; want %d", m.Format, err, archive.Format)
+	}
+	c, err := archive.Inspect(context.Background(), bytes.NewReader(data))
+	if err != nil || c.Format != archive.Format || !bytes.Equal(c.TagManifest, info.TagManifest) || !bytes.Equal(c.BagInfo, info.BagInfo) || !bytes.Equal(c.SigningKey, info.Key) {
+		t.Errorf("Inspect = format %d, %v; the tag manifest, bag-info.txt or key differ from Build's", c.Format, err)
 	}
 	if got := info.Meta.Records["incident"]; got == 0 {
 		t.Errorf("Meta.Records = %v, want incidents counted", info.Meta.Records)
@@ -105,15 +112,16 @@ func TestBuild(t *testing.T) {
 	if err := archive.Extract(context.Background(), bytes.NewReader(data), dir); err != nil {
 		t.Fatalf("Extract: %v", err)
 	}
-	for _, p := range []string{"MANIFEST.sha256", "VERIFY.txt", "archive.json", "repo.bundle", "tree/qms.yaml", "html/index.html", "keys/archive-signing-key.asc", "keys/anna.asc"} {
+	for _, p := range []string{"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt", "tagmanifest-sha256.txt", "tagmanifest-sha512.txt",
+		"data/VERIFY.txt", "data/archive.json", "data/repo.bundle", "data/tree/qms.yaml", "data/html/index.html", "data/keys/archive-signing-key.asc", "data/keys/anna.asc"} {
 		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
 			t.Errorf("extracted archive: %v", err)
 		}
 	}
-	if target, err := os.Readlink(filepath.Join(dir, "tree/bin/notes")); err != nil || target != "../records/notes.md" {
-		t.Errorf("tree/bin/notes → %q, %v", target, err)
+	if target, err := os.Readlink(filepath.Join(dir, "data/tree/bin/notes")); err != nil || target != "../records/notes.md" {
+		t.Errorf("data/tree/bin/notes → %q, %v", target, err)
 	}
-	if st, err := os.Stat(filepath.Join(dir, "tree/bin/run.sh")); err != nil || st.Mode().Perm()&0o100 == 0 {
+	if st, err := os.Stat(filepath.Join(dir, "data/tree/bin/run.sh")); err != nil || st.Mode().Perm()&0o100 == 0 {
 		t.Errorf("tree/bin/run.sh lost its executable bit: %v", err)
 	}
 }
@@ -174,7 +182,7 @@ func TestAuditor(t *testing.T) {
 	if err := archive.Extract(context.Background(), bytes.NewReader(data), dx); err != nil {
 		t.Fatal(err)
 	}
-	text, err := os.ReadFile(filepath.Join(dx, "VERIFY.txt"))
+	text, err := os.ReadFile(filepath.Join(dx, "data/VERIFY.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,14 +206,22 @@ func TestAuditor(t *testing.T) {
 		t.Errorf("following VERIFY.txt:\n%s", out)
 	}
 
-	// The same steps catch a changed byte.
-	bad := bytes.Clone(data)
-	bad[len(bad)/2] ^= 1
-	if err := os.WriteFile(filepath.Join(dir, info.Name), bad, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := f.lab.Try(dir, nil, "sh", "-c", "export GNUPGHOME=\"$(mktemp -d)\"; trap 'gpgconf --kill gpg-agent; rm -rf \"$GNUPGHOME\"' EXIT; gpg --batch --import "+filepath.Join(dx, "keys/archive-signing-key.asc")+" && gpg --batch --verify "+info.Name+".asc "+info.Name); err == nil {
-		t.Errorf("gpg --verify accepted a changed archive:\n%s", out)
+	// The same steps catch a changed payload file, a changed tag file,
+	// and a signature over another tag manifest.
+	top := strings.TrimSuffix(info.Name, archive.Suffix)
+	for _, tc := range []struct{ name, change string }{
+		{"payload", "chmod -R u+w " + top + " && echo x >> " + top + "/data/tree/qms.yaml"},
+		{"tag file", "chmod -R u+w " + top + " && echo X-Extra: 1 >> " + top + "/bag-info.txt"},
+		{"tag manifest", "chmod -R u+w " + top + " && sed -i 1d " + top + "/tagmanifest-sha256.txt"},
+	} {
+		d := t.TempDir()
+		os.WriteFile(filepath.Join(d, info.Name), data, 0o644)
+		os.WriteFile(filepath.Join(d, info.Name+".asc"), info.Signature, 0o644)
+		steps := strings.Replace(script, "tar -xzf "+info.Name+"\n", "tar -xzf "+info.Name+"\n"+tc.change+"\n", 1)
+		steps = strings.Replace(steps, "tar -xzf "+info.Name+" "+top+"/tagmanifest-sha256.txt", "tar -xzf "+info.Name+"\n"+tc.change+"\n: ", 1)
+		if out, err := f.lab.Try(d, nil, "sh", "-c", steps); err == nil {
+			t.Errorf("following VERIFY.txt accepted a changed %s:\n%s", tc.name, out)
+		}
 	}
 }
 
@@ -295,7 +311,15 @@ func TestWriteFile(t *testing.T) {
 			t.Errorf("%s: mode %v, want read-only (0444)", q, st.Mode().Perm())
 		}
 	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
-		t.Errorf("WriteFile left %d files, want the archive and its signature", len(ents))
+	for _, sc := range []struct {
+		suffix string
+		want   []byte
+	}{{archive.TagManifestSuffix, info.TagManifest}, {archive.BagInfoSuffix, info.BagInfo}, {archive.KeySuffix, info.Key}} {
+		if got, _ := os.ReadFile(p + sc.suffix); len(got) == 0 || !bytes.Equal(got, sc.want) {
+			t.Errorf("%s%s is not the archive's", p, sc.suffix)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 5 {
+		t.Errorf("WriteFile left %d files, want the archive, its signature and 3 sidecars", len(ents))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -87,7 +88,7 @@ func build(ctx context.Context, w io.Writer, opts BuildOptions) (Info, error) {
 	}
 	metaJSON = append(metaJSON, '\n')
 
-	b, err := newBuilder(w, sg, now(), info)
+	b, err := newBuilder(w, sg, now(), info, opts)
 	if err != nil {
 		return Info{}, err
 	}
@@ -119,7 +120,7 @@ func signerFor(opts BuildOptions) (*signer, error) {
 // counts of records (per kind) and files at the commit.
 func newMeta(info Info, c *commitInfo, entries []treeEntry, opts BuildOptions) Meta {
 	meta := Meta{
-		Format: 1, Name: info.Name, Commit: c.id, CommitTime: c.time, Branch: c.branch,
+		Format: Format, Name: info.Name, Commit: c.id, CommitTime: c.time, Branch: c.branch,
 		ToolVersion: opts.ToolVersion, Retention: opts.Retention, KindRetention: opts.KindRetention,
 		Records: map[string]int{}, Signer: info.Signer,
 	}
@@ -154,9 +155,10 @@ type bundleJob struct {
 }
 
 type bundleResult struct {
-	size int64 // of the bundle, uncompressed
-	sum  string
-	err  error
+	size   int64 // of the bundle, uncompressed
+	sum    string
+	sum512 string
+	err    error
 }
 
 func startBundle(ctx context.Context, root, tempDir string, c *commitInfo) (*bundleJob, error) {
@@ -170,13 +172,13 @@ func startBundle(ctx context.Context, root, tempDir string, c *commitInfo) (*bun
 }
 
 func (j *bundleJob) run(ctx context.Context, root string, c *commitInfo) bundleResult {
-	h := sha256.New()
+	h, h512 := sha256.New(), sha512.New()
 	bw := bufio.NewWriterSize(j.f, 1<<20)
 	gz, err := newGzip(bw)
 	if err != nil {
 		return bundleResult{err: err}
 	}
-	cw := &counter{w: io.MultiWriter(gz, h)}
+	cw := &counter{w: io.MultiWriter(gz, h, h512)}
 	err = writeBundle(ctx, root, c, cw)
 	if err == nil {
 		err = gz.Close()
@@ -184,7 +186,7 @@ func (j *bundleJob) run(ctx context.Context, root string, c *commitInfo) bundleR
 	if err == nil {
 		err = bw.Flush()
 	}
-	return bundleResult{cw.n, hex.EncodeToString(h.Sum(nil)), err}
+	return bundleResult{cw.n, hex.EncodeToString(h.Sum(nil)), hex.EncodeToString(h512.Sum(nil)), err}
 }
 
 // wait returns the bundle's result once it is done, or the context's
@@ -209,31 +211,25 @@ func (j *bundleJob) stop(cancel context.CancelFunc) {
 }
 
 // builder writes the archive's tar stream across its gzip members to the
-// output, which it hashes, counts and signs on the way.
+// output, which it hashes and counts on the way; it signs the tag
+// manifest at the end.
 type builder struct {
 	info   Info
+	opts   BuildOptions
 	sg     *signer
-	out    io.Writer // the output, hashed, counted and signed
+	now    time.Time
+	out    io.Writer // the output, hashed and counted
 	cnt    *counter
 	sum    hash.Hash
-	sig    bytes.Buffer
-	sw     io.WriteCloser // the signature's writer; nil when unsigned
-	gz     *pgzip.Writer  // the open member; nil between members
-	member *switchWriter  // what the tar writer writes to
+	gz     *pgzip.Writer // the open member; nil between members
+	member *switchWriter // what the tar writer writes to
 	a      *tarWriter
 }
 
-func newBuilder(w io.Writer, sg *signer, now time.Time, info Info) (*builder, error) {
-	b := &builder{info: info, sg: sg, sum: sha256.New(), member: &switchWriter{}}
+func newBuilder(w io.Writer, sg *signer, now time.Time, info Info, opts BuildOptions) (*builder, error) {
+	b := &builder{info: info, opts: opts, sg: sg, now: now, sum: sha256.New(), member: &switchWriter{}}
 	b.cnt = &counter{w: io.MultiWriter(w, b.sum)}
 	b.out = b.cnt
-	if sg != nil {
-		var err error
-		if b.sw, err = sg.signWriter(&b.sig, now); err != nil {
-			return nil, err
-		}
-		b.out = io.MultiWriter(b.cnt, b.sw)
-	}
 	b.a = &tarWriter{tw: tar.NewWriter(b.member), top: strings.TrimSuffix(info.Name, Suffix), mtime: info.CommitTime, dirs: map[string]bool{}}
 	return b, nil
 }
@@ -266,7 +262,8 @@ func (b *builder) abort() {
 }
 
 // writeHead writes the first member: everything before the bundle
-// (VERIFY.txt, archive.json, html/, keys/, tree/), padding included.
+// (bagit.txt, then data/ with VERIFY.txt, archive.json, html/, keys/,
+// tree/), padding included.
 func (b *builder) writeHead(ctx context.Context, opts BuildOptions, entries []treeEntry, metaJSON []byte, html *spooled) error {
 	if err := b.startMember(); err != nil {
 		return err
@@ -275,10 +272,13 @@ func (b *builder) writeHead(ctx context.Context, opts BuildOptions, entries []tr
 	if err := a.dir(""); err != nil {
 		return err
 	}
-	if err := a.file(VerifyName, verifyText(b.info, opts.ToolVersion)); err != nil {
+	if err := a.file(BagitName, []byte(bagitText)); err != nil {
 		return err
 	}
-	if err := a.file(MetaName, metaJSON); err != nil {
+	if err := a.file(payload(VerifyName), verifyText(b.info, opts.ToolVersion)); err != nil {
+		return err
+	}
+	if err := a.file(payload(MetaName), metaJSON); err != nil {
 		return err
 	}
 	if err := html.write(a); err != nil {
@@ -308,7 +308,7 @@ func (b *builder) writeBundle(f *os.File, r bundleResult) error {
 		return err
 	}
 	a := b.a
-	if err := a.tw.WriteHeader(a.header(BundleName, 0o644, tar.TypeReg, r.size)); err != nil {
+	if err := a.tw.WriteHeader(a.header(payload(BundleName), 0o644, tar.TypeReg, r.size)); err != nil {
 		return fmt.Errorf("archive: %w", err)
 	}
 	if err := b.endMember(); err != nil {
@@ -318,7 +318,7 @@ func (b *builder) writeBundle(f *os.File, r bundleResult) error {
 	if _, err := io.CopyN(a.tw, zeros{}, r.size); err != nil {
 		return fmt.Errorf("archive: %w", err)
 	}
-	a.sums = append(a.sums, manifestLine{BundleName, r.sum})
+	a.add(payload(BundleName), r.size, r.sum, r.sum512)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
@@ -328,14 +328,29 @@ func (b *builder) writeBundle(f *os.File, r bundleResult) error {
 	return nil
 }
 
-// writeTail writes the last member: the bundle's padding, the manifest,
-// the end of the tar.
+// writeTail writes the last member: the bundle's padding, bag-info.txt,
+// the payload manifests, the tag manifests, the end of the tar.
 func (b *builder) writeTail() error {
 	if err := b.startMember(); err != nil {
 		return err
 	}
 	a := b.a
-	if err := a.file(ManifestName, a.manifest()); err != nil {
+	b.info.BagInfo = bagInfo(b.info, b.opts, a.payloadBytes, a.payloadFiles)
+	if err := a.file(BagInfoName, b.info.BagInfo); err != nil {
+		return err
+	}
+	if err := a.file(Manifest256, bagManifest(a.payload, false)); err != nil {
+		return err
+	}
+	if err := a.file(Manifest512, bagManifest(a.payload, true)); err != nil {
+		return err
+	}
+	tags := a.tags
+	b.info.TagManifest = bagManifest(tags, false)
+	if err := a.file(TagManifest256, b.info.TagManifest); err != nil {
+		return err
+	}
+	if err := a.file(TagManifest512, bagManifest(tags, true)); err != nil {
 		return err
 	}
 	if err := a.tw.Close(); err != nil {
@@ -344,14 +359,22 @@ func (b *builder) writeTail() error {
 	return b.endMember()
 }
 
-// finish completes the signature and says what was written.
+// finish signs the tag manifest and says what was written.
 func (b *builder) finish() (Info, error) {
 	info := b.info
-	if b.sw != nil {
-		if err := b.sw.Close(); err != nil {
+	if b.sg != nil {
+		var sig bytes.Buffer
+		w, err := b.sg.signWriter(&sig, b.now)
+		if err != nil {
 			return Info{}, err
 		}
-		info.Signature = b.sig.Bytes()
+		if _, err := w.Write(info.TagManifest); err != nil {
+			return Info{}, err
+		}
+		if err := w.Close(); err != nil {
+			return Info{}, err
+		}
+		info.Signature, info.Key = sig.Bytes(), b.sg.public
 	}
 	info.Size = b.cnt.n
 	info.SHA256 = hex.EncodeToString(b.sum.Sum(nil))
@@ -397,16 +420,35 @@ func (c *counter) Write(p []byte) (int, error) {
 }
 
 // tarWriter writes members under the top directory with fixed owners,
-// modes and times, and remembers each regular file's digest.
+// modes and times, and remembers each regular file's digests: the
+// payload's (under data/) and the tag files'.
 type tarWriter struct {
-	tw    *tar.Writer
-	top   string
-	mtime time.Time
-	dirs  map[string]bool
-	sums  []manifestLine
+	tw           *tar.Writer
+	top          string
+	mtime        time.Time
+	dirs         map[string]bool
+	payload      []manifestLine
+	tags         []manifestLine
+	payloadBytes int64
+	payloadFiles int
 }
 
-type manifestLine struct{ path, sum string }
+type manifestLine struct{ path, sum, sum512 string }
+
+// payload is the name of a payload file in the bag.
+func payload(name string) string { return PayloadDir + "/" + name }
+
+// add remembers a regular file's digests.
+func (a *tarWriter) add(name string, size int64, sum, sum512 string) {
+	l := manifestLine{name, sum, sum512}
+	if strings.HasPrefix(name, PayloadDir+"/") {
+		a.payload = append(a.payload, l)
+		a.payloadBytes += size
+		a.payloadFiles++
+		return
+	}
+	a.tags = append(a.tags, l)
+}
 
 func (a *tarWriter) header(name string, mode int64, typ byte, size int64) *tar.Header {
 	n := a.top + "/" + name
@@ -456,15 +498,15 @@ func (a *tarWriter) stream(name string, size, mode int64, r io.Reader) error {
 	if err := a.tw.WriteHeader(a.header(name, mode, tar.TypeReg, size)); err != nil {
 		return fmt.Errorf("archive: %s: %w", name, err)
 	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(a.tw, h), io.LimitReader(r, size))
+	h, h512 := sha256.New(), sha512.New()
+	n, err := io.Copy(io.MultiWriter(a.tw, h, h512), io.LimitReader(r, size))
 	if err != nil {
 		return fmt.Errorf("archive: %s: %w", name, err)
 	}
 	if n != size {
 		return fmt.Errorf("archive: %s: %d bytes, expected %d", name, n, size)
 	}
-	a.sums = append(a.sums, manifestLine{name, hex.EncodeToString(h.Sum(nil))})
+	a.add(name, size, hex.EncodeToString(h.Sum(nil)), hex.EncodeToString(h512.Sum(nil)))
 	return nil
 }
 
@@ -477,15 +519,59 @@ func (a *tarWriter) symlink(name, target string) error {
 	return a.tw.WriteHeader(h)
 }
 
-// manifest is MANIFEST.sha256 in sha256sum's format, sorted by path.
-func (a *tarWriter) manifest() []byte {
-	lines := append([]manifestLine(nil), a.sums...)
+// bagManifest is a BagIt manifest (SHA-256, or SHA-512 when wide) of
+// lines, sorted by path: "digest path" (one space, which both BagIt tools
+// and sha256sum read), the path percent-encoded where it
+// holds CR, LF or "%" (RFC 8493, 2.1.3). Without those, sha256sum -c reads
+// the SHA-256 one as it is.
+func bagManifest(lines []manifestLine, wide bool) []byte {
+	lines = append([]manifestLine(nil), lines...)
 	sort.Slice(lines, func(i, j int) bool { return lines[i].path < lines[j].path })
 	var b bytes.Buffer
 	for _, l := range lines {
-		b.WriteString(formatManifestLine(l.sum, l.path))
+		sum := l.sum
+		if wide {
+			sum = l.sum512
+		}
+		b.WriteString(sum + " " + encodeBagPath(l.path) + "\n")
 	}
 	return b.Bytes()
+}
+
+// bagPathEncoder percent-encodes what a BagIt manifest line cannot hold.
+var bagPathEncoder = strings.NewReplacer("%", "%25", "\n", "%0A", "\r", "%0D")
+
+func encodeBagPath(p string) string { return bagPathEncoder.Replace(p) }
+
+// bagitText is bagit.txt.
+const bagitText = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+
+// bagInfo is bag-info.txt: who keeps the records, which commit, the
+// Bagging-Date (the commit's date, so that the bytes stay the same),
+// the payload's size, and qms's own fields.
+func bagInfo(info Info, opts BuildOptions, bytes int64, files int) []byte {
+	var b strings.Builder
+	field := func(k, v string) {
+		v = strings.Join(strings.Fields(v), " ") // one line, no control characters
+		if v != "" {
+			b.WriteString(k + ": " + v + "\n")
+		}
+	}
+	field("Source-Organization", opts.Organization)
+	field("External-Identifier", info.Commit)
+	field("External-Description", "Quality records at commit "+info.Commit+" of branch "+info.Branch+", with their signed Git history")
+	field("Bagging-Date", info.CommitTime.UTC().Format("2006-01-02"))
+	tool := opts.ToolVersion
+	if tool == "" {
+		tool = "(unknown version)"
+	}
+	field("Bag-Software-Agent", "qms "+tool)
+	field("Payload-Oxum", fmt.Sprintf("%d.%d", bytes, files))
+	field("QMS-Archive-Format", fmt.Sprint(Format))
+	field("QMS-Commit-Time", info.CommitTime.UTC().Format(time.RFC3339))
+	field("QMS-Retention", info.Meta.LongestRetention().String())
+	field("QMS-Signer", info.Signer)
+	return []byte(b.String())
 }
 
 // formatManifestLine writes one sha256sum line, escaping a name that holds
@@ -501,7 +587,7 @@ func formatManifestLine(sum, name string) string {
 
 // writeTree copies the commit's files into tree/, straight from git.
 func writeTree(ctx context.Context, dir string, entries []treeEntry, a *tarWriter) error {
-	if err := a.dir("tree"); err != nil {
+	if err := a.dir(payload("tree")); err != nil {
 		return err
 	}
 	ids := make([]string, len(entries))
@@ -527,7 +613,7 @@ func writeEntry(a *tarWriter, br *blobReader, e treeEntry) error {
 	if err != nil {
 		return err
 	}
-	name := "tree/" + e.path
+	name := payload("tree/" + e.path)
 	if e.mode == "120000" {
 		if size > maxLink {
 			return fmt.Errorf("archive: %s: symbolic link target too long", e.path)
@@ -575,11 +661,11 @@ func writeKeys(ctx context.Context, dir string, entries []treeEntry, sg *signer,
 		keys = append(keys, key{SigningKeyName, sg.public})
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].name < keys[j].name })
-	if err := a.dir("keys"); err != nil {
+	if err := a.dir(payload("keys")); err != nil {
 		return err
 	}
 	for _, k := range keys {
-		if err := a.file(k.name, k.data); err != nil {
+		if err := a.file(payload(k.name), k.data); err != nil {
 			return err
 		}
 	}
@@ -643,18 +729,18 @@ func (s *spooled) write(a *tarWriter) error {
 		names = append(names, "index.html")
 		sort.Strings(names)
 	}
-	if err := a.dir("html"); err != nil {
+	if err := a.dir(payload("html")); err != nil {
 		return err
 	}
 	for _, n := range names {
 		if n == "index.html" && index != nil {
-			if err := a.file("html/index.html", index); err != nil {
+			if err := a.file(payload("html/index.html"), index); err != nil {
 				return err
 			}
 			continue
 		}
 		at := s.files[n]
-		if err := a.stream("html/"+n, at[1], 0o644, io.NewSectionReader(s.f, at[0], at[1])); err != nil {
+		if err := a.stream(payload("html/"+n), at[1], 0o644, io.NewSectionReader(s.f, at[0], at[1])); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -31,30 +30,19 @@ const (
 // memory.
 const maxManifest = 64 << 20
 
-// Check reads a .tar.gz archive from r to its end and reports what is
-// wrong with it: a damaged gzip or tar stream, unsafe or unexpected
-// members, and every file that is missing from MANIFEST.sha256, listed but
-// absent, or whose SHA-256 differs. It holds only the digests in memory.
-// Its error is for failures to read r, not for a damaged archive.
+// Check reads a .tar.gz archive of the current or the previous format
+// from r to its end and reports what is wrong with it (Inspect's
+// findings): a damaged gzip or tar stream, unsafe or unexpected members,
+// and every file missing from a manifest, listed but absent, or whose
+// digest differs. It holds only the digests in memory. Its error is for
+// failures to read r, not for a damaged archive.
 func Check(ctx context.Context, r io.Reader) ([]qms.Finding, error) {
-	c := &checker{sums: map[string]string{}}
-	err := walk(ctx, r, func(name string, h *tar.Header, body io.Reader) error {
-		return c.member(name, h, body)
-	})
-	var ferr *formatError
-	switch {
-	case errors.As(err, &ferr):
-		c.add("", RuleFormat, ferr.Error())
-		return c.findings(), nil
-	case err != nil:
-		return nil, err
-	}
-	c.finish()
-	return c.findings(), nil
+	c, err := Inspect(ctx, r)
+	return c.Findings, err
 }
 
+// checker judges a format-1 archive from its members' digests.
 type checker struct {
-	top      string
 	sums     map[string]string // regular file → sha256
 	manifest []byte
 	found    []qms.Finding
@@ -62,57 +50,6 @@ type checker struct {
 
 func (c *checker) add(p, rule, msg string) {
 	c.found = append(c.found, qms.Finding{Path: p, Rule: rule, Severity: qms.Error, Message: msg})
-}
-
-func (c *checker) findings() []qms.Finding {
-	qms.SortFindings(c.found)
-	return c.found
-}
-
-func (c *checker) member(name string, h *tar.Header, body io.Reader) error {
-	if name == "" {
-		return nil
-	}
-	if reason := unsafeMember(name, h); reason != "" {
-		c.add(name, RuleMember, reason)
-		return nil
-	}
-	switch h.Typeflag {
-	case tar.TypeDir:
-		return nil
-	case tar.TypeSymlink:
-		// Links come only from the commit's tree; the manifest cannot
-		// vouch for them, the bundle can ('diff -r repo tree').
-		if !strings.HasPrefix(name, "tree/") {
-			c.add(name, RuleMember, "symbolic link outside tree/")
-		}
-		return nil
-	}
-	if _, dup := c.sums[name]; dup || name == ManifestName && c.manifest != nil {
-		c.add(name, RuleMember, "member appears twice")
-		return nil
-	}
-	if name == ManifestName {
-		b, err := io.ReadAll(io.LimitReader(body, maxManifest+1))
-		if err != nil {
-			return err
-		}
-		if len(b) > maxManifest {
-			c.add(name, RuleManifest, "manifest is too large")
-			b = nil
-		}
-		c.manifest = b
-		if c.manifest == nil {
-			c.manifest = []byte{}
-		}
-		return nil
-	}
-	sum := sha256.New()
-	if _, err := io.Copy(sum, body); err != nil {
-		return err
-	}
-	c.sums[name] = hex.EncodeToString(sum.Sum(nil))
-	return nil
 }
 
 func (c *checker) finish() {

@@ -9,11 +9,11 @@ import (
 	"github.com/qms-tool/qms/internal/safefile"
 )
 
-// WriteFile builds the archive (as Build does) into the file out, and its
-// signature into out+SigSuffix. Both are read-only and renamed into place
-// only once complete, the signature first: a reader never sees part of an
-// archive, nor an archive without its signature. The folder is made when
-// missing.
+// WriteFile builds the archive (as Build does) into the file out, its
+// signature into out+SigSuffix and its sidecars (SidecarSuffixes) beside
+// it. All are read-only and renamed into place only once complete, the
+// archive last: a reader never sees part of an archive, nor an archive
+// without its signature and sidecars. The folder is made when missing.
 func WriteFile(ctx context.Context, out string, opts BuildOptions) (Info, error) {
 	dir := filepath.Dir(out)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -45,16 +45,27 @@ func WriteFile(ctx context.Context, out string, opts BuildOptions) (Info, error)
 	if err := safefile.Write(out+SigSuffix, info.Signature, 0o444); err != nil {
 		return Info{}, err
 	}
+	for _, sc := range []struct {
+		suffix string
+		data   []byte
+	}{{TagManifestSuffix, info.TagManifest}, {BagInfoSuffix, info.BagInfo}, {KeySuffix, info.Key}} {
+		if err := safefile.Write(out+sc.suffix, sc.data, 0o444); err != nil {
+			return Info{}, err
+		}
+	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return Info{}, err
 	}
 	return info, nil
 }
 
-// Built reports whether the archive file p and its signature beside it
-// both exist: what WriteFile leaves once it is done.
+// Built reports whether the archive file p, its signature and its
+// sidecars beside it all exist: what WriteFile leaves once it is done.
 func Built(p string) bool {
-	_, err1 := os.Stat(p)
-	_, err2 := os.Stat(p + SigSuffix)
-	return err1 == nil && err2 == nil
+	for _, suffix := range append([]string{"", SigSuffix}, SidecarSuffixes...) {
+		if _, err := os.Stat(p + suffix); err != nil {
+			return false
+		}
+	}
+	return true
 }

@@ -14,17 +14,23 @@ This is the quality-records archive {{.Name}}
 of commit {{.Commit}} (branch {{.Branch}}),
 committed {{.Time}}, made by qms {{.Tool}}.
 
+The archive is a BagIt bag (RFC 8493, BagIt 1.0): any BagIt tool can
+validate the folder {{.Top}} it unpacks to. This file is data/VERIFY.txt
+in it.
+
 You need only standard tools: gpg (GnuPG), sha256sum, tar, git, diff and a
 web browser. You do not need qms. Run the commands below in a shell, in the
 directory holding {{.Name}} and {{.Name}}.asc.
 
-1. Check the archive's signature before unpacking it. Use an empty keyring,
-   so that only the archive's key counts:
+1. Check the signature. It signs the tag manifest, tagmanifest-sha256.txt,
+   which lists the SHA-256 of bagit.txt, bag-info.txt and the manifests of
+   every other file. Use an empty keyring, so that only the archive's key
+   counts:
 
        export GNUPGHOME="$(mktemp -d)"
-       tar -xzf {{.Name}} {{.Top}}/keys/archive-signing-key.asc
-       gpg --batch --import {{.Top}}/keys/archive-signing-key.asc
-       gpg --batch --verify {{.Name}}.asc {{.Name}}
+       tar -xzf {{.Name}} {{.Top}}/tagmanifest-sha256.txt {{.Top}}/data/keys/archive-signing-key.asc
+       gpg --batch --import {{.Top}}/data/keys/archive-signing-key.asc
+       gpg --batch --verify {{.Name}}.asc {{.Top}}/tagmanifest-sha256.txt
 
    gpg must say "Good signature" (a warning that the key is not certified
    with a trusted signature is expected).
@@ -37,17 +43,26 @@ directory holding {{.Name}} and {{.Name}}.asc.
    on its own.
 {{- end}}
 
-2. Unpack the archive and check every file against the manifest:
+2. Unpack the archive and check every file against the manifests:
 
        tar -xzf {{.Name}}
        cd {{.Top}}
-       sha256sum -c --strict --quiet MANIFEST.sha256
+       sha256sum -c --strict --quiet tagmanifest-sha256.txt
+       sed -e '/%/{s/\\/\\\\/g;s/%0A/\\n/g;s/%25/%/g;s/^/\\/;}' manifest-sha256.txt | sha256sum -c --strict --quiet
+       find data -type f | wc -l
+       find data -type f -exec cat {} + | wc -c
 
-   No output means every file is intact. The manifest lists every regular
-   file of the archive but itself; the signature covers the manifest.
+   No output from sha256sum means every file is intact. The sed command
+   only turns BagIt's escapes (%0A for a newline in a file name, %25 for
+   "%") into sha256sum's; without such names 'sha256sum -c
+   manifest-sha256.txt' reads the manifest as it is. The last two commands
+   count the payload's files and bytes: they must be the two numbers of
+   Payload-Oxum in bag-info.txt (bytes.files), so that no file was added
+   that the manifest does not list.
 
 3. Check the Git history and its signatures:
 
+       cd data
        git clone --quiet repo.bundle repo
        git -C repo bundle verify ../repo.bundle
        gpg --batch --import keys/*.asc
@@ -61,12 +76,13 @@ directory holding {{.Name}} and {{.Name}}.asc.
    keys need an allowed-signers file: see 'git help config',
    gpg.ssh.allowedSignersFile; the public keys are under keys/.)
 
-4. Read the records: open html/index.html in a web browser. The pages are
-   plain HTML and work offline. The source of each record (markdown with
-   YAML frontmatter) is under tree/.
+4. Read the records: open data/html/index.html in a web browser. The pages
+   are plain HTML and work offline. The source of each record (markdown
+   with YAML frontmatter) is under data/tree/.
 
-archive.json says which commit this is, when it was made, how long it must
-be kept, and how many records of each kind it holds.
+data/archive.json says which format (2) and commit this is, when it was
+made, how long it must be kept, and how many records of each kind it
+holds; bag-info.txt says the same for BagIt tools.
 `))
 
 func verifyText(info Info, tool string) []byte {

@@ -142,7 +142,7 @@ func buildArchive(ctx context.Context, env *Env, w *workspace, opts archiveBuild
 	}
 	info, err := archive.WriteFile(ctx, out, archive.BuildOptions{
 		Root: repo.Root, Commit: desc.Commit, Branch: desc.Branch, SignKey: key,
-		ToolVersion: Version, Kinds: kindPlaces(kindSet), Now: env.Now,
+		ToolVersion: Version, Kinds: kindPlaces(kindSet), Now: env.Now, Organization: cfg.Company,
 		Retention: retain, KindRetention: kindRetain,
 		HTML: archivePages(ctx, env, w, repo, cm, tree, kindSet, cfg.Company),
 	})

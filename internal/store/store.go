@@ -138,6 +138,27 @@ type Info struct {
 	// Problems are inconsistencies the backend saw in its own records, such
 	// as a checksum the server computed that differs from the recorded one.
 	Problems []string
+	// Enforced says that Class, LockMode and RetainUntil are what the
+	// server reports and enforces (S3). False for a directory: they are
+	// only what qms recorded when it put the object, and nothing stops
+	// anyone who can write there from deleting or changing it.
+	Enforced bool
+}
+
+// Local is implemented by stores whose data is on this machine (a
+// directory): reading it costs nothing and needs no restore, so a check
+// of what is stored always reads and hashes it rather than trusting
+// recorded metadata.
+type Local interface {
+	Store
+	// Local reports true.
+	Local() bool
+}
+
+// IsLocal reports whether st keeps its data on this machine.
+func IsLocal(st Store) bool {
+	l, ok := st.(Local)
+	return ok && l.Local()
 }
 
 // PutOptions says how an object is to be kept.

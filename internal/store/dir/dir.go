@@ -51,6 +51,9 @@ func New(root string) (*Store, error) {
 
 func (s *Store) String() string { return "file://" + filepath.ToSlash(s.root) }
 
+// Local reports true: the files are on this machine, cheap to hash.
+func (s *Store) Local() bool { return true }
+
 func (s *Store) path(key string) (string, error) {
 	if err := store.CheckKey(key); err != nil {
 		return "", err
@@ -61,7 +64,9 @@ func (s *Store) path(key string) (string, error) {
 	return filepath.Join(s.root, filepath.FromSlash(key)), nil
 }
 
-// Stat reads the file's size and its sidecar.
+// Stat reads the file's size and its sidecar. Class and retention come
+// from the sidecar, that is from what was asked at upload: Info.Enforced
+// is false, since a directory keeps no storage class and locks nothing.
 func (s *Store) Stat(_ context.Context, key string) (store.Info, error) {
 	p, err := s.path(key)
 	if err != nil {

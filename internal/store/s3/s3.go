@@ -200,6 +200,7 @@ func (s *Store) Stat(ctx context.Context, key string) (store.Info, error) {
 		SHA256:   out.Metadata[metaSHA256],
 		Class:    store.Class(out.StorageClass),
 		LockMode: string(out.ObjectLockMode),
+		Enforced: true,
 	}
 	if info.Class == "" {
 		info.Class = store.Standard

@@ -61,3 +61,7 @@ const (
 	Pdftotext  = "apt-get install poppler-utils"
 	ChromiumAt = "/usr/bin/chromium"
 )
+
+// BagitFS installs bagit-fs, the npm BagIt implementation the archive's
+// bag is checked with (TestBagIndependent), where the test looks for it.
+const BagitFS = "npm install --prefix ~/.cache/qms-bagcheck bagit-fs@1.1.1 (.ci/run does it)"
