@@ -25,8 +25,8 @@ func TestArchiveBuildSignatures(t *testing.T) {
 	}
 	out := filepath.Join(l.Dir, "a.tar.gz")
 	l.qms(t, 0, "archive", "build", "--sign-key", key, "--out", out)
-	pages := readMembers(t, out, "/html/")
-	page := pages["html/records/incident/INC-2026-0001.html"]
+	pages := readMembers(t, out, "/data/html/")
+	page := pages["data/html/records/incident/INC-2026-0001.html"]
 	// The pages are those of 'qms render' (internal/render), as of the
 	// commit, with the verified signatures.
 	for _, want := range []string{`<span class="badge draft">draft</span>`, "<tr><td>Tobias Meier</td><td>JD-004</td><td>review</td>", `id="qms-signatures"`} {
@@ -34,8 +34,8 @@ func TestArchiveBuildSignatures(t *testing.T) {
 			t.Errorf("INC-2026-0001.html lacks %q:\n%s", want, page)
 		}
 	}
-	if !strings.Contains(pages["html/kinds/incident.html"], "INC-2026-0001") || pages["html/status.html"] == "" {
-		t.Errorf("kinds/incident.html or status.html missing:\n%s", pages["html/kinds/incident.html"])
+	if !strings.Contains(pages["data/html/kinds/incident.html"], "INC-2026-0001") || pages["data/html/status.html"] == "" {
+		t.Errorf("kinds/incident.html or status.html missing:\n%s", pages["data/html/kinds/incident.html"])
 	}
 }
 

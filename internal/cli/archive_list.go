@@ -62,10 +62,15 @@ func runList(ctx context.Context, o listOptions, env *Env) error {
 			sig = "NO SIGNATURE"
 		}
 		until := "no retention"
-		if !l.RetainUntil.IsZero() {
+		class := string(l.Class)
+		switch {
+		case !l.Enforced:
+			class = "directory (no class)"
+			until = "not locked (retention until " + l.RetainUntil.Format("2006-01-02") + " recorded)"
+		case !l.RetainUntil.IsZero():
 			until = "locked until " + l.RetainUntil.Format("2006-01-02")
 		}
-		fmt.Fprintf(env.Stdout, "%s  %s  %s  %s  %s  %s\n", l.Name, storeBytes(l.Size), l.Class, until, l.State, sig)
+		fmt.Fprintf(env.Stdout, "%s  %s  %s  %s  %s  %s\n", l.Name, storeBytes(l.Size), class, until, l.State, sig)
 	}
 	return nil
 }

@@ -94,7 +94,7 @@ func runPush(ctx context.Context, o pushOptions, env *Env) error {
 		case ob.KeptTheirs:
 			fmt.Fprintf(env.Stdout, "%s: a signature of the same archive, made at another time, is there already: kept it\n", ob.Key)
 		case ob.Uploaded:
-			fmt.Fprintf(env.Stdout, "%s: uploaded to %s (%s, COMPLIANCE retention until %s)\n", ob.Key, st, class, pushed.Until.Format("2006-01-02"))
+			fmt.Fprintf(env.Stdout, "%s: uploaded to %s (%s)\n", ob.Key, st, storedAs(ob.Stored))
 		default:
 			fmt.Fprintf(env.Stdout, "%s: already at %s with the same SHA-256, nothing uploaded\n", ob.Key, st)
 		}
@@ -103,6 +103,20 @@ func runPush(ctx context.Context, o pushOptions, env *Env) error {
 		}
 	}
 	return archiveError(st, err)
+}
+
+// storedAs says how an object is kept, as the store reports it: for S3
+// the class and lock the server keeps, for a directory that nothing is
+// enforced.
+func storedAs(i store.Info) string {
+	until := i.RetainUntil.Format("2006-01-02")
+	if !i.Enforced {
+		return "a directory: no storage class, no Object Lock; retention until " + until + " only recorded beside it"
+	}
+	if i.LockMode == "" {
+		return string(i.Class) + ", NOT LOCKED: the server reports no Object Lock retention"
+	}
+	return fmt.Sprintf("%s, %s retention until %s", i.Class, i.LockMode, until)
 }
 
 func firstSet(s ...string) string {

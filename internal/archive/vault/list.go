@@ -24,6 +24,9 @@ type Listed struct {
 	State string `json:"state"`
 	// Signature says whether its .asc is there too.
 	Signature bool `json:"signature"`
+	// Enforced is false for a directory: class and retention are only
+	// what qms recorded there, and nothing enforces them.
+	Enforced bool `json:"enforced"`
 }
 
 // List describes the archives at st, sorted by name, from metadata alone
@@ -48,7 +51,7 @@ func List(ctx context.Context, st store.Store) ([]Listed, error) {
 			return nil, err
 		}
 		out = append(out, Listed{Name: ob.Key, Size: info.Size, SHA256: info.SHA256, Class: string(info.Class), LockMode: info.LockMode,
-			RetainUntil: info.RetainUntil, State: info.Restore.String(), Signature: keys[ob.Key+archive.SigSuffix]})
+			RetainUntil: info.RetainUntil, State: info.Restore.String(), Signature: keys[ob.Key+archive.SigSuffix], Enforced: info.Enforced})
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -107,7 +108,8 @@ type Pushed struct {
 	// Until is the end of the COMPLIANCE retention objects were uploaded
 	// or extended under: the longest period that applies, from Now.
 	Until time.Time
-	// Objects are the archive, then its signature, as far as Push got.
+	// Objects are the archive, then its signature and its sidecars, as
+	// far as Push got.
 	Objects []PushedObject
 }
 
@@ -122,6 +124,10 @@ type PushedObject struct {
 	// Extended: it was there under a retention that ends before the
 	// archived commit's time plus the period, and was locked until Until.
 	Extended bool
+	// Stored is what the store reports of the object once Push is done
+	// with it: its class and lock as the server keeps them, never just as
+	// they were asked for (Stored.Enforced is false for a directory).
+	Stored store.Info
 }
 
 // Push uploads the archive and its signature to st under COMPLIANCE
@@ -157,30 +163,45 @@ func Push(ctx context.Context, st store.Store, l *Local, o PushOptions) (Pushed,
 	}
 	archiveUploaded := up
 
-	sig, err := os.ReadFile(l.Path + archive.SigSuffix)
-	if err != nil {
+	if res.Objects[0].Stored, err = st.Stat(ctx, name); err != nil {
 		return res, err
 	}
-	// The store hashes the signature itself: it is in memory and cannot
-	// change while it is uploaded.
-	key := name + archive.SigSuffix
-	up, err = st.Put(ctx, key, bytes.NewReader(sig), store.PutOptions{Size: int64(len(sig)), Class: o.Class, RetainUntil: res.Until})
-	obj := PushedObject{Key: key, Uploaded: up}
-	switch {
-	case errors.Is(err, store.ErrConflict) && !archiveUploaded:
-		// The same archive (the build is deterministic) was pushed before
-		// with a signature made at another time, by a clone of its own.
-		obj.KeptTheirs = true
-	case err != nil:
-		return res, err
-	}
-	res.Objects = append(res.Objects, obj)
-	if !up {
-		extended, err := extendShort(ctx, st, key, required, res.Until)
-		res.Objects[1].Extended = extended
+	// The signature and the sidecars, in an instantly readable class under
+	// the same lock. The signature differs between builds (it is made at
+	// build time), and so does the key when another clone signs with its
+	// own: when the archive was there already, what is there is kept.
+	for _, suffix := range append([]string{archive.SigSuffix}, archive.SidecarSuffixes...) {
+		data, err := os.ReadFile(l.Path + suffix)
+		if errors.Is(err, fs.ErrNotExist) && suffix != archive.SigSuffix {
+			continue // built by a qms of format 1: no sidecars
+		}
 		if err != nil {
 			return res, err
 		}
+		// The store hashes it itself: it is in memory and cannot change
+		// while it is uploaded.
+		key := name + suffix
+		up, err := st.Put(ctx, key, bytes.NewReader(data), store.PutOptions{Size: int64(len(data)), Class: sidecarClass, RetainUntil: res.Until})
+		obj := PushedObject{Key: key, Uploaded: up}
+		switch {
+		case errors.Is(err, store.ErrConflict) && !archiveUploaded && (suffix == archive.SigSuffix || suffix == archive.KeySuffix):
+			obj.KeptTheirs = true
+		case errors.Is(err, store.ErrConflict):
+			return res, &ConflictError{Name: key, Err: err}
+		case err != nil:
+			return res, err
+		}
+		if !up {
+			if obj.Extended, err = extendShort(ctx, st, key, required, res.Until); err != nil {
+				res.Objects = append(res.Objects, obj)
+				return res, err
+			}
+		}
+		if obj.Stored, err = st.Stat(ctx, key); err != nil {
+			res.Objects = append(res.Objects, obj)
+			return res, err
+		}
+		res.Objects = append(res.Objects, obj)
 	}
 	return res, nil
 }

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -70,6 +71,18 @@ func Restore(ctx context.Context, st store.Store, name string, o RestoreOptions)
 			return res, err
 		}
 	}
+	// The sidecars (format 2) are compared with what the archive holds.
+	sidecars := map[string][]byte{}
+	for _, suffix := range []string{archive.TagManifestSuffix, archive.BagInfoSuffix} {
+		b, err := readSmall(ctx, st, name+suffix)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		sidecars[suffix] = b
+	}
 	if err := Wait(ctx, st, keys, o.Days, o.Tier, o.Wait); err != nil {
 		return res, err
 	}
@@ -91,12 +104,35 @@ func Restore(ctx context.Context, st store.Store, name string, o RestoreOptions)
 		}
 	}
 	res.Downloaded = true
-	err := check(ctx, filepath.Join(o.Out, name), o, &res)
+	err := check(ctx, filepath.Join(o.Out, name), o, sidecars, &res)
 	return res, err
 }
 
-// check checks, extracts and verifies the archive downloaded at tarPath.
-func check(ctx context.Context, tarPath string, o RestoreOptions, res *Restored) error {
+// maxSidecar bounds a sidecar read into memory.
+const maxSidecar = 16 << 20
+
+// readSmall reads a small object (a signature, a sidecar) into memory.
+func readSmall(ctx context.Context, st store.Store, key string) ([]byte, error) {
+	rc, err := st.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxSidecar+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxSidecar {
+		return nil, fmt.Errorf("%s: larger than a sidecar can be (%d bytes)", key, maxSidecar)
+	}
+	return b, nil
+}
+
+// check checks, extracts and verifies the archive downloaded at tarPath:
+// for a bag (format 2) the signature over its tag manifest and the
+// sidecars are checked before anything is extracted; for format 1 the
+// signature covers the .tar.gz and is checked after.
+func check(ctx context.Context, tarPath string, o RestoreOptions, sidecars map[string][]byte, res *Restored) error {
 	name := filepath.Base(tarPath)
 	add := func(rule, format string, a ...any) {
 		res.Findings = append(res.Findings, finding(name, rule, format, a...))
@@ -112,12 +148,50 @@ func check(ctx context.Context, tarPath string, o RestoreOptions, res *Restored)
 		_, err := f.Seek(0, io.SeekStart)
 		return f, err
 	}
-	mf, err := archive.Check(ctx, f)
+	c, err := archive.Inspect(ctx, f)
 	if err != nil {
 		return err
 	}
+	mf := c.Findings
 	res.Findings = append(res.Findings, mf...)
 	dir := filepath.Join(filepath.Dir(tarPath), strings.TrimSuffix(name, archive.Suffix))
+	if c.Format == archive.Format {
+		if len(mf) > 0 {
+			return nil
+		}
+		res.Findings = append(res.Findings, compareSidecars(name, c, sidecars)...)
+		sig, err := os.ReadFile(tarPath + archive.SigSuffix)
+		if err != nil {
+			return err
+		}
+		pub, keyName := o.Key, o.KeyName
+		if pub == nil {
+			pub, keyName = c.SigningKey, "the key in the archive"
+		}
+		res.KeyName = keyName
+		if signer, err := archive.VerifySigner(pub, bytes.NewReader(c.TagManifest), sig); err != nil {
+			add(RuleSignature, "the signature does not verify against %s: %v", keyName, err)
+		} else {
+			res.Signer = signer
+		}
+		if len(res.Findings) > 0 {
+			return nil
+		}
+		r, err := fromStart()
+		if err == nil {
+			err = archive.Extract(ctx, r, dir)
+		}
+		if err != nil {
+			if !errors.Is(err, archive.ErrUnsafe) {
+				return err
+			}
+			add(RuleUnsafe, "%v", err)
+		}
+		if len(res.Findings) == 0 {
+			res.Dir = dir
+		}
+		return nil
+	}
 	if len(mf) == 0 {
 		r, err := fromStart()
 		if err == nil {
@@ -157,6 +231,22 @@ func check(ctx context.Context, tarPath string, o RestoreOptions, res *Restored)
 		res.Dir = dir
 	}
 	return nil
+}
+
+// compareSidecars says where a sidecar kept beside the archive differs
+// from the file in the archive it copies.
+func compareSidecars(name string, c archive.Checked, sidecars map[string][]byte) []qms.Finding {
+	var out []qms.Finding
+	for _, sc := range []struct {
+		suffix string
+		want   []byte
+	}{{archive.TagManifestSuffix, c.TagManifest}, {archive.BagInfoSuffix, c.BagInfo}} {
+		got, ok := sidecars[sc.suffix]
+		if ok && !bytes.Equal(got, sc.want) {
+			out = append(out, finding(name+sc.suffix, RuleSidecar, "the sidecar differs from the archive's %s", strings.TrimPrefix(sc.suffix, ".")))
+		}
+	}
+	return out
 }
 
 // ExistsError is returned by Restore when a file it would download to is

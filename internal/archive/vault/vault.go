@@ -18,7 +18,13 @@ const (
 	RuleRetention = "archive-retention" // not locked, or not for long enough
 	RuleUnsafe    = "archive-unsafe"    // a member Extract refused to write
 	RuleSignature = "archive-signature" // the detached signature does not verify
+	RuleSidecar   = "archive-sidecar"   // a sidecar that disagrees with the signed tag manifest or the archive
 )
+
+// sidecarClass is where the signature and the sidecars are kept, whatever
+// the archive's class: small, and readable at once, so that verify needs
+// no Glacier restore.
+const sidecarClass = store.Standard
 
 // finding is an error about a whole object, file or archive at p, which
 // has no line to point at.

@@ -1,11 +1,16 @@
 package vault
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io"
 	"io/fs"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -71,6 +76,18 @@ type VerifyOptions struct {
 	Required Required
 	// Now is when the retention must still run.
 	Now time.Time
+	// Key is the armored public key the signatures must verify against,
+	// KeyName how to call it; nil: the key kept beside each archive.
+	Key     []byte
+	KeyName string
+	// ReadData reads every archive whole (restoring it from Glacier when
+	// needed, bounded by Days, Tier and Wait) and checks it as Restore
+	// does, without extracting it. A local store (a directory) is always
+	// read: it costs nothing there.
+	ReadData bool
+	Days     int
+	Tier     store.Tier
+	Wait     WaitOptions
 }
 
 // Verified is what Verify found.
@@ -78,6 +95,19 @@ type Verified struct {
 	// Archives is how many archives were checked.
 	Archives int
 	Findings []qms.Finding
+	// Unenforced says that the location is a directory: the classes and
+	// retentions it shows are what qms recorded, and nothing enforces
+	// them.
+	Unenforced bool
+	// ReadData says that every archive was read whole and hashed.
+	ReadData bool
+	// Signed counts the archives whose signature was checked over the tag
+	// manifest kept beside them (format 2); Format1 those of the previous
+	// format, whose signature covers the whole archive and is checked
+	// only when it is read.
+	Signed, Format1 int
+	// Signers are the fingerprints of the good signatures, sorted.
+	Signers []string
 }
 
 // Verify checks each archive at st (or just o.Name) and its signature from
@@ -103,17 +133,34 @@ func Verify(ctx context.Context, st store.Store, o VerifyOptions) (Verified, err
 		}
 	}
 	now := o.Now.UTC()
-	var res Verified
+	res := Verified{ReadData: o.ReadData || store.IsLocal(st)}
+	signers := map[string]bool{}
 	for _, name := range names {
 		need := o.Required.For(name)
 		for _, key := range []string{name, name + archive.SigSuffix} {
-			got, err := verifyObject(ctx, st, key, need, now, key == name)
+			got, err := verifyObject(ctx, st, key, need, now, key == name, &res)
 			if err != nil {
 				return Verified{}, err
 			}
 			res.Findings = append(res.Findings, got...)
 		}
+		sc, err := verifySidecars(ctx, st, name, need, now, o, &res)
+		if err != nil {
+			return Verified{}, err
+		}
+		if sc.signer != "" {
+			signers[sc.signer] = true
+		}
+		if res.ReadData {
+			if err := readData(ctx, st, name, sc, o, &res); err != nil {
+				return Verified{}, err
+			}
+		}
 	}
+	for s := range signers {
+		res.Signers = append(res.Signers, s)
+	}
+	sort.Strings(res.Signers)
 	res.Archives = len(names)
 	if o.Name == "" && res.Archives == 0 {
 		f := finding(st.String(), RuleMissing, "no archives at this location")
@@ -127,7 +174,7 @@ func Verify(ctx context.Context, st store.Store, o VerifyOptions) (Verified, err
 var nameTimeRE = regexp.MustCompile(`(?:^|/)qms-(\d{8}T\d{6}Z)-[0-9a-f]+\.tar\.gz$`)
 
 // verifyObject checks one object from its metadata alone.
-func verifyObject(ctx context.Context, st store.Store, key string, retain archive.Period, now time.Time, isArchive bool) ([]qms.Finding, error) {
+func verifyObject(ctx context.Context, st store.Store, key string, retain archive.Period, now time.Time, isArchive bool, res *Verified) ([]qms.Finding, error) {
 	info, err := st.Stat(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		what := "archive"
@@ -138,6 +185,9 @@ func verifyObject(ctx context.Context, st store.Store, key string, retain archiv
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !info.Enforced {
+		res.Unenforced = true
 	}
 	var out []qms.Finding
 	for _, p := range info.Problems {
@@ -159,7 +209,10 @@ func verifyObject(ctx context.Context, st store.Store, key string, retain archiv
 	case !info.RetainUntil.After(now):
 		out = append(out, finding(key, RuleRetention, "retention ended on %s: it can be deleted", info.RetainUntil.Format("2006-01-02")))
 	default:
-		name := strings.TrimSuffix(key, archive.SigSuffix)
+		name := key
+		for _, suffix := range append([]string{archive.SigSuffix}, archive.SidecarSuffixes...) {
+			name = strings.TrimSuffix(name, suffix)
+		}
 		if m := nameTimeRE.FindStringSubmatch(name); m != nil {
 			made, err := time.Parse("20060102T150405Z", m[1])
 			if want := retain.After(made); err == nil && info.RetainUntil.Before(want) {
@@ -169,4 +222,194 @@ func verifyObject(ctx context.Context, st store.Store, key string, retain archiv
 		}
 	}
 	return out, nil
+}
+
+// sidecarsOf is what Verify read of an archive's sidecars.
+type sidecarsOf struct {
+	format      int // 2 with sidecars, 1 with none
+	tagManifest []byte
+	bagInfo     []byte
+	key         []byte
+	signer      string
+}
+
+// verifySidecars checks the signature, tag manifest, bag-info.txt and key
+// kept beside the archive (format 2): each present, locked like the
+// archive, the signature good over the tag manifest, bag-info.txt the
+// one the tag manifest lists. An archive with none of them is of the
+// previous format.
+func verifySidecars(ctx context.Context, st store.Store, name string, need archive.Period, now time.Time, o VerifyOptions, res *Verified) (sidecarsOf, error) {
+	sc := sidecarsOf{format: 2}
+	data := map[string][]byte{}
+	var missing []string
+	for _, suffix := range archive.SidecarSuffixes {
+		key := name + suffix
+		if _, err := st.Stat(ctx, key); errors.Is(err, store.ErrNotFound) {
+			missing = append(missing, key)
+			continue
+		} else if err != nil {
+			return sc, err
+		}
+		got, err := verifyObject(ctx, st, key, need, now, false, res)
+		if err != nil {
+			return sc, err
+		}
+		res.Findings = append(res.Findings, got...)
+		if data[suffix], err = readSmall(ctx, st, key); err != nil {
+			return sc, err
+		}
+	}
+	if len(missing) == len(archive.SidecarSuffixes) {
+		sc.format = 1
+		res.Format1++
+		return sc, nil
+	}
+	for _, key := range missing {
+		res.Findings = append(res.Findings, finding(key, RuleMissing, "sidecar missing at %s", st))
+	}
+	sc.tagManifest, sc.bagInfo, sc.key = data[archive.TagManifestSuffix], data[archive.BagInfoSuffix], data[archive.KeySuffix]
+	if sc.tagManifest == nil {
+		return sc, nil
+	}
+	if sc.bagInfo != nil {
+		sum := sha256.Sum256(sc.bagInfo)
+		if listed := archive.TagManifestSum(sc.tagManifest, archive.BagInfoName); listed != hex.EncodeToString(sum[:]) {
+			res.Findings = append(res.Findings, finding(name+archive.BagInfoSuffix, RuleSidecar,
+				"bag-info.txt has SHA-256 %x, but the tag manifest beside it lists %q for it", sum, listed))
+		}
+		if oxum := archive.BagInfoField(sc.bagInfo, "Payload-Oxum"); oxum == "" {
+			res.Findings = append(res.Findings, finding(name+archive.BagInfoSuffix, RuleSidecar, "bag-info.txt has no Payload-Oxum"))
+		}
+	}
+	sig, err := readSmall(ctx, st, name+archive.SigSuffix)
+	if errors.Is(err, store.ErrNotFound) {
+		return sc, nil // reported as missing already
+	}
+	if errors.Is(err, store.ErrNotRestored) {
+		res.Findings = append(res.Findings, finding(name+archive.SigSuffix, RuleSidecar,
+			"the signature is in a cold storage class: it cannot be checked without a restore"))
+		return sc, nil
+	}
+	if err != nil {
+		return sc, err
+	}
+	pub, keyName := o.Key, o.KeyName
+	if pub == nil {
+		pub, keyName = sc.key, "the key kept beside it"
+	}
+	if pub == nil {
+		return sc, nil
+	}
+	signer, err := archive.VerifySigner(pub, bytes.NewReader(sc.tagManifest), sig)
+	if err != nil {
+		res.Findings = append(res.Findings, finding(name+archive.SigSuffix, RuleSignature,
+			"the signature does not verify over %s against %s: %v", name+archive.TagManifestSuffix, keyName, err))
+		return sc, nil
+	}
+	sc.signer = signer
+	res.Signed++
+	return sc, nil
+}
+
+// readData reads the archive whole (restoring it first when it is cold),
+// compares its SHA-256 with the one recorded at upload, checks it as a bag
+// (or a format-1 archive), and compares it with its sidecars; for format 1
+// the signature over the whole archive is checked too.
+func readData(ctx context.Context, st store.Store, name string, sc sidecarsOf, o VerifyOptions, res *Verified) error {
+	info, err := st.Stat(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // reported as missing already
+	}
+	if err != nil {
+		return err
+	}
+	keys := []string{name}
+	if sc.format == 1 {
+		keys = append(keys, name+archive.SigSuffix)
+	}
+	if info.Restore != store.Readable {
+		days := o.Days
+		if days < 1 {
+			days = 1
+		}
+		tier := o.Tier
+		if tier == "" {
+			tier = store.Bulk
+		}
+		if err := Wait(ctx, st, keys, days, tier, o.Wait); err != nil {
+			return err
+		}
+	}
+	rc, err := st.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	tee := io.TeeReader(rc, h)
+	c, err := archive.Inspect(ctx, tee)
+	if errors.Is(err, store.ErrDamaged) {
+		res.Findings = append(res.Findings, finding(name, RuleIntegrity, "%v", err))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return err
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); info.SHA256 != "" && sum != info.SHA256 {
+		res.Findings = append(res.Findings, finding(name, RuleIntegrity,
+			"the stored data has SHA-256 %s, but %s was recorded at upload: the stored object is damaged", sum, info.SHA256))
+	}
+	for _, f := range c.Findings {
+		f.Path = name + "/" + f.Path
+		res.Findings = append(res.Findings, f)
+	}
+	switch c.Format {
+	case archive.Format:
+		if sc.format == 2 {
+			res.Findings = append(res.Findings, compareSidecars(name, c, map[string][]byte{
+				archive.TagManifestSuffix: sc.tagManifest, archive.BagInfoSuffix: sc.bagInfo})...)
+		} else {
+			res.Findings = append(res.Findings, finding(name, RuleMissing, "the archive is a bag (format 2), but its sidecars are missing at %s", st))
+		}
+	case 1:
+		return verifyFormat1(ctx, st, name, c, o, res)
+	}
+	return nil
+}
+
+// verifyFormat1 checks the signature of a format-1 archive, which covers
+// the whole .tar.gz: it is read a second time.
+func verifyFormat1(ctx context.Context, st store.Store, name string, c archive.Checked, o VerifyOptions, res *Verified) error {
+	sig, err := readSmall(ctx, st, name+archive.SigSuffix)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	pub, keyName := o.Key, o.KeyName
+	if pub == nil {
+		pub, keyName = c.SigningKey, "the key in the archive"
+	}
+	if pub == nil {
+		res.Findings = append(res.Findings, finding(name, RuleSignature, "no key to check the signature with: pass --key"))
+		return nil
+	}
+	rc, err := st.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if _, err := archive.VerifySigner(pub, rc, sig); err != nil {
+		if errors.Is(err, archive.ErrBadSignature) {
+			res.Findings = append(res.Findings, finding(name+archive.SigSuffix, RuleSignature, "the signature does not verify against %s: %v", keyName, err))
+			return nil
+		}
+		return err
+	}
+	res.Signed++
+	return nil
 }
