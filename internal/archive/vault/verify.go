@@ -363,7 +363,7 @@ func readData(ctx context.Context, st store.Store, name string, sc sidecarsOf, o
 			"the stored data has SHA-256 %s, but %s was recorded at upload: the stored object is damaged", sum, info.SHA256))
 	}
 	for _, f := range c.Findings {
-		f.Path = name + "/" + f.Path
+		f.Path = strings.TrimSuffix(name+"/"+f.Path, "/")
 		res.Findings = append(res.Findings, f)
 	}
 	switch c.Format {

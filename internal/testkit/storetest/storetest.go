@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"sort"
 	"testing"
 	"time"
 
+	"github.com/qms-tool/qms/internal/archive"
 	"github.com/qms-tool/qms/internal/store"
 )
 
@@ -118,6 +120,60 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, o Options) {
 		}
 		if err := s.Extend(ctx, "missing.tar.gz", later); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Extend of a missing object = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("sidecars", func(t *testing.T) {
+		// An archive in a cold class and its signature and sidecars in an
+		// instantly readable one, under the same lock, as vault.Push keeps
+		// them: the sidecars read at once while the archive needs a
+		// restore. What Stat says of class and lock is the server's
+		// (Enforced) unless the store is local, which enforces nothing.
+		s := open(t)
+		name := "qms-20261120T090000Z-0123456789ab" + archive.Suffix
+		data := random(1500)
+		if _, err := s.Put(ctx, name, bytes.NewReader(data), store.PutOptions{Size: int64(len(data)), Class: store.DeepArchive, RetainUntil: until}); err != nil {
+			t.Fatal(err)
+		}
+		keys := []string{name}
+		for i, suffix := range append([]string{archive.SigSuffix}, archive.SidecarSuffixes...) {
+			b := []byte(fmt.Sprintf("sidecar %d of %s\n", i, name))
+			if _, err := s.Put(ctx, name+suffix, bytes.NewReader(b), store.PutOptions{Size: int64(len(b)), Class: store.Standard, RetainUntil: until}); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, name+suffix)
+			info, err := s.Stat(ctx, name+suffix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Enforced == store.IsLocal(s) {
+				t.Errorf("Stat(%s).Enforced = %v for a store that is local: %v", name+suffix, info.Enforced, store.IsLocal(s))
+			}
+			if info.Class != store.Standard || info.LockMode != store.Compliance || !info.RetainUntil.Equal(until) || info.Restore != store.Readable {
+				t.Errorf("Stat(%s) = %+v, want STANDARD, COMPLIANCE until %v, readable", name+suffix, info, until)
+			}
+			if got := read(t, s, name+suffix, store.Info{}); !bytes.Equal(got, b) {
+				t.Errorf("Get(%s) = %q, want %q", name+suffix, got, b)
+			}
+		}
+		info, err := s.Stat(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Enforced == store.IsLocal(s) || info.Class != store.DeepArchive || info.LockMode != store.Compliance {
+			t.Errorf("Stat(%s) = %+v, want DEEP_ARCHIVE under COMPLIANCE", name, info)
+		}
+		if info.Enforced && info.Restore != store.Archived {
+			t.Errorf("Stat(%s).Restore = %v on a server, want archived until restored", name, info.Restore)
+		}
+		list, err := s.List(ctx)
+		if err != nil || len(list) != len(keys) {
+			t.Fatalf("List = %+v, %v, want %v", list, err, keys)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			if list[i].Key != k {
+				t.Errorf("List[%d] = %s, want %s", i, list[i].Key, k)
+			}
 		}
 	})
 	t.Run("not found", func(t *testing.T) {
