@@ -16,7 +16,7 @@ import (
 func archiveCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "archive",
-		Usage: "the signed long-term archive: build, push, list, verify, restore",
+		Usage: "the signed long-term archive: build, push, list, verify, restore, drill",
 		Description: "An archive is one deterministic .tar.gz of a commit (history bundle, files, rendered\n" +
 			"records, keys, manifest, instructions) with a detached OpenPGP signature (.asc),\n" +
 			"checkable in years with nothing but gpg, sha256sum, tar, git and a browser.",
@@ -26,6 +26,7 @@ func archiveCommand(env *Env) *cli.Command {
 			archiveListCommand(env),
 			archiveVerifyCommand(env),
 			archiveRestoreCommand(env),
+			archiveDrillCommand(env),
 		},
 	}
 }

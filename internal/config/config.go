@@ -87,6 +87,11 @@ type Archive struct {
 	// records of a kind, e.g. {ifu: 15y}.
 	Retain      string            `yaml:"retain"`
 	RetainKinds map[string]string `yaml:"retain_kinds"`
+	// DrillTest is the plan's test id of the periodic restoration drill
+	// ('qms archive drill' writes its report as a run of it), and
+	// DrillService the plan's service its measured times are given for.
+	DrillTest    string `yaml:"drill_test"`
+	DrillService string `yaml:"drill_service"`
 }
 
 // TrustRoot is a commit trusted as it is, and who must have signed it:
