@@ -38,7 +38,7 @@ func init() {
 func needS3(e *testscript.Env) error {
 	name := strings.TrimPrefix(filepath.Base(e.WorkDir), "script-")
 	s3 := false
-	for _, p := range []string{"archive_push", "archive_list", "archive_verify", "archive_restore", "archive_drill"} {
+	for _, p := range []string{"archive_push", "archive_list", "archive_verify", "archive_restore", "archive_drill", "archive_cost"} {
 		s3 = s3 || strings.HasPrefix(name, p)
 	}
 	if !s3 {

@@ -16,7 +16,7 @@ import (
 func archiveCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "archive",
-		Usage: "the signed long-term archive: build, push, list, verify, restore, drill",
+		Usage: "the signed long-term archive: build, push, list, verify, restore, drill, cost",
 		Description: "An archive is one deterministic .tar.gz of a commit (history bundle, files, rendered\n" +
 			"records, keys, manifest, instructions) with a detached OpenPGP signature (.asc),\n" +
 			"checkable in years with nothing but gpg, sha256sum, tar, git and a browser.",
@@ -27,6 +27,7 @@ func archiveCommand(env *Env) *cli.Command {
 			archiveVerifyCommand(env),
 			archiveRestoreCommand(env),
 			archiveDrillCommand(env),
+			archiveCostCommand(env),
 		},
 	}
 }

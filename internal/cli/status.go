@@ -158,6 +158,9 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 		}
 	default:
 		printStatus(env.Stdout, rep)
+		if line := archiveStatusLine(w); line != "" {
+			fmt.Fprintln(env.Stdout, line)
+		}
 		fmt.Fprintf(env.Stderr, "qms: status as of %s: %s\n", rep.At, plural(rep.Problems, "problem"))
 	}
 	if opts.strict && rep.Problems > 0 {

@@ -92,6 +92,27 @@ type Archive struct {
 	// DrillService the plan's service its measured times are given for.
 	DrillTest    string `yaml:"drill_test"`
 	DrillService string `yaml:"drill_service"`
+	// Budget is the prepaid amount the archive's storage is paid from
+	// ('qms archive cost'); Prices replace the default prices per
+	// GB-month of the storage classes.
+	Budget *Budget `yaml:"budget"`
+	Prices *Prices `yaml:"prices"`
+}
+
+// Budget is an amount in a currency; Rate converts the prices' currency
+// into it (units of Currency per unit of the prices' currency), needed
+// when they differ.
+type Budget struct {
+	Amount   float64 `yaml:"amount"`
+	Currency string  `yaml:"currency"`
+	Rate     float64 `yaml:"rate"`
+}
+
+// Prices are per GB-month, by storage class (DEEP_ARCHIVE, GLACIER,
+// GLACIER_IR, STANDARD), in Currency.
+type Prices struct {
+	Currency   string             `yaml:"currency"`
+	PerGBMonth map[string]float64 `yaml:"per_gb_month"`
 }
 
 // TrustRoot is a commit trusted as it is, and who must have signed it:
