@@ -134,6 +134,10 @@ type BuildOptions struct {
 	// written to archive.json for the upload to apply.
 	Retention     Period
 	KindRetention map[string]Period
+	// DocumentRetention is the longest retention_years of the controlled
+	// documents at the commit: an archive holding the instructions for
+	// use is kept as long as they must be.
+	DocumentRetention Period
 	// Kinds maps each record kind to its folder (or single file) in the
 	// tree, to count records per kind in archive.json. May be nil.
 	Kinds map[string]string
@@ -193,6 +197,9 @@ type Meta struct {
 	Records map[string]int `json:"records"`
 	Files   int            `json:"files"`
 	Signer  string         `json:"signer,omitempty"`
+	// DocumentRetention is the longest retention of a controlled
+	// document the archive holds (BuildOptions.DocumentRetention).
+	DocumentRetention Period `json:"document_retention,omitempty"`
 }
 
 // LongestRetention is the longest period that applies to the archive: the
@@ -210,6 +217,9 @@ func (m Meta) LongestRetention() Period {
 		if p.After(ref).After(best.After(ref)) {
 			best = p
 		}
+	}
+	if d := m.DocumentRetention; d.After(ref).After(best.After(ref)) {
+		best = d
 	}
 	return best
 }

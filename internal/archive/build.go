@@ -122,7 +122,7 @@ func newMeta(info Info, c *commitInfo, entries []treeEntry, opts BuildOptions) M
 	meta := Meta{
 		Format: Format, Name: info.Name, Commit: c.id, CommitTime: c.time, Branch: c.branch,
 		ToolVersion: opts.ToolVersion, Retention: opts.Retention, KindRetention: opts.KindRetention,
-		Records: map[string]int{}, Signer: info.Signer,
+		Records: map[string]int{}, Signer: info.Signer, DocumentRetention: opts.DocumentRetention,
 	}
 	if meta.Retention.IsZero() {
 		meta.Retention = DefaultRetention

@@ -143,7 +143,7 @@ func buildArchive(ctx context.Context, env *Env, w *workspace, opts archiveBuild
 	info, err := archive.WriteFile(ctx, out, archive.BuildOptions{
 		Root: repo.Root, Commit: desc.Commit, Branch: desc.Branch, SignKey: key,
 		ToolVersion: Version, Kinds: kindPlaces(kindSet), Now: env.Now, Organization: cfg.Company,
-		Retention: retain, KindRetention: kindRetain,
+		Retention: retain, KindRetention: kindRetain, DocumentRetention: documentRetention(tree, kindSet),
 		HTML: archivePages(ctx, env, w, repo, cm, tree, kindSet, cfg.Company),
 	})
 	if err != nil {

@@ -74,7 +74,7 @@ func runArchiveVerify(ctx context.Context, o archiveVerifyOptions, env *Env) err
 		if need.Retention, need.KindRetention, err = archive.Retention(ws.cfg.Archive); err != nil {
 			return periodError(err)
 		}
-		need.Kinds, need.Tree = kindPlaces(ws.kinds), commitTree(ws)
+		need.Kinds, need.Tree, need.Documents = kindPlaces(ws.kinds), commitTree(ws), commitDocuments(ws)
 	}
 	vo := vault.VerifyOptions{Name: o.name, Required: need, Now: env.Now(), ReadData: o.readData, Days: 1, Tier: store.Bulk,
 		Wait: vault.WaitOptions{Max: o.wait, Progress: restoreProgress(env, store.Bulk, 1)}}

@@ -339,6 +339,11 @@ func missingValues(env *Env, mk *draft.Maker, d *draft.Draft, k *schema.Kind, fs
 // content goes to a temporary file that is then hard-linked into place,
 // which fails if p exists. Readers never see a partial record.
 func createExclusive(p string, content []byte) error {
+	// The kind's folder, when no record of it was made yet (a kind added
+	// since 'qms init', such as document).
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
 	tmp, err := safefile.Temp(filepath.Dir(p), ".qms-new-*", content, 0o644)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 type renderOptions struct {
 	out      string
 	released bool
+	public   bool
 	at       string
 	window   int
 }
@@ -31,10 +32,14 @@ func renderCommand(env *Env) *cli.Command {
 			"link is relative and nothing is loaded from elsewhere: open index.html from disk.\n" +
 			"With --released, each record is published as it was last approved (from history), and\n" +
 			"records never approved are left out; this needs a trust root (see 'qms verify').\n" +
+			"With --public, only the controlled documents marked public (document records with\n" +
+			"public: true), as last approved: the site to serve at a public address, e.g. for the\n" +
+			"instructions for use.\n" +
 			"--out is replaced as a whole, and only when it is empty or a site qms made before.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "the folder to write the site to (required)"},
 			&cli.BoolFlag{Name: "released", Usage: "publish only approved versions"},
+			&cli.BoolFlag{Name: "public", Usage: "publish only the approved public documents (implies --released)"},
 			&cli.StringFlag{Name: "at", Usage: "compute the dashboard as of this date (YYYY-MM-DD) instead of today"},
 			&cli.IntFlag{Name: "window", Value: 30, Usage: "days ahead in which a date is due soon"},
 		},
@@ -42,7 +47,7 @@ func renderCommand(env *Env) *cli.Command {
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			return runRender(c.Context, renderOptions{out: c.String("out"), released: c.Bool("released"), at: c.String("at"), window: c.Int("window")}, env)
+			return runRender(c.Context, renderOptions{out: c.String("out"), released: c.Bool("released") || c.Bool("public"), public: c.Bool("public"), at: c.String("at"), window: c.Int("window")}, env)
 		},
 	}
 }
@@ -77,6 +82,7 @@ func runRender(ctx context.Context, opts renderOptions, env *Env) error {
 		return err
 	}
 	in.Window = opts.window
+	in.Public = opts.public
 
 	// Write into a new folder next to --out, then swap it in.
 	parent := filepath.Dir(out)

@@ -42,6 +42,9 @@ type Input struct {
 	Window int
 	// Released publishes only approved versions (needs Approval).
 	Released bool
+	// Public publishes only the controlled documents marked public (with
+	// Released: as last approved), e.g. the instructions for use.
+	Public bool
 	// Approval is the verified history; nil when it could not be
 	// verified (no trust root): signatures are then shown as unknown.
 	Approval *Approval
@@ -125,6 +128,9 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 	pages, err := publish(in, docs)
 	if err != nil {
 		return err
+	}
+	if in.Public {
+		pages = publicPages(pages)
 	}
 	published := make([]doc, len(pages))
 	for i, p := range pages {

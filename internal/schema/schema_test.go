@@ -13,7 +13,7 @@ func TestDefaultsLoad(t *testing.T) {
 	if len(fs) > 0 {
 		t.Fatalf("Load(defaults) findings %v", fs)
 	}
-	want := "incident matrix plan staff supplier test"
+	want := "document incident matrix plan staff supplier test"
 	if got := strings.Join(set.Names, " "); got != want {
 		t.Errorf("kinds = %q, want %q", got, want)
 	}

@@ -142,6 +142,7 @@ func Push(ctx context.Context, st store.Store, l *Local, o PushOptions) (Pushed,
 	meta := l.Info.Meta
 	meta.Retention = o.Retention
 	meta.KindRetention = o.KindRetention
+	// meta.DocumentRetention stays: the archive's documents say it.
 	longest := meta.LongestRetention()
 	res := Pushed{Until: longest.After(o.Now.UTC()).Truncate(time.Second)}
 	// Pushed before, maybe under a shorter retention than now applies.

@@ -31,6 +31,9 @@ type Required struct {
 	// to 40 hex digits of its id). Nil outside the repository, or when the
 	// commit cannot be read: Retention applies then.
 	Tree func(commit string) (fs.FS, error)
+	// Documents returns the longest retention of the controlled documents
+	// in the commit an archive's name carries (nil: none count).
+	Documents func(commit string) archive.Period
 }
 
 // nameCommitRE finds the commit in an archive's name.
@@ -40,6 +43,9 @@ var nameCommitRE = regexp.MustCompile(`qms-\d{8}T\d{6}Z-([0-9a-f]{12,40})\.tar\.
 func (r Required) For(name string) archive.Period {
 	meta := archive.Meta{Retention: r.Retention, KindRetention: r.KindRetention, Records: map[string]int{}}
 	m := nameCommitRE.FindStringSubmatch(name)
+	if m != nil && r.Documents != nil {
+		meta.DocumentRetention = r.Documents(m[1])
+	}
 	if r.Tree == nil || len(r.KindRetention) == 0 || m == nil {
 		return meta.LongestRetention()
 	}
