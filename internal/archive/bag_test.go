@@ -202,3 +202,33 @@ func TestBagIndependent(t *testing.T) {
 		t.Errorf("bagit-fs accepted a changed payload file: %v\n%s", err, out)
 	}
 }
+
+// FuzzInspect: whatever bytes Inspect is handed, it returns findings or a
+// read error, never a panic or a hang.
+func FuzzInspect(f *testing.F) {
+	f.Add(tarball(f, member{name: "a/", typ: tar.TypeDir}, member{name: "a/bagit.txt", body: "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"},
+		member{name: "a/data/x", body: "hello\n"}, member{name: "a/manifest-sha256.txt", body: sumHello + " data/x\n"},
+		member{name: "a/bag-info.txt", body: "Payload-Oxum: 6.1\n"}))
+	f.Add(tarball(f, valid(manifest("VERIFY.txt", "archive.json", "repo.bundle"))...))
+	f.Add([]byte("not a tar.gz"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := archive.Inspect(context.Background(), bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("Inspect(bytes in memory) = %v: only a failing reader may error", err)
+		}
+		if c.Format == archive.Format && len(c.Findings) == 0 && c.TagManifest == nil {
+			t.Fatalf("a bag with no tag manifest checked out")
+		}
+	})
+}
+
+// FuzzBagFields reads manifest lines and tag files as Inspect does.
+func FuzzBagFields(f *testing.F) {
+	f.Add(sumHello + " data/a%0Ab%25c.txt\n")
+	f.Add("Payload-Oxum: 12.3\nContact-Name: A\n  continued\n")
+	f.Add("%")
+	f.Fuzz(func(t *testing.T, s string) {
+		archive.TagManifestSum([]byte(s), "bag-info.txt")
+		archive.BagInfoField([]byte(s), "Payload-Oxum")
+	})
+}

@@ -73,8 +73,8 @@ func TestGolden(t *testing.T) {
 			t.Errorf("%s differs between two runs", n)
 		}
 	}
-	// index, dashboard, style, 6 kinds, 21 records.
-	if want := 3 + 6 + 21; len(files) != want {
+	// index, dashboard, style, 7 kinds, 21 records.
+	if want := 3 + 7 + 21; len(files) != want {
 		t.Errorf("%d files, want %d", len(files), want)
 	}
 	for _, n := range golden {

@@ -245,6 +245,11 @@ type sidecarsOf struct {
 // one the tag manifest lists. An archive with none of them is of the
 // previous format.
 func verifySidecars(ctx context.Context, st store.Store, name string, need archive.Period, now time.Time, o VerifyOptions, res *Verified) (sidecarsOf, error) {
+	if _, err := st.Stat(ctx, name); errors.Is(err, store.ErrNotFound) {
+		return sidecarsOf{}, nil // reported as missing already
+	} else if err != nil {
+		return sidecarsOf{}, err
+	}
 	sc := sidecarsOf{format: 2}
 	data := map[string][]byte{}
 	var missing []string
