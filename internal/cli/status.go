@@ -282,6 +282,7 @@ func printStatus(w io.Writer, r *status.Report) {
 			fmt.Fprintf(w, "    %-16s %5s %5s %6s   %5s %5s %6s%s\n", m.Service, status.Minutes(m.RTO), status.Minutes(m.RTOGoal), status.Delta(m.RTO, m.PrevRTO),
 				status.Minutes(m.RPO), status.Minutes(m.RPOGoal), status.Delta(m.RPO, m.PrevRPO), flag)
 		}
+		printRetest(w, t)
 	}
 
 	fmt.Fprintf(w, "\nOpen incidents: %d", len(r.Open))
@@ -346,6 +347,7 @@ func printStatus(w io.Writer, r *status.Report) {
 	for _, ro := range r.NoBackup {
 		fmt.Fprintf(w, "  %s %s: held only by %s, whom no one stands in for\n", ro.Code, ro.Title, strings.Join(ro.Holders, ", "))
 	}
+	printFollowUp(w, r)
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, "\nProblems (--strict fails on these):\n")
 		printFindings(w, "text", r.Findings, nil)
