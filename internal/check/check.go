@@ -193,7 +193,13 @@ func (fc *fileCheck) sections() {
 			if len(fc.rec.Body) == 0 {
 				line-- // no body: point at the closing fence
 			}
-			fc.addAt(record.Pos{Line: line, Col: 1}, RuleSectionMissing, msg, fmt.Sprintf("add a '## %s' heading with its text", h))
+			hint := fmt.Sprintf("add a '## %s' heading with its text", h)
+			if near, ok := nearHeading(h, hs, fc.kind.Sections); ok {
+				// Point at the heading that was probably meant.
+				line = near.Line
+				hint = fmt.Sprintf("did you mean %q? rename the heading '%s' to '%s'", h, near.Text, h)
+			}
+			fc.addAt(record.Pos{Line: line, Col: 1}, RuleSectionMissing, msg, hint)
 		}
 	}
 }
@@ -371,7 +377,7 @@ func (fc *fileCheck) describe(u jsonschema.OutputUnit) []qms.Finding {
 		for _, w := range e.Want {
 			want = append(want, schema.Scalar(w))
 		}
-		emit(ptr, RuleEnum, fmt.Sprintf("%s%s is not one of: %s", prefix, record.String(e.Got), strings.Join(want, ", ")), "")
+		emit(ptr, RuleEnum, fmt.Sprintf("%s%s is not one of: %s", prefix, record.String(e.Got), strings.Join(want, ", ")), enumHint(e.Got, want))
 	case *kind.Const:
 		emit(ptr, RuleConst, fmt.Sprintf("%smust be %s", prefix, record.String(e.Want)), "")
 	case *kind.MinLength:
@@ -395,7 +401,7 @@ func (fc *fileCheck) describe(u jsonschema.OutputUnit) []qms.Finding {
 		if w == "" {
 			w = "a valid " + e.Want
 		}
-		emit(ptr, RuleFormat, fmt.Sprintf("%s%s is not %s", prefix, record.String(e.Got), w), "")
+		emit(ptr, RuleFormat, fmt.Sprintf("%s%s is not %s", prefix, record.String(e.Got), w), dateHint(e.Want, e.Got))
 	default:
 		emit(ptr, RuleSchema, prefix+u.Error.String(), "")
 	}

@@ -97,6 +97,8 @@ func TestReviewsAfterIncidents(t *testing.T) {
 		{name: "a decision to revise names the revision", at: "2026-11-23", edits: map[string][2]string{inc1: {"  decision: no-revision", "  decision: revise\n  plan: GP-100-r4"}}},
 		{name: "a review dated later does not count yet", at: "2026-05-01", edits: map[string][2]string{inc1: {"date: 2026-05-06", "date: 2026-05-20"}},
 			want: "INC-2026-0001/due-soon"},
+		{name: "an impossible review date is no review", at: "2026-06-30", edits: map[string][2]string{inc1: {"date: 2026-05-06", "date: 2026-02-30"}},
+			want: "INC-2026-0001/overdue", rules: "review-after-incident"},
 		{name: "minor incidents need none", at: "2026-06-30", edits: map[string][2]string{inc1: {"level: major", "level: moderate"}}},
 		{name: "open incidents need none yet", at: "2026-09-20", edits: map[string][2]string{inc2: {"status: closed", "status: open"}}},
 	} {

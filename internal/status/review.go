@@ -68,12 +68,17 @@ func (c *computation) reviews(ix *records.Index) {
 // reviewed reports whether the plan review after an incident resolved on
 // day has happened by the report's date.
 func (c *computation) reviewed(ix *records.Index, in *records.Incident, day string) bool {
+	// Only real dates count: an impossible one (2026-02-30) is no review.
+	valid := func(v string) (string, bool) {
+		_, ok := records.Date(v)
+		return records.Day(v), ok
+	}
 	effective := func(p *records.Plan) bool {
-		e := records.Day(p.Effective)
-		return e != "" && e >= day && e <= c.r.At
+		e, ok := valid(p.Effective)
+		return ok && e >= day && e <= c.r.At
 	}
 	if rv := in.Review; rv != nil {
-		if d := records.Day(rv.Date); d != "" && d <= c.r.At {
+		if d, ok := valid(rv.Date); ok && d <= c.r.At {
 			switch {
 			case rv.Decision == "no-revision":
 				return true
