@@ -146,6 +146,7 @@ func (fc *fileCheck) run() {
 	}
 	if len(k.Sections) > 0 {
 		fc.sections()
+		fc.finishedBody()
 	}
 	for i := range k.Sites {
 		s := &k.Sites[i]

@@ -39,6 +39,11 @@ const (
 	RuleKindUnknown     = "kind-unknown"
 	RuleFileMissing     = "file-missing"
 	RuleObjectivesClaim = "objectives-claim"
+	// A resolved or closed record's body (body.go): a required section
+	// empty or holding only the template's guidance; checklist items not
+	// ticked (a warning: a step may not have applied).
+	RuleSectionEmpty      = "section-empty"
+	RuleChecklistUnticked = "checklist-unticked"
 )
 
 // Cross says which rules are rules across records: a finding of any other
