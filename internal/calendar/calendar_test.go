@@ -101,9 +101,9 @@ func TestFeed(t *testing.T) {
 	b, evs := feed(t, "2026-11-23", nil)
 	got := parse(t, b)
 	want := map[string][3]string{
-		"plan-review-GP-100" + dom:          {"2027-01-15", "Review of plan GP-100-r4", PlanReview},
-		"test-GP-100-T01" + dom:             {"2027-03-18", "Test T01 Automated failover", Test},
-		"test-GP-100-T02" + dom:             {"2027-05-20", "Test T02 Environment replication", Test},
+		"plan-review-GP-100" + dom:           {"2027-01-15", "Review of plan GP-100-r4", PlanReview},
+		"test-GP-100-T01" + dom:              {"2027-03-18", "Test T01 Automated failover", Test},
+		"test-GP-100-T02" + dom:              {"2027-05-20", "Test T02 Environment replication", Test},
 		"supplier-evaluation-SUP-0001" + dom: {"", "", SupplierEvaluation},
 		"supplier-evaluation-SUP-0002" + dom: {"", "", SupplierEvaluation},
 		"supplier-evaluation-SUP-0003" + dom: {"2027-03-19", "Evaluation of supplier SUP-0003 Quillcast Notify Inc.", SupplierEvaluation},
