@@ -30,6 +30,7 @@ type statusOptions struct {
 	window         int
 	supplierMonths int
 	noCache        bool
+	evidence       bool
 }
 
 func statusCommand(env *Env) *cli.Command {
@@ -50,6 +51,7 @@ func statusCommand(env *Env) *cli.Command {
 			&cli.IntFlag{Name: "window", Value: 30, Usage: "days ahead in which a date is due soon"},
 			&cli.IntFlag{Name: "supplier-months", Value: 12, Usage: "months between supplier evaluations"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "parse every record again instead of reusing .git/qms/records-cache"},
+			&cli.BoolFlag{Name: "evidence", Usage: "list, per clause of the evidence map (schema/*.evidence.json), the records and checks that evidence it and the gaps"},
 			ciFormatFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -57,7 +59,7 @@ func statusCommand(env *Env) *cli.Command {
 				return err
 			}
 			return runStatus(c.Context, statusOptions{at: c.String("at"), strict: c.Bool("strict"), format: c.String("format"),
-				window: c.Int("window"), supplierMonths: c.Int("supplier-months"), noCache: c.Bool("no-cache")}, env)
+				window: c.Int("window"), supplierMonths: c.Int("supplier-months"), noCache: c.Bool("no-cache"), evidence: c.Bool("evidence")}, env)
 		},
 	}
 }
@@ -132,6 +134,9 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 	rep.Approval.Reason = reason
 	if v != nil {
 		rep.Approval.Failures = len(v.report.Failures)
+	}
+	if opts.evidence {
+		return runEvidence(env, w, rep, opts)
 	}
 	switch opts.format {
 	case "json":

@@ -73,8 +73,8 @@ func TestGolden(t *testing.T) {
 			t.Errorf("%s differs between two runs", n)
 		}
 	}
-	// index, dashboard, style, calendar, 8 kinds, 27 records.
-	if want := 4 + 8 + 27; len(files) != want {
+	// index, dashboard, style, calendar, evidence map, 8 kinds, 27 records.
+	if want := 5 + 8 + 27; len(files) != want {
 		t.Errorf("%d files, want %d", len(files), want)
 	}
 	for _, n := range golden {
