@@ -46,11 +46,12 @@ func (c *Checker) Check(src fs.FS, paths []string) (*Result, error) {
 
 // Fields are the frontmatter fields the rules across records read by name
 // (records.Options.Fields): the plans' dates, objectives and tests, the
-// matrix's roles, a test report's plan, results and review, and the
+// matrix's roles, a test report's plan, results and review, a
+// nonconformity's source and source_record, and the
 // fields the kinds' keywords name.
 func Fields(set *schema.Set) map[string]bool {
 	f := map[string]bool{"effective": true, "revision": true, "objectives": true, "tests": true,
-		"roles": true, "plan": true, "results": true, "review": true}
+		"roles": true, "plan": true, "results": true, "review": true, "source": true, "source_record": true}
 	for _, n := range records.Named(set) {
 		f[n] = true
 	}

@@ -134,3 +134,29 @@ func TestMapGaps(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse checks that a map file, whatever it holds, is read or refused
+// without a panic, and that what is read has a framework and unique ids.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{`{"framework": "F", "title": "t", "clauses": [{"id": "1", "kinds": ["test"], "approval": true}]}`,
+		`{"framework": "F", "clauses": [{"id": "1"}, {"id": "1"}]}`, `{}`, `[]`, `{"framework": "F"} {}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fw, err := parse(b)
+		if err != nil {
+			return
+		}
+		if fw.Framework == "" {
+			t.Fatalf("parse(%q) gave a framework without a name", b)
+		}
+		seen := map[string]bool{}
+		for _, c := range fw.Clauses {
+			if c.ID == "" || seen[c.ID] {
+				t.Fatalf("parse(%q) gave clause id %q twice or empty", b, c.ID)
+			}
+			seen[c.ID] = true
+		}
+		Map([]Framework{fw}, Repo{})
+	})
+}
