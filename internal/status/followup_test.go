@@ -90,6 +90,10 @@ func TestReviewsAfterIncidents(t *testing.T) {
 			want: "INC-2026-0002/due-soon"},
 		{name: "a day late", at: "2026-10-09", edits: map[string][2]string{"records/plans/GP-100-r4.md": {"effective: 2026-10-05", "effective: 2026-10-10"}},
 			want: "INC-2026-0002/overdue", rules: "review-after-incident"},
+		// An insider cannot settle the review with a revision from before
+		// the incident was resolved.
+		{name: "a revision before the resolution does not count", at: "2026-09-20", edits: map[string][2]string{"records/plans/GP-100-r4.md": {"effective: 2026-10-05", "effective: 2026-09-01"}},
+			want: "INC-2026-0002/due-soon"},
 		{name: "a revision for another reason does not count", at: "2026-11-23", edits: map[string][2]string{"records/plans/GP-100-r4.md": {"reason: incident", "reason: unscheduled"}},
 			want: "INC-2026-0002/overdue", rules: "review-after-incident"},
 		{name: "a decision to revise needs the revision", at: "2026-06-30", edits: map[string][2]string{inc1: noReview},
