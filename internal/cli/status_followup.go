@@ -34,7 +34,11 @@ func printFollowUp(w io.Writer, r *status.Report) {
 		if n.Status == "closed" && !n.Verified {
 			ver = ", NOT VERIFIED EFFECTIVE"
 		}
-		fmt.Fprintf(w, "  %s %s (%s, from %s, opened %s%s): %s\n", n.ID, n.Status, plural(len(n.Open), "open action"), src, n.Opened, ver, n.Title)
+		opened := n.Opened
+		if opened == "" {
+			opened = "on no valid date"
+		}
+		fmt.Fprintf(w, "  %s %s (%s, from %s, opened %s%s): %s\n", n.ID, n.Status, plural(len(n.Open), "open action"), src, opened, ver, n.Title)
 		for _, a := range n.Open {
 			fmt.Fprintf(w, "    %s %s, %s: due %s (%s): %s\n", a.ID, a.Type, a.Owner, a.Due, inDays(a.Days), stateWord(a.State))
 		}

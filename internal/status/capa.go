@@ -32,7 +32,8 @@ type Nonconformity struct {
 	Source       string `json:"source"`
 	SourceRecord string `json:"source_record,omitempty"`
 	Status       string `json:"status"`
-	Opened       string `json:"opened"`
+	// Opened is the date it was opened, "" when that is no date.
+	Opened string `json:"opened"`
 	// Verified is true when a verification found the actions effective.
 	Verified bool `json:"verified"`
 	// Open are the actions not done yet.
@@ -115,8 +116,12 @@ func (c *computation) unlinked(runs map[string][]Run) {
 // verification of effectiveness.
 func (c *computation) nonconformities(ix *records.Index) {
 	for _, n := range ix.Nonconformities {
-		if d, ok := records.Date(n.Opened); ok && d.After(c.today) {
-			continue
+		opened := ""
+		if d, ok := records.Date(n.Opened); ok {
+			if d.After(c.today) {
+				continue
+			}
+			opened = d.Format(time.DateOnly)
 		}
 		closed := n.Status == "closed"
 		if cl, ok := records.Date(n.ClosedAt); ok && cl.After(c.today) {
@@ -133,7 +138,7 @@ func (c *computation) nonconformities(ix *records.Index) {
 			st = "open" // as of the report's date
 		}
 		out := Nonconformity{ID: n.DisplayID(), Path: n.Path, Title: n.Title, Source: n.Source, SourceRecord: n.SourceRecord,
-			Status: st, Opened: n.Opened, Verified: verified, Open: []Action{}}
+			Status: st, Opened: opened, Verified: verified, Open: []Action{}}
 		for _, a := range n.Actions {
 			if d, ok := records.Date(a.Done); ok && !d.After(c.today) {
 				continue

@@ -40,6 +40,9 @@ func TestNonconformities(t *testing.T) {
 			rules: "verification-missing", list: "NC-2025-0001/closed/", next: "2026-08-12"},
 		{name: "closed, found not effective", at: "2025-10-01", edits: map[string][2]string{nc: {"effective: true", "effective: false"}},
 			rules: "verification-missing", list: "NC-2025-0001/closed/", next: "2026-08-12"},
+		// An impossible date is never shown as one.
+		{name: "impossible opened date", at: "2025-08-01", edits: map[string][2]string{nc: {"opened: 2025-06-23", "opened: 2025-06-31"}},
+			rules: "test-failed", list: "NC-2025-0001/open/A3@", next: "2025-08-16", of: "TST-2025-0002"},
 		{name: "failed run without a nonconformity", at: "2025-08-01", edits: map[string][2]string{nc: {"source_record: TST-2025-0002", "source_record: TST-2025-0001"}},
 			rules: "nonconformity-missing test-failed", list: "NC-2025-0001/open/A3", next: "2025-08-16", of: "TST-2025-0002"},
 		// A plan's follow_up sets the retest period: GP-100-r4's 60 days,
@@ -60,7 +63,11 @@ func TestNonconformities(t *testing.T) {
 				for _, a := range n.Open {
 					ids = append(ids, a.ID)
 				}
-				list = append(list, n.ID+"/"+n.Status+"/"+strings.Join(ids, ","))
+				at := ""
+				if n.Opened == "" {
+					at = "@"
+				}
+				list = append(list, n.ID+"/"+n.Status+"/"+strings.Join(ids, ",")+at)
 			}
 			if got := strings.Join(list, " "); got != tc.list {
 				t.Errorf("nonconformities = %q, want %q", got, tc.list)
