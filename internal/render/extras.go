@@ -96,3 +96,9 @@ func (s *site) evidencePage() []byte {
 	}
 	return s.layout(EvidenceFile, "Evidence map", template.HTML(b.String()))
 }
+
+// extrasLinks is the dashboard's line linking the files next to it.
+func extrasLinks() string {
+	return fmt.Sprintf("<p>Also: <a href=\"%s\">the quality calendar</a> (iCalendar, to subscribe to) · <a href=\"%s\">the evidence map</a></p>\n",
+		CalendarFile, EvidenceFile)
+}
