@@ -39,6 +39,14 @@ const (
 	RuleKindUnknown     = "kind-unknown"
 	RuleFileMissing     = "file-missing"
 	RuleObjectivesClaim = "objectives-claim"
+	// RuleSourceKind: a nonconformity's source_record is not of the kind
+	// its source names.
+	RuleSourceKind = "source-kind"
+	// A resolved or closed record's body (body.go): a required section
+	// empty or holding only the template's guidance; checklist items not
+	// ticked (a warning: a step may not have applied).
+	RuleSectionEmpty      = "section-empty"
+	RuleChecklistUnticked = "checklist-unticked"
 )
 
 // Cross says which rules are rules across records: a finding of any other
@@ -46,5 +54,5 @@ const (
 var Cross = map[string]bool{
 	RuleDuplicateID: true, RuleRefMissing: true, RuleRefKind: true, RulePrevious: true, RuleNoPlan: true,
 	RuleServiceUnknown: true, RuleTestUndeclared: true, RuleMatrixMissing: true, RuleRoleUnknown: true,
-	RuleKindUnknown: true, RuleFileMissing: true, RuleObjectivesClaim: true,
+	RuleKindUnknown: true, RuleFileMissing: true, RuleObjectivesClaim: true, RuleSourceKind: true,
 }

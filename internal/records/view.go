@@ -15,6 +15,10 @@ const (
 	KindStaff    = "staff"
 	KindSupplier = "supplier"
 	KindMatrix   = "matrix"
+	// KindNonconformity and KindTraining are the CAPA and training records
+	// (nonconformity.go).
+	KindNonconformity = "nonconformity"
+	KindTraining      = "training"
 )
 
 // viewFields are the top-level fields the typed views read.
@@ -32,6 +36,12 @@ var viewFields = []string{
 	"critical", "last_evaluated",
 	// matrix
 	"govern",
+	// plan, incident: reviews after disasters (nonconformity.go)
+	"reason", "follow_up", "plan_review",
+	// nonconformity
+	"source", "source_record", "opened", "owner", "actions", "verification", "closed_at",
+	// training
+	"trainees", "role", "onboarding", "date",
 }
 
 // Objective is a service's recovery time and point, in minutes: a plan's
@@ -60,7 +70,12 @@ type Plan struct {
 	Objectives      map[string]Objective
 	Tests           []PlanTest
 	Activators      []string
-	effectiveDay    string // YYYY-MM-DD, "" when Effective is not a date
+	// Reason is why the revision was made: periodic, unscheduled, incident.
+	Reason string
+	// FollowUp holds the periods the plan sets for what failures and
+	// disasters set in motion.
+	FollowUp     FollowUp
+	effectiveDay string // YYYY-MM-DD, "" when Effective is not a date
 }
 
 // PlanTest is a continuity test a plan declares.
@@ -74,7 +89,8 @@ func NewPlan(e *Entry) *Plan {
 	f := e.Fields
 	p := &Plan{Entry: e, Document: str(f.Get("document")), Title: str(f.Get("title")), Revision: num(f.Get("revision")),
 		Effective: str(f.Get("effective")), NextReview: str(f.Get("next_review")),
-		Objectives: objectives(f.Get("objectives")), Activators: texts(f.Get("activators"))}
+		Objectives: objectives(f.Get("objectives")), Activators: texts(f.Get("activators")),
+		Reason: str(f.Get("reason")), FollowUp: followUp(f.Get("follow_up"))}
 	if _, ok := Date(p.Effective); ok {
 		p.effectiveDay = p.Effective[:10]
 	}
@@ -133,6 +149,9 @@ type Incident struct {
 	DetectedAt, ResolvedAt string // as written
 	Services               []string
 	Downtime, DataLoss     *int // measured, in minutes
+	// Review is the recorded review of the plan after the incident, or
+	// nil (plan_review).
+	Review *PlanReview
 }
 
 // NewIncident reads an incident report.
@@ -140,7 +159,8 @@ func NewIncident(e *Entry) *Incident {
 	f := e.Fields
 	in := &Incident{Entry: e, Title: str(f.Get("title")), Level: str(f.Get("level")), Status: str(f.Get("status")),
 		DetectedAt: str(f.Get("detected_at")), ResolvedAt: str(f.Get("resolved_at")),
-		Downtime: intValue(f.Get("downtime_minutes")), DataLoss: intValue(f.Get("data_loss_minutes"))}
+		Downtime: intValue(f.Get("downtime_minutes")), DataLoss: intValue(f.Get("data_loss_minutes")),
+		Review: planReview(f.Get("plan_review"))}
 	svcs, _ := f.Get("services").([]any)
 	for _, s := range svcs {
 		in.Services = append(in.Services, str(s))
@@ -250,7 +270,9 @@ type Index struct {
 	Staff     []*Staff
 	Suppliers []*Supplier
 	// Matrix is nil when there is none.
-	Matrix *Matrix
+	Matrix          *Matrix
+	Nonconformities []*Nonconformity
+	Training        []*Training
 
 	plans map[string]*Plan // by id, the first of each
 }
@@ -286,6 +308,10 @@ func NewIndex(entries []*Entry) *Index {
 			if ix.Matrix == nil {
 				ix.Matrix = NewMatrix(e)
 			}
+		case KindNonconformity:
+			ix.Nonconformities = append(ix.Nonconformities, NewNonconformity(e))
+		case KindTraining:
+			ix.Training = append(ix.Training, NewTraining(e))
 		}
 	}
 	SortPlans(ix.Plans)

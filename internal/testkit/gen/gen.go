@@ -37,6 +37,10 @@ type Options struct {
 	// commit, for benchmarks of 'qms validate --staged'. It runs the git
 	// binary.
 	Git bool
+	// FollowUp adds nonconformities for failed test runs and training
+	// records, about a tenth of the records, taken from the incidents'
+	// share (followup.go). Without it the output is as it always was.
+	FollowUp bool
 }
 
 // Stats says what Write wrote.
@@ -48,6 +52,8 @@ type Stats struct {
 	Suppliers int
 	Tests     int
 	Incidents int
+	// Nonconformities and Training count the follow-up records.
+	Nonconformities, Training int
 	// Bytes is the total size of the record files.
 	Bytes int64
 	// FirstYear and LastYear span the years of incident and test ids.
@@ -221,6 +227,8 @@ type generator struct {
 	sups    []*supplier
 	tests   []*testRun
 	incs    []*incident
+	ncs     []*nonconformity
+	trains  []*training
 	handles map[string]int
 }
 
@@ -259,6 +267,11 @@ func (g *generator) build() error {
 	nSup := min(9999, max(1, rest/10))
 	nTests := max(1, rest/4)
 	nInc := rest - nStaff - nSup - nTests
+	nFollow := 0
+	if g.opts.FollowUp {
+		nFollow = rest / 10
+		nInc -= nFollow
+	}
 	if nInc < 1 {
 		return fmt.Errorf("gen: %d records are too few", n)
 	}
@@ -267,7 +280,11 @@ func (g *generator) build() error {
 	if err := g.buildTests(nTests); err != nil {
 		return err
 	}
-	return g.buildIncidents(nInc)
+	if err := g.buildFollowUp(nFollow); err != nil {
+		return err
+	}
+	// Incidents fill what the follow-up records left of their budget.
+	return g.buildIncidents(nInc + nFollow - len(g.ncs) - len(g.trains))
 }
 
 // day returns a random date between g.from and lastDay, at midnight UTC.
@@ -814,6 +831,25 @@ func (g *generator) write(dir string) (Stats, error) {
 			return st, err
 		}
 		st.Incidents++
+	}
+	for _, d := range []string{"records/nonconformities", "records/training"} {
+		if len(g.ncs)+len(g.trains) > 0 {
+			if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(d)), 0o755); err != nil {
+				return st, err
+			}
+		}
+	}
+	for _, nc := range g.ncs {
+		if err := put("records/nonconformities/"+nc.id+".md", g.nonconformityFile(nc)); err != nil {
+			return st, err
+		}
+		st.Nonconformities++
+	}
+	for _, tr := range g.trains {
+		if err := put("records/training/"+tr.id+".md", g.trainingFile(tr)); err != nil {
+			return st, err
+		}
+		st.Training++
 	}
 	return st, nil
 }

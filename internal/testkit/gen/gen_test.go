@@ -40,21 +40,27 @@ func validate(t *testing.T, dir string) ([]string, []qms.Finding) {
 
 func TestWriteValidates(t *testing.T) {
 	tests := []struct {
-		name    string
-		records int
-		seed    int64
+		name     string
+		records  int
+		seed     int64
+		followUp bool
 	}{
-		{"smallest", gen.MinRecords, 1},
-		{"small", 57, 2},
-		{"hundreds", 300, 1},
-		{"hundreds other seed", 300, 7},
+		{"smallest", gen.MinRecords, 1, false},
+		{"small", 57, 2, false},
+		{"hundreds", 300, 1, false},
+		{"hundreds other seed", 300, 7, false},
+		{"with follow-up records", 300, 1, true},
+		{"thousands with follow-up records", 2000, 5, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			st, err := gen.Write(dir, gen.Options{Records: tc.records, Seed: tc.seed})
+			st, err := gen.Write(dir, gen.Options{Records: tc.records, Seed: tc.seed, FollowUp: tc.followUp})
 			if err != nil {
 				t.Fatalf("Write(%d records) = %v", tc.records, err)
+			}
+			if tc.followUp && (st.Nonconformities == 0 || st.Training == 0) {
+				t.Errorf("Stats = %+v: no nonconformities or training records", st)
 			}
 			paths, findings := validate(t, dir)
 			for i, f := range findings {
@@ -68,7 +74,7 @@ func TestWriteValidates(t *testing.T) {
 			if len(paths) != tc.records {
 				t.Errorf("checker found %d records, want %d", len(paths), tc.records)
 			}
-			sum := 1 + st.Plans + st.Staff + st.Suppliers + st.Tests + st.Incidents
+			sum := 1 + st.Plans + st.Staff + st.Suppliers + st.Tests + st.Incidents + st.Nonconformities + st.Training
 			if st.Records != tc.records || sum != tc.records {
 				t.Errorf("Stats = %+v: %d records by kind, want %d", st, sum, tc.records)
 			}
