@@ -91,6 +91,8 @@ func runPush(ctx context.Context, o pushOptions, env *Env) error {
 	bar.done()
 	for _, ob := range pushed.Objects {
 		switch {
+		case ob.PreviousFormat:
+			fmt.Fprintf(env.Stdout, "%s: an archive of this commit in the previous format (1) is there already, locked: kept it ('qms archive verify --read-data' checks it)\n", ob.Key)
 		case ob.KeptTheirs:
 			fmt.Fprintf(env.Stdout, "%s: a signature of the same archive, made at another time, is there already: kept it\n", ob.Key)
 		case ob.Uploaded:

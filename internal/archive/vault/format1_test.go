@@ -2,6 +2,7 @@ package vault_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -56,5 +57,45 @@ func TestFormat1(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(r.Dir, "tree", "qms.yaml")); err != nil {
 		t.Errorf("restored format 1: %v", err)
+	}
+}
+
+// TestPushOverFormat1: the same commit was archived by a qms of format 1;
+// pushing its format-2 archive keeps the locked format-1 one.
+func TestPushOverFormat1(t *testing.T) {
+	ctx := context.Background()
+	st, err := dir.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := local(t, "format 1 archive", "sig 1")
+	if _, err := vault.Push(ctx, st, old, vault.PushOptions{Class: store.DeepArchive, Retention: archive.Period{Years: 10}, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	l := local(t, "format 2 archive", "sig 2")
+	l.Info.Meta.Format = archive.Format
+	for _, suffix := range archive.SidecarSuffixes {
+		if err := os.WriteFile(l.Path+suffix, []byte("sidecar"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := vault.Push(ctx, st, l, vault.PushOptions{Class: store.DeepArchive, Retention: archive.Period{Years: 10}, Now: now})
+	if err != nil || len(res.Objects) != 1 || !res.Objects[0].PreviousFormat || !res.Objects[0].KeptTheirs {
+		t.Fatalf("Push over a format-1 archive = %+v, %v, want it kept", res.Objects, err)
+	}
+	if _, err := st.Stat(ctx, name+archive.TagManifestSuffix); err == nil {
+		t.Errorf("sidecars were pushed beside a format-1 archive")
+	}
+	// A format-2 archive of other bytes there: still a conflict.
+	st2, err := dir.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vault.Push(ctx, st2, l, vault.PushOptions{Class: store.DeepArchive, Retention: archive.Period{Years: 10}, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	var ce *vault.ConflictError
+	if _, err := vault.Push(ctx, st2, old, vault.PushOptions{Class: store.DeepArchive, Retention: archive.Period{Years: 10}, Now: now}); !errors.As(err, &ce) {
+		t.Errorf("Push of other bytes over a format-2 archive = %v, want a *ConflictError", err)
 	}
 }

@@ -124,6 +124,10 @@ type PushedObject struct {
 	// Extended: it was there under a retention that ends before the
 	// archived commit's time plus the period, and was locked until Until.
 	Extended bool
+	// PreviousFormat: the archive of the same commit in the previous
+	// format (1, no sidecars) was there already, locked, and was kept;
+	// nothing else was uploaded.
+	PreviousFormat bool
 	// Stored is what the store reports of the object once Push is done
 	// with it: its class and lock as the server keeps them, never just as
 	// they were asked for (Stored.Enforced is false for a directory).
@@ -151,6 +155,18 @@ func Push(ctx context.Context, st store.Store, l *Local, o PushOptions) (Pushed,
 	name := l.Info.Name
 	up, err := st.Put(ctx, name, l.f, store.PutOptions{Size: l.Info.Size, SHA256: l.Info.SHA256, Class: o.Class, RetainUntil: res.Until, Progress: o.Progress})
 	if errors.Is(err, store.ErrConflict) {
+		// The same commit archived by a qms of the previous format: its
+		// archive and signature are there, locked, without sidecars. It
+		// is kept; verify and restore read it.
+		if l.Info.Meta.Format != archive.Format {
+			return res, &ConflictError{Name: name, Err: err}
+		}
+		if previous, perr := previousFormat(ctx, st, name); perr != nil {
+			return res, perr
+		} else if previous {
+			res.Objects = append(res.Objects, PushedObject{Key: name, KeptTheirs: true, PreviousFormat: true})
+			return res, nil
+		}
 		return res, &ConflictError{Name: name, Err: err}
 	}
 	if err != nil {
@@ -222,6 +238,24 @@ func extendShort(ctx context.Context, st store.Store, key string, required, unti
 	}
 	if err := st.Extend(ctx, key, until); err != nil {
 		return false, err
+	}
+	return true, nil
+}
+
+// previousFormat reports whether st holds an archive called name of the
+// previous format: its signature there, none of the sidecars.
+func previousFormat(ctx context.Context, st store.Store, name string) (bool, error) {
+	if _, err := st.Stat(ctx, name+archive.SigSuffix); errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	for _, suffix := range archive.SidecarSuffixes {
+		if _, err := st.Stat(ctx, name+suffix); err == nil {
+			return false, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
 	}
 	return true, nil
 }
