@@ -14,6 +14,7 @@ import (
 	"github.com/qms-tool/qms/internal/archive/vault"
 	"github.com/qms-tool/qms/internal/config"
 	"github.com/qms-tool/qms/internal/safefile"
+	"github.com/qms-tool/qms/internal/status"
 	"github.com/qms-tool/qms/internal/store"
 )
 
@@ -154,6 +155,31 @@ func saveCost(p, location string, proj vault.Projection) {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		safefile.Write(p, append(b, '\n'), 0o644)
 	}
+}
+
+// archiveStatusLines are qms status's lines about the archive: the
+// restoration drill (archive.drill_test) as the plan in force schedules
+// it, and the budget from the last 'qms archive cost'.
+func archiveStatusLines(w *workspace, rep *status.Report) []string {
+	var out []string
+	if id := w.cfg.Archive.DrillTest; id != "" && rep.Plan != nil {
+		line := fmt.Sprintf("Archive drill: test %s is not declared in %s: add it to its tests", id, rep.Plan.ID)
+		for _, t := range rep.Tests {
+			if t.ID != id {
+				continue
+			}
+			last := "never run"
+			if t.Last != nil {
+				last = "last run " + t.Last.Record + " on " + t.Last.Date + ", " + t.Last.Outcome
+			}
+			line = fmt.Sprintf("Archive drill (%s): %s; next due %s: %s", id, last, firstSet(t.NextDue, "now"), stateWord(t.State))
+		}
+		out = append(out, line)
+	}
+	if line := archiveStatusLine(w); line != "" {
+		out = append(out, line)
+	}
+	return out
 }
 
 // archiveStatusLine is qms status's line about the archive's budget, from

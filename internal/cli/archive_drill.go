@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -236,7 +237,8 @@ type drillReport struct {
 // (the next id, the plan in force, the author), with what the drill
 // measured, and checks that it validates as written.
 func writeDrillReport(ctx context.Context, env *Env, ws *workspace, r drillReport) (string, error) {
-	minutes := func(d time.Duration) string { return fmt.Sprintf("%.2f", d.Minutes()) }
+	// Whole minutes, rounded up: a drill of 10 s took at most 1 minute.
+	minutes := func(d time.Duration) string { return fmt.Sprint(int64(math.Ceil(d.Minutes()))) }
 	commitTime, ok := vault.CommitTime(r.name)
 	rpo := r.start.Sub(commitTime)
 	if !ok || rpo < 0 {

@@ -163,7 +163,7 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 		}
 	default:
 		printStatus(env.Stdout, rep)
-		if line := archiveStatusLine(w); line != "" {
+		for _, line := range archiveStatusLines(w, rep) {
 			fmt.Fprintln(env.Stdout, line)
 		}
 		fmt.Fprintf(env.Stderr, "qms: status as of %s: %s\n", rep.At, plural(rep.Problems, "problem"))
