@@ -80,7 +80,7 @@ func TestRules(t *testing.T) {
 		{"reference of the wrong kind", inc, "owner: lrossi", "owner: SUP-0001", "ref-kind", 10, 1, "SUP-0001 is a supplier, not a staff"},
 		{"related to nothing", inc, "related: [SUP-0002, TST-2026-0001]", "related: [SUP-0002, TST-2026-0404]", "ref-missing", 14, 21, "TST-2026-0404"},
 		{"resolved before detected", inc, "resolved_at: 2026-04-21T11:05:00+02:00", "resolved_at: 2026-04-21T09:05:00+02:00", "date-order", 7, 1, "resolved_at is before detected_at"},
-		{"resolved needs root cause", inc, "## Root cause analysis", "## Causes", "section-missing", 16, 1, `"Root cause analysis" (required unless status is open)`},
+		{"resolved needs root cause", inc, "## Root cause analysis", "## Causes", "section-missing", 21, 1, `"Root cause analysis" (required unless status is open)`},
 		{"resolved needs downtime", inc, "downtime_minutes: 48\n", "", "required", 5, 1, "downtime_minutes is required unless status is open"},
 		{"major needs the DR plan", inc, "drp_activated: true", "drp_activated: false", "const", 11, 1, "disaster recovery plan"},
 		{"unknown service", inc, "services: [backend, patient-app, admin-portal]", "services: [backend, billing]", "service-unknown", 8, 21, "GP-100-r3, the plan in force on 2026-04-21"},
@@ -102,7 +102,7 @@ func TestRules(t *testing.T) {
 		{"revision 2 needs supersedes", "records/plans/GP-100-r2.md", "supersedes: GP-100-r1\n", "", "required", 5, 1, "supersedes is required unless revision is 1"},
 		{"supersedes another document", plan, "document: GP-100", "document: GP-100", "", 0, 0, ""},
 		{"plan id and fields disagree", plan, "revision: 3", "revision: 4", "id-format", 2, 1, "{document}-r{revision}"},
-		{"duplicate test ids in a plan", plan, "{id: T02, name", "{id: T01, name", "duplicate", 18, 6, `id "T01" appears more than once`},
+		{"duplicate test ids in a plan", plan, "{id: T02, name", "{id: T01, name", "duplicate", 13, 6, `id "T01" appears more than once`},
 		{"matrix kind unknown", "records/matrix.md", "kinds: [incident, test]", "kinds: [incident, tests]", "kind-unknown", 0, 0, `no record kind "tests"`},
 	}
 	for _, tc := range tests {

@@ -39,6 +39,16 @@ const (
 	RuleKindUnknown     = "kind-unknown"
 	RuleFileMissing     = "file-missing"
 	RuleObjectivesClaim = "objectives-claim"
+	// The continuity plan as data: services, risks, notices, downtime.
+	RuleContactInactive  = "contact-inactive"
+	RuleContactSame      = "contact-same"
+	RuleRiskMatrix       = "risk-matrix"
+	RuleRiskScale        = "risk-scale"
+	RuleRiskLevel        = "risk-level"
+	RuleCadenceDuplicate = "cadence-duplicate"
+	RuleNoticeTime       = "notice-time"
+	RuleNoticeMissing    = "notice-missing"
+	RuleDowntimeOverlap  = "downtime-overlap"
 )
 
 // Cross says which rules are rules across records: a finding of any other
@@ -47,4 +57,5 @@ var Cross = map[string]bool{
 	RuleDuplicateID: true, RuleRefMissing: true, RuleRefKind: true, RulePrevious: true, RuleNoPlan: true,
 	RuleServiceUnknown: true, RuleTestUndeclared: true, RuleMatrixMissing: true, RuleRoleUnknown: true,
 	RuleKindUnknown: true, RuleFileMissing: true, RuleObjectivesClaim: true,
+	RuleContactInactive: true, RuleRiskScale: true, RuleRiskLevel: true, RuleNoticeMissing: true, RuleDowntimeOverlap: true,
 }

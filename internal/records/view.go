@@ -32,6 +32,10 @@ var viewFields = []string{
 	"critical", "last_evaluated",
 	// matrix
 	"govern",
+	// continuity: the plan's services, risk scales and communication plan;
+	// incidents' notice logs and maintenance; risks
+	"availability", "risk", "communication", "notices", "planned_maintenance", "owner",
+	"category", "likelihood", "impact", "mitigations", "last_review",
 }
 
 // Objective is a service's recovery time and point, in minutes: a plan's
@@ -60,13 +64,23 @@ type Plan struct {
 	Objectives      map[string]Objective
 	Tests           []PlanTest
 	Activators      []string
-	effectiveDay    string // YYYY-MM-DD, "" when Effective is not a date
+	// Declared are the services the plan declares (none in plans written
+	// before services were), Risk its risk scales (nil when it has none),
+	// Communication its communication plan, Availability its target in
+	// percent (0 when not set).
+	Declared      []Service
+	Risk          *RiskScales
+	Communication []Cadence
+	Availability  float64
+	effectiveDay  string // YYYY-MM-DD, "" when Effective is not a date
 }
 
 // PlanTest is a continuity test a plan declares.
 type PlanTest struct {
 	ID, Name    string
 	EveryMonths int
+	// Type is tabletop, drill or automated ("" when the plan does not say).
+	Type string
 }
 
 // NewPlan reads a plan revision.
@@ -74,14 +88,15 @@ func NewPlan(e *Entry) *Plan {
 	f := e.Fields
 	p := &Plan{Entry: e, Document: str(f.Get("document")), Title: str(f.Get("title")), Revision: num(f.Get("revision")),
 		Effective: str(f.Get("effective")), NextReview: str(f.Get("next_review")),
-		Objectives: objectives(f.Get("objectives")), Activators: texts(f.Get("activators"))}
+		Objectives: objectives(f.Get("objectives")), Activators: texts(f.Get("activators")), Availability: num(f.Get("availability"))}
+	p.readContinuity(f)
 	if _, ok := Date(p.Effective); ok {
 		p.effectiveDay = p.Effective[:10]
 	}
 	tests, _ := f.Get("tests").([]any)
 	for _, x := range tests {
 		m, _ := x.(map[string]any)
-		t := PlanTest{ID: str(m["id"]), Name: str(m["name"]), EveryMonths: int(num(m["every_months"]))}
+		t := PlanTest{ID: str(m["id"]), Name: str(m["name"]), EveryMonths: int(num(m["every_months"])), Type: str(m["type"])}
 		if t.ID != "" {
 			p.Tests = append(p.Tests, t)
 		}
@@ -133,6 +148,11 @@ type Incident struct {
 	DetectedAt, ResolvedAt string // as written
 	Services               []string
 	Downtime, DataLoss     *int // measured, in minutes
+	// Planned marks planned maintenance (left out of availability).
+	Planned bool
+	// Notices is the log of the notices sent, as written.
+	Notices []Notice
+	Owner   string
 }
 
 // NewIncident reads an incident report.
@@ -140,7 +160,9 @@ func NewIncident(e *Entry) *Incident {
 	f := e.Fields
 	in := &Incident{Entry: e, Title: str(f.Get("title")), Level: str(f.Get("level")), Status: str(f.Get("status")),
 		DetectedAt: str(f.Get("detected_at")), ResolvedAt: str(f.Get("resolved_at")),
-		Downtime: intValue(f.Get("downtime_minutes")), DataLoss: intValue(f.Get("data_loss_minutes"))}
+		Downtime: intValue(f.Get("downtime_minutes")), DataLoss: intValue(f.Get("data_loss_minutes")),
+		Notices: notices(f.Get("notices")), Owner: str(f.Get("owner"))}
+	in.Planned, _ = f.Get("planned_maintenance").(bool)
 	svcs, _ := f.Get("services").([]any)
 	for _, s := range svcs {
 		in.Services = append(in.Services, str(s))
@@ -251,6 +273,7 @@ type Index struct {
 	Suppliers []*Supplier
 	// Matrix is nil when there is none.
 	Matrix *Matrix
+	Risks  []*Risk
 
 	plans map[string]*Plan // by id, the first of each
 }
@@ -286,6 +309,8 @@ func NewIndex(entries []*Entry) *Index {
 			if ix.Matrix == nil {
 				ix.Matrix = NewMatrix(e)
 			}
+		case KindRisk:
+			ix.Risks = append(ix.Risks, NewRisk(e))
 		}
 	}
 	SortPlans(ix.Plans)
