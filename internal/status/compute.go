@@ -34,7 +34,8 @@ func Compute(ix *records.Index, o Options) *Report {
 	c := &computation{o: o, today: dateOnly(o.Now)}
 	c.r = &Report{At: c.today.Format(time.DateOnly), Window: o.Window, OpenCount: map[string]int{},
 		Approval: Approval{Pending: []string{}, Stale: []string{}},
-		Tests:    []Test{}, Open: []Incident{}, Breaches: []Breach{}, Suppliers: []Supplier{}, Uncovered: []Role{}, NoBackup: []Role{}}
+		Tests:    []Test{}, Open: []Incident{}, Breaches: []Breach{}, Suppliers: []Supplier{}, Uncovered: []Role{}, NoBackup: []Role{},
+		Services: []ServiceCover{}, Notices: []NoticeDue{}, Availability: []Availability{}}
 	cur := ix.InForce(c.r.At)
 	c.planReview(cur)
 	c.tests(cur, runs(ix))
@@ -42,6 +43,7 @@ func Compute(ix *records.Index, o Options) *Report {
 	c.approvals(o.Approval)
 	c.suppliers(ix)
 	c.roles(ix, cur)
+	c.continuity(ix, cur)
 	return c.r
 }
 
@@ -152,7 +154,7 @@ func (c *computation) tests(cur *records.Plan, runs map[string][]Run) {
 	}
 	eff, _ := records.Date(cur.Effective)
 	for _, pt := range cur.Tests {
-		t := Test{ID: pt.ID, Name: pt.Name, EveryMonths: pt.EveryMonths, Runs: []Run{}}
+		t := Test{ID: pt.ID, Name: pt.Name, EveryMonths: pt.EveryMonths, Type: pt.Type, Runs: []Run{}}
 		for _, run := range runs[t.ID] {
 			if run.Date <= c.r.At {
 				t.Runs = append(t.Runs, run)
