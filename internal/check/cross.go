@@ -482,6 +482,10 @@ func (x *rules) serviceContacts(e *records.Entry) {
 	if p == nil {
 		return
 	}
+	if e.Fields.Get("objectives") != nil && len(p.Declared) > 0 {
+		x.add(e, "objectives", RuleObjectivesTwice, "objectives: the plan declares services, whose objectives take the place of this list",
+			"move each service's rto_minutes and rpo_minutes into its entry in services, then drop objectives")
+	}
 	day := records.Day(p.Effective)
 	for _, svc := range p.Declared {
 		at := fmt.Sprintf("services/%d/contacts/", svc.Index)

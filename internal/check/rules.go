@@ -49,6 +49,7 @@ const (
 	RuleNoticeTime       = "notice-time"
 	RuleNoticeMissing    = "notice-missing"
 	RuleDowntimeOverlap  = "downtime-overlap"
+	RuleObjectivesTwice  = "objectives-twice"
 )
 
 // Cross says which rules are rules across records: a finding of any other
