@@ -488,7 +488,7 @@ func (x *rules) serviceContacts(e *records.Entry) {
 	}
 	day := records.Day(p.Effective)
 	for _, svc := range p.Declared {
-		at := fmt.Sprintf("services/%d/contacts/", svc.Index)
+		at := "services/" + svc.Name + "/contacts/"
 		for _, role := range records.ContactRoles {
 			id := svc.Contacts[role]
 			if id == "" {
@@ -497,13 +497,13 @@ func (x *rules) serviceContacts(e *records.Entry) {
 			s, active := x.staffActive(id, day)
 			if s != nil && !active {
 				x.add(e, at+role, RuleContactInactive,
-					fmt.Sprintf("services[%d].contacts.%s: %s (%s) is not active on %s, when %s takes effect", svc.Index, role, id, s.Name, day, p.ID),
+					fmt.Sprintf("services.%s.contacts.%s: %s (%s) is not active on %s, when %s takes effect", svc.Name, role, id, s.Name, day, p.ID),
 					fmt.Sprintf("name an active colleague as the %s of %s", records.ContactTitle(role), svc.Name))
 			}
 		}
 		if a, b := svc.Contacts["primary"], svc.Contacts["secondary"]; a != "" && a == b {
 			x.add(e, at+"secondary", RuleContactSame,
-				fmt.Sprintf("services[%d].contacts.secondary: %s is also the primary contact of %s", svc.Index, b, svc.Name),
+				fmt.Sprintf("services.%s.contacts.secondary: %s is also the primary contact", svc.Name, b),
 				"the secondary contact stands in for the primary one: name someone else")
 		}
 	}
@@ -641,6 +641,8 @@ func (x *rules) noticeLog(e *records.Entry) {
 	if p == nil {
 		return
 	}
+	var missing []string
+	first := ""
 	for _, aud := range p.Audiences() {
 		if p.CadenceFor(aud, in.Level) == nil {
 			continue
@@ -651,14 +653,20 @@ func (x *rules) noticeLog(e *records.Entry) {
 				found = found || n.Audience == aud && n.Stage == stage
 			}
 			if !found {
-				ptr := "notices"
-				if len(in.Notices) == 0 {
-					ptr = "level"
+				missing = append(missing, stage+" to "+aud)
+				if first == "" {
+					first = fmt.Sprintf("qms notify %s --stage %s --audience %s --sent --at TIME", e.ID, stage, aud)
 				}
-				x.add(e, ptr, RuleNoticeMissing, fmt.Sprintf("%s %s incident without %s %s notice to the %s audience, which %s plans", in.Status, in.Level, article(stage), stage, aud, p.ID),
-					fmt.Sprintf("record the notice sent: qms notify %s --stage %s --audience %s --sent --at TIME", e.ID, stage, aud))
 			}
 		}
+	}
+	if len(missing) > 0 {
+		ptr := "notices"
+		if len(in.Notices) == 0 {
+			ptr = "level"
+		}
+		x.add(e, ptr, RuleNoticeMissing, fmt.Sprintf("%s %s incident without the notices %s plans: %s", in.Status, in.Level, p.ID, strings.Join(missing, ", ")),
+			"record each notice sent, e.g. "+first)
 	}
 }
 

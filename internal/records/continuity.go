@@ -1,6 +1,9 @@
 package records
 
-import "slices"
+import (
+	"maps"
+	"slices"
+)
 
 // KindRisk is the risk register's kind.
 const KindRisk = "risk"
@@ -24,7 +27,7 @@ func ContactTitle(role string) string {
 	return role
 }
 
-// Service is a service a plan declares: what it is, its recovery
+// Service is a service a plan declares (Plan.Declared is sorted by name): what it is, its recovery
 // objectives (maximum tolerable downtime where given), the suppliers it
 // depends on and its contacts by role (staff ids).
 type Service struct {
@@ -33,8 +36,6 @@ type Service struct {
 	MTD               *int
 	Suppliers         []string
 	Contacts          map[string]string
-	// Index is the service's position in the plan's list.
-	Index int
 }
 
 // RiskScales are the plan's risk scales (each from lowest to highest) and
@@ -76,15 +77,15 @@ type Cadence struct {
 // scales and communication plan. Objectives of the declared services take
 // the place of the objectives of plans written before services were.
 func (p *Plan) readContinuity(f Fields) {
-	svcs, _ := f.Get("services").([]any)
-	for i, x := range svcs {
-		m, _ := x.(map[string]any)
-		if m == nil || str(m["name"]) == "" {
+	svcs, _ := f.Get("services").(map[string]any)
+	for _, name := range slices.Sorted(maps.Keys(svcs)) {
+		m, _ := svcs[name].(map[string]any)
+		if m == nil {
 			continue
 		}
 		o, _ := m["objectives"].(map[string]any)
-		s := Service{Name: str(m["name"]), Description: str(m["description"]), Objective: Objective{intValue(o["rto_minutes"]), intValue(o["rpo_minutes"])},
-			MTD: intValue(o["mtd_minutes"]), Suppliers: texts(m["suppliers"]), Contacts: map[string]string{}, Index: i}
+		s := Service{Name: name, Description: str(m["description"]), Objective: Objective{intValue(o["rto_minutes"]), intValue(o["rpo_minutes"])},
+			MTD: intValue(o["mtd_minutes"]), Suppliers: texts(m["suppliers"]), Contacts: map[string]string{}}
 		c, _ := m["contacts"].(map[string]any)
 		for _, role := range ContactRoles {
 			if id := str(c[role]); id != "" {
@@ -92,7 +93,7 @@ func (p *Plan) readContinuity(f Fields) {
 			}
 		}
 		p.Declared = append(p.Declared, s)
-		if _, dup := p.Objectives[s.Name]; !dup && f.Get("objectives") == nil {
+		if f.Get("objectives") == nil {
 			p.Objectives[s.Name] = s.Objective
 		}
 	}

@@ -84,8 +84,8 @@ func TestNotices(t *testing.T) {
 	const internalInitial = "notices:\n  - {stage: initial, audience: internal, sent_at: \"2026-11-23T08:20:00+01:00\", by: tmeier}\n"
 	for _, tc := range []struct {
 		name, level, status, resolved, extra, now string
-		audience, stage, due, state            string
-		minutes                                int
+		audience, stage, due, state               string
+		minutes                                   int
 	}{
 		{name: "initial on time to the second", level: "major", now: "2026-11-23T07:30:59Z", audience: "internal", stage: "initial", due: "2026-11-23T08:30:00+01:00", state: OK},
 		{name: "initial exactly due", level: "major", now: "2026-11-23T07:30:00Z", audience: "internal", stage: "initial", due: "2026-11-23T08:30:00+01:00", state: OK},
