@@ -109,7 +109,7 @@ func recordNotice(env *Env, w *workspace, p string, src []byte, opts notifyOptio
 	entry := map[string]any{"stage": opts.stage, "audience": opts.audience, "sent_at": at, "by": by}
 	if len(channels) > 0 {
 		l := make([]any, len(channels))
-		for i, c := range slices.Sorted(slices.Values(channels)) {
+		for i, c := range channels {
 			l[i] = c
 		}
 		entry["channels"] = l
