@@ -46,7 +46,8 @@ func (c *Checker) Check(src fs.FS, paths []string) (*Result, error) {
 
 // Fields are the frontmatter fields the rules across records read by name
 // (records.Options.Fields): the plans' dates, objectives and tests, the
-// matrix's roles, a test report's plan, results and review, and the
+// matrix's roles, a test report's plan, results and review, a
+// nonconformity's source and source_record, and the
 // fields the kinds' keywords name.
 func Fields(set *schema.Set) map[string]bool {
 	f := map[string]bool{"effective": true, "revision": true, "objectives": true, "tests": true,
@@ -54,7 +55,8 @@ func Fields(set *schema.Set) map[string]bool {
 		// the continuity rules (services, risks, notices, downtime)
 		"services": true, "risk": true, "communication": true, "name": true, "active_from": true, "active_until": true,
 		"likelihood": true, "impact": true, "level": true, "category": true, "last_review": true,
-		"status": true, "detected_at": true, "resolved_at": true, "downtime_minutes": true, "notices": true}
+		"status": true, "detected_at": true, "resolved_at": true, "downtime_minutes": true, "notices": true,
+		"source": true, "source_record": true}
 	for _, n := range records.Named(set) {
 		f[n] = true
 	}
@@ -150,6 +152,7 @@ func (fc *fileCheck) run() {
 	}
 	if len(k.Sections) > 0 {
 		fc.sections()
+		fc.finishedBody()
 	}
 	for i := range k.Sites {
 		s := &k.Sites[i]
@@ -197,7 +200,13 @@ func (fc *fileCheck) sections() {
 			if len(fc.rec.Body) == 0 {
 				line-- // no body: point at the closing fence
 			}
-			fc.addAt(record.Pos{Line: line, Col: 1}, RuleSectionMissing, msg, fmt.Sprintf("add a '## %s' heading with its text", h))
+			hint := fmt.Sprintf("add a '## %s' heading with its text", h)
+			if near, ok := nearHeading(h, hs, fc.kind.Sections); ok {
+				// Point at the heading that was probably meant.
+				line = near.Line
+				hint = fmt.Sprintf("did you mean %q? rename the heading '%s' to '%s'", h, near.Text, h)
+			}
+			fc.addAt(record.Pos{Line: line, Col: 1}, RuleSectionMissing, msg, hint)
 		}
 	}
 }
@@ -375,7 +384,7 @@ func (fc *fileCheck) describe(u jsonschema.OutputUnit) []qms.Finding {
 		for _, w := range e.Want {
 			want = append(want, schema.Scalar(w))
 		}
-		emit(ptr, RuleEnum, fmt.Sprintf("%s%s is not one of: %s", prefix, record.String(e.Got), strings.Join(want, ", ")), "")
+		emit(ptr, RuleEnum, fmt.Sprintf("%s%s is not one of: %s", prefix, record.String(e.Got), strings.Join(want, ", ")), enumHint(e.Got, want))
 	case *kind.Const:
 		emit(ptr, RuleConst, fmt.Sprintf("%smust be %s", prefix, record.String(e.Want)), "")
 	case *kind.MinLength:
@@ -399,7 +408,7 @@ func (fc *fileCheck) describe(u jsonschema.OutputUnit) []qms.Finding {
 		if w == "" {
 			w = "a valid " + e.Want
 		}
-		emit(ptr, RuleFormat, fmt.Sprintf("%s%s is not %s", prefix, record.String(e.Got), w), "")
+		emit(ptr, RuleFormat, fmt.Sprintf("%s%s is not %s", prefix, record.String(e.Got), w), dateHint(e.Want, e.Got))
 	default:
 		emit(ptr, RuleSchema, prefix+u.Error.String(), "")
 	}

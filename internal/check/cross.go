@@ -121,6 +121,9 @@ func (x *rules) entry(e *records.Entry) {
 	case records.KindIncident:
 		x.noticeLog(e)
 	}
+	if e.Kind.Name == records.KindNonconformity {
+		x.nonconformitySource(e)
+	}
 }
 
 // register indexes the entries by id: the first of each id wins, a later
@@ -724,4 +727,21 @@ func slicesContains(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// nonconformitySource checks that a nonconformity's source_record is a
+// record of the kind its source names: a test run for source test, an
+// incident for source incident (x-qms-ref "*" only says that it exists).
+func (x *rules) nonconformitySource(e *records.Entry) {
+	src, _ := e.Fields.Get("source").(string)
+	id, _ := e.Fields.Get("source_record").(string)
+	if src != records.KindTest && src != records.KindIncident || id == "" {
+		return
+	}
+	t := x.byID[id]
+	if t == nil || t.Kind == nil || t.Kind.Name == src {
+		return
+	}
+	x.add(e, "source_record", RuleSourceKind, fmt.Sprintf("source_record: %s is a %s record, but source is %s", id, t.Kind.Name, src),
+		fmt.Sprintf("set source: %s, or name the %s the nonconformity was found in", t.Kind.Name, src))
 }

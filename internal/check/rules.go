@@ -50,6 +50,14 @@ const (
 	RuleNoticeMissing    = "notice-missing"
 	RuleDowntimeOverlap  = "downtime-overlap"
 	RuleObjectivesTwice  = "objectives-twice"
+	// RuleSourceKind: a nonconformity's source_record is not of the kind
+	// its source names.
+	RuleSourceKind = "source-kind"
+	// A resolved or closed record's body (body.go): a required section
+	// empty or holding only the template's guidance; checklist items not
+	// ticked (a warning: a step may not have applied).
+	RuleSectionEmpty      = "section-empty"
+	RuleChecklistUnticked = "checklist-unticked"
 )
 
 // Cross says which rules are rules across records: a finding of any other
@@ -57,6 +65,6 @@ const (
 var Cross = map[string]bool{
 	RuleDuplicateID: true, RuleRefMissing: true, RuleRefKind: true, RulePrevious: true, RuleNoPlan: true,
 	RuleServiceUnknown: true, RuleTestUndeclared: true, RuleMatrixMissing: true, RuleRoleUnknown: true,
-	RuleKindUnknown: true, RuleFileMissing: true, RuleObjectivesClaim: true,
+	RuleKindUnknown: true, RuleFileMissing: true, RuleObjectivesClaim: true, RuleSourceKind: true,
 	RuleContactInactive: true, RuleRiskScale: true, RuleRiskLevel: true, RuleNoticeMissing: true, RuleDowntimeOverlap: true,
 }

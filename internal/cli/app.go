@@ -165,6 +165,7 @@ func newApp(env *Env) *cli.App {
 			logCommand(env),
 			cloneCommand(env),
 			statusCommand(env),
+			calendarCommand(env),
 			renderCommand(env),
 			notifyCommand(env),
 			archiveCommand(env),

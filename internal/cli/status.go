@@ -30,6 +30,7 @@ type statusOptions struct {
 	window         int
 	supplierMonths int
 	noCache        bool
+	evidence       bool
 }
 
 func statusCommand(env *Env) *cli.Command {
@@ -50,6 +51,7 @@ func statusCommand(env *Env) *cli.Command {
 			&cli.IntFlag{Name: "window", Value: 30, Usage: "days ahead in which a date is due soon"},
 			&cli.IntFlag{Name: "supplier-months", Value: 12, Usage: "months between supplier evaluations"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "parse every record again instead of reusing .git/qms/records-cache"},
+			&cli.BoolFlag{Name: "evidence", Usage: "list, per clause of the evidence map (schema/*.evidence.json), the records and checks that evidence it and the gaps"},
 			ciFormatFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -57,7 +59,7 @@ func statusCommand(env *Env) *cli.Command {
 				return err
 			}
 			return runStatus(c.Context, statusOptions{at: c.String("at"), strict: c.Bool("strict"), format: c.String("format"),
-				window: c.Int("window"), supplierMonths: c.Int("supplier-months"), noCache: c.Bool("no-cache")}, env)
+				window: c.Int("window"), supplierMonths: c.Int("supplier-months"), noCache: c.Bool("no-cache"), evidence: c.Bool("evidence")}, env)
 		},
 	}
 }
@@ -132,6 +134,9 @@ func runStatus(_ context.Context, opts statusOptions, env *Env) error {
 	rep.Approval.Reason = reason
 	if v != nil {
 		rep.Approval.Failures = len(v.report.Failures)
+	}
+	if opts.evidence {
+		return runEvidence(env, w, rep, opts)
 	}
 	switch opts.format {
 	case "json":
@@ -285,6 +290,7 @@ func printStatus(w io.Writer, r *status.Report) {
 			fmt.Fprintf(w, "    %-16s %5s %5s %6s   %5s %5s %6s%s\n", m.Service, status.Minutes(m.RTO), status.Minutes(m.RTOGoal), status.Delta(m.RTO, m.PrevRTO),
 				status.Minutes(m.RPO), status.Minutes(m.RPOGoal), status.Delta(m.RPO, m.PrevRPO), flag)
 		}
+		printRetest(w, t)
 	}
 
 	fmt.Fprintf(w, "\nOpen incidents: %d", len(r.Open))
@@ -350,6 +356,7 @@ func printStatus(w io.Writer, r *status.Report) {
 		fmt.Fprintf(w, "  %s %s: held only by %s, whom no one stands in for\n", ro.Code, ro.Title, strings.Join(ro.Holders, ", "))
 	}
 	printContinuity(w, r)
+	printFollowUp(w, r)
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, "\nProblems (--strict fails on these):\n")
 		printFindings(w, "text", r.Findings, nil)

@@ -505,6 +505,9 @@ func (m *Maker) Advise(d *Draft, line int) Advice {
 	a := Advice{Field: keyAt(lines, line)}
 	r, _ := record.Parse("", d.Content)
 	a.Placeholder = m.placeholder(r, a.Field)
+	if shape := templateShape(lines, r, a.Field); shape != "" && !strings.Contains(a.Placeholder, "(") {
+		a.Placeholder = shape
+	}
 	return a
 }
 

@@ -59,9 +59,9 @@ func TestDraft(t *testing.T) {
 		{name: "author from the email", kind: "incident", req: Request{Email: "Lucia.Rossi@example.com"}, id: "INC-2026-0004",
 			has: []string{"reported_by: lrossi"}},
 		{name: "a test run follows the previous one", kind: "test", req: Request{Sets: []Set{{[]string{"test"}, "T01"}}}, id: "TST-2026-0003",
-			has: []string{"previous: TST-2026-0001", "plan: GP-100-r3"}},
-		{name: "a plan revision supersedes the current one", kind: "plan", req: Request{Sets: []Set{{[]string{"document"}, "GP-100"}}}, id: "GP-100-r4",
-			has: []string{"revision: 4", "supersedes: GP-100-r3", "effective: 2026-11-23", "next_review: 2027-11-23"}},
+			has: []string{"previous: TST-2026-0001", "plan: GP-100-r4"}},
+		{name: "a plan revision supersedes the current one", kind: "plan", req: Request{Sets: []Set{{[]string{"document"}, "GP-100"}}}, id: "GP-100-r5",
+			has: []string{"revision: 5", "supersedes: GP-100-r4", "effective: 2026-11-23", "next_review: 2027-11-23"}},
 		{name: "given id", kind: "staff", req: Request{ID: "jdoe"}, id: "jdoe"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -125,7 +125,7 @@ func Parse(path string, src []byte) (*Record, []qms.Finding) {
 			add(l, c, "yaml-duplicate-key", fmt.Sprintf("key %q appears more than once (first on line %d)", m[1], first+1), "keep one of them")
 			return nil, fs
 		}
-		add(l, c, "yaml-syntax", "frontmatter is not valid YAML: "+msg, "")
+		add(l, c, "yaml-syntax", "frontmatter is not valid YAML: "+msg, quoteHint(front, l))
 		return nil, fs
 	}
 	r.root, r.parsed = root, true

@@ -286,3 +286,21 @@ func FuzzScalar(f *testing.F) {
 		}
 	})
 }
+
+func TestQuoteHint(t *testing.T) {
+	for _, tc := range []struct {
+		front string
+		line  int
+		want  string
+	}{
+		{"id: x\ntitle: Backend down: storage\n", 3, `quote the value: title: "Backend down: storage"`},
+		{"id: x\ntitle: Backend down: storage\nlevel: major\n", 4, `quote the value: title: "Backend down: storage"`},
+		{"id: x\ntitle: \"a: b\n", 3, ""},
+		{"id: x\nlist: [a: b]\n", 3, ""},
+		{"id: x\n", 40, ""},
+	} {
+		if got := quoteHint([]byte(tc.front), tc.line); got != tc.want {
+			t.Errorf("quoteHint(%q, %d) = %q, want %q", tc.front, tc.line, got, tc.want)
+		}
+	}
+}

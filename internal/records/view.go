@@ -15,6 +15,10 @@ const (
 	KindStaff    = "staff"
 	KindSupplier = "supplier"
 	KindMatrix   = "matrix"
+	// KindNonconformity and KindTraining are the CAPA and training records
+	// (nonconformity.go).
+	KindNonconformity = "nonconformity"
+	KindTraining      = "training"
 )
 
 // viewFields are the top-level fields the typed views read.
@@ -36,6 +40,12 @@ var viewFields = []string{
 	// incidents' notice logs and maintenance; risks
 	"availability", "risk", "communication", "notices", "planned_maintenance", "owner",
 	"category", "likelihood", "impact", "mitigations", "last_review",
+	// plan, incident: reviews after disasters (nonconformity.go)
+	"reason", "follow_up", "plan_review",
+	// nonconformity
+	"source", "source_record", "opened", "owner", "actions", "verification", "closed_at",
+	// training
+	"trainees", "role", "onboarding", "date",
 }
 
 // Objective is a service's recovery time and point, in minutes: a plan's
@@ -72,7 +82,12 @@ type Plan struct {
 	Risk          *RiskScales
 	Communication []Cadence
 	Availability  float64
-	effectiveDay  string // YYYY-MM-DD, "" when Effective is not a date
+	// Reason is why the revision was made: periodic, unscheduled, incident.
+	Reason string
+	// FollowUp holds the periods the plan sets for what failures and
+	// disasters set in motion.
+	FollowUp     FollowUp
+	effectiveDay string // YYYY-MM-DD, "" when Effective is not a date
 }
 
 // PlanTest is a continuity test a plan declares.
@@ -88,7 +103,8 @@ func NewPlan(e *Entry) *Plan {
 	f := e.Fields
 	p := &Plan{Entry: e, Document: str(f.Get("document")), Title: str(f.Get("title")), Revision: num(f.Get("revision")),
 		Effective: str(f.Get("effective")), NextReview: str(f.Get("next_review")),
-		Objectives: objectives(f.Get("objectives")), Activators: texts(f.Get("activators")), Availability: num(f.Get("availability"))}
+		Objectives: objectives(f.Get("objectives")), Activators: texts(f.Get("activators")),
+		Reason: str(f.Get("reason")), FollowUp: followUp(f.Get("follow_up")), Availability: num(f.Get("availability"))}
 	p.readContinuity(f)
 	if _, ok := Date(p.Effective); ok {
 		p.effectiveDay = p.Effective[:10]
@@ -153,6 +169,9 @@ type Incident struct {
 	// Notices is the log of the notices sent, as written.
 	Notices []Notice
 	Owner   string
+	// Review is the recorded review of the plan after the incident, or
+	// nil (plan_review).
+	Review *PlanReview
 }
 
 // NewIncident reads an incident report.
@@ -161,7 +180,8 @@ func NewIncident(e *Entry) *Incident {
 	in := &Incident{Entry: e, Title: str(f.Get("title")), Level: str(f.Get("level")), Status: str(f.Get("status")),
 		DetectedAt: str(f.Get("detected_at")), ResolvedAt: str(f.Get("resolved_at")),
 		Downtime: intValue(f.Get("downtime_minutes")), DataLoss: intValue(f.Get("data_loss_minutes")),
-		Notices: notices(f.Get("notices")), Owner: str(f.Get("owner"))}
+		Notices: notices(f.Get("notices")), Owner: str(f.Get("owner")),
+		Review: planReview(f.Get("plan_review"))}
 	in.Planned, _ = f.Get("planned_maintenance").(bool)
 	svcs, _ := f.Get("services").([]any)
 	for _, s := range svcs {
@@ -272,8 +292,10 @@ type Index struct {
 	Staff     []*Staff
 	Suppliers []*Supplier
 	// Matrix is nil when there is none.
-	Matrix *Matrix
-	Risks  []*Risk
+	Matrix          *Matrix
+	Risks           []*Risk
+	Nonconformities []*Nonconformity
+	Training        []*Training
 
 	plans map[string]*Plan // by id, the first of each
 }
@@ -311,6 +333,10 @@ func NewIndex(entries []*Entry) *Index {
 			}
 		case KindRisk:
 			ix.Risks = append(ix.Risks, NewRisk(e))
+		case KindNonconformity:
+			ix.Nonconformities = append(ix.Nonconformities, NewNonconformity(e))
+		case KindTraining:
+			ix.Training = append(ix.Training, NewTraining(e))
 		}
 	}
 	SortPlans(ix.Plans)

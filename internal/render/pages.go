@@ -277,6 +277,7 @@ func (s *site) dashboard() []byte {
 	r := s.report
 	var b strings.Builder
 	fmt.Fprintf(&b, "<h1 id=\"qms-status\">Continuity status as of %s</h1>\n", h(r.At))
+	b.WriteString(extrasLinks())
 	link := func(id string) string {
 		if q, ok := s.byID[id]; ok {
 			return fmt.Sprintf("<a href=\"%s\">%s</a>", rel(name, q.name), h(id))

@@ -141,7 +141,8 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 	if o.Signers, err = status.SignersAt(in.FS, in.Kinds, in.Now); err != nil {
 		return err
 	}
-	rep := status.Compute(index(in.Kinds, published), o)
+	ix := index(in.Kinds, published)
+	rep := status.Compute(ix, o)
 	s := &site{in: in, pages: pages, byID: map[string]*page{}, byPath: map[string]*page{}, report: rep}
 	for _, p := range pages {
 		if _, dup := s.byID[p.rec.ID]; !dup {
@@ -155,6 +156,9 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 	files["status.html"] = s.dashboard()
 	for _, k := range s.kinds() {
 		files["kinds/"+k+".html"] = s.kindPage(k)
+	}
+	if err := s.extras(ix, files); err != nil {
+		return err
 	}
 	// The few site pages, then the record pages in chunks rendered in
 	// parallel and emitted in order, so that a large site is never held

@@ -35,15 +35,22 @@ func Compute(ix *records.Index, o Options) *Report {
 	c.r = &Report{At: c.today.Format(time.DateOnly), Window: o.Window, OpenCount: map[string]int{},
 		Approval: Approval{Pending: []string{}, Stale: []string{}},
 		Tests:    []Test{}, Open: []Incident{}, Breaches: []Breach{}, Suppliers: []Supplier{}, Uncovered: []Role{}, NoBackup: []Role{},
-		Services: []ServiceCover{}, Notices: []NoticeDue{}, Availability: []Availability{}}
+		Services: []ServiceCover{}, Notices: []NoticeDue{}, Availability: []Availability{},
+		Nonconformities: []Nonconformity{}, Reviews: []Review{}, Training: []TrainingDue{}}
 	cur := ix.InForce(c.r.At)
+	c.linkNonconformities(ix)
+	all := runs(ix)
 	c.planReview(cur)
-	c.tests(cur, runs(ix))
+	c.tests(cur, all)
 	c.incidents(ix)
 	c.approvals(o.Approval)
 	c.suppliers(ix)
 	c.roles(ix, cur)
 	c.continuity(ix, cur)
+	c.unlinked(all)
+	c.nonconformities(ix)
+	c.reviews(ix)
+	c.training(ix, cur)
 	return c.r
 }
 
@@ -52,6 +59,7 @@ type computation struct {
 	o     Options
 	today time.Time
 	r     *Report
+	ncOf  map[string]string // record id → the first nonconformity naming it
 }
 
 // state is where a due date stands today.
@@ -172,11 +180,17 @@ func (c *computation) tests(cur *records.Plan, runs map[string][]Run) {
 				c.r.problem(last.Path, RuleObjectiveMissed, "the last run of test %s (%s) missed %s", t.ID, t.Name, missed(last))
 			}
 		}
+		var due time.Time
 		if t.EveryMonths > 0 {
-			due := addMonths(from, t.EveryMonths)
+			due = addMonths(from, t.EveryMonths)
+		}
+		if due = c.retest(cur, &t, due); !due.IsZero() {
 			t.NextDue = due.Format(time.DateOnly)
 			t.State, t.Days = c.state(due)
-			if t.State == Overdue {
+			switch {
+			case t.State == Overdue && t.RetestOf != "":
+				c.r.problem(t.Last.Path, RuleRetestOverdue, "the retest of %s (%s) after the failed run %s was due on %s", t.ID, t.Name, t.RetestOf, t.NextDue)
+			case t.State == Overdue:
 				at := cur.Path
 				if t.Last != nil {
 					at = t.Last.Path

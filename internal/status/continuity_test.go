@@ -206,7 +206,7 @@ func TestAvailabilityOverlapCountedOnce(t *testing.T) {
 }
 
 func TestServiceContacts(t *testing.T) {
-	const plan = "records/plans/GP-100-r3.md"
+	const plan = "records/plans/GP-100-r4.md" // in force from 2026-10-05
 	for _, tc := range []struct {
 		name     string
 		at       string

@@ -80,6 +80,23 @@ type Report struct {
 	Risks        *RiskRegister  `json:"risks"`
 	Notices      []NoticeDue    `json:"notices_due"`
 	Availability []Availability `json:"availability"`
+
+	// Nonconformities are those open, or closed without a verification
+	// of effectiveness (capa.go): nonconformities without one, overdue
+	// actions and retests are problems too.
+	Nonconformities []Nonconformity `json:"nonconformities"`
+	// Reviews are the plan reviews owed after major and catastrophic
+	// incidents (review.go); overdue ones are problems.
+	Reviews []Review `json:"reviews_after_incidents"`
+	// Training lists who is to be trained (training.go); overdue ones are
+	// problems.
+	Training []TrainingDue `json:"training_due"`
+}
+
+// problemHint is problem with a hint saying what to do.
+func (r *Report) problemHint(path, rule, hint, format string, a ...any) {
+	r.problem(path, rule, format, a...)
+	r.Findings[len(r.Findings)-1].Hint = hint
 }
 
 func (r *Report) problem(path, rule, format string, a ...any) {
@@ -128,6 +145,12 @@ type Test struct {
 	Type string `json:"type,omitempty"`
 	// Runs are every run of the test, oldest first (for charts).
 	Runs []Run `json:"runs"`
+	// RetestOf is the last run when it failed or missed its objectives:
+	// NextDue is then its retest, RetestDays after it (capa.go).
+	RetestOf   string `json:"retest_of,omitempty"`
+	RetestDays int    `json:"retest_days,omitempty"`
+	// Nonconformity is the one that names the failed run, or "".
+	Nonconformity string `json:"nonconformity,omitempty"`
 }
 
 // Run is one test record.

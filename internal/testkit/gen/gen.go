@@ -37,6 +37,15 @@ type Options struct {
 	// commit, for benchmarks of 'qms validate --staged'. It runs the git
 	// binary.
 	Git bool
+	// FollowUp adds nonconformities for failed test runs and training
+	// records, about a tenth of the records, taken from the incidents'
+	// share (followup.go). Without it the output is as it always was.
+	FollowUp bool
+	// Continuity makes the later half of the plan revisions declare risk
+	// scales and a communication plan, gives incidents under them notice
+	// logs and adds a risk register of about a twentieth of the records,
+	// taken from the incidents' share (continuity.go).
+	Continuity bool
 }
 
 // Stats says what Write wrote.
@@ -48,6 +57,10 @@ type Stats struct {
 	Suppliers int
 	Tests     int
 	Incidents int
+	// Nonconformities and Training count the follow-up records.
+	Nonconformities, Training int
+	// Risks counts the risk register's records.
+	Risks int
 	// Bytes is the total size of the record files.
 	Bytes int64
 	// FirstYear and LastYear span the years of incident and test ids.
@@ -137,6 +150,9 @@ type plan struct {
 	obj          map[string]objective
 	tests        []planTest
 	activators   []string
+	// risk and comm: the plan declares risk scales and a communication
+	// plan (Options.Continuity).
+	risk, comm bool
 }
 
 type person struct {
@@ -207,6 +223,7 @@ type incident struct {
 	sc                 *scenario
 	supplier           *supplier
 	release            string
+	notices            []notice
 }
 
 type generator struct {
@@ -221,6 +238,9 @@ type generator struct {
 	sups    []*supplier
 	tests   []*testRun
 	incs    []*incident
+	ncs     []*nonconformity
+	trains  []*training
+	risks   []*risk
 	handles map[string]int
 }
 
@@ -259,6 +279,16 @@ func (g *generator) build() error {
 	nSup := min(9999, max(1, rest/10))
 	nTests := max(1, rest/4)
 	nInc := rest - nStaff - nSup - nTests
+	nFollow := 0
+	if g.opts.FollowUp {
+		nFollow = rest / 10
+		nInc -= nFollow
+	}
+	nRisk := 0
+	if g.opts.Continuity {
+		nRisk = max(1, rest/20)
+		nInc -= nRisk
+	}
 	if nInc < 1 {
 		return fmt.Errorf("gen: %d records are too few", n)
 	}
@@ -267,7 +297,14 @@ func (g *generator) build() error {
 	if err := g.buildTests(nTests); err != nil {
 		return err
 	}
-	return g.buildIncidents(nInc)
+	if err := g.buildFollowUp(nFollow); err != nil {
+		return err
+	}
+	if err := g.buildRisks(nRisk); err != nil {
+		return err
+	}
+	// Incidents fill what the follow-up records left of their budget.
+	return g.buildIncidents(nInc + nFollow - len(g.ncs) - len(g.trains))
 }
 
 // day returns a random date between g.from and lastDay, at midnight UTC.
@@ -334,6 +371,8 @@ func (g *generator) buildPlans(years int, extras bool) {
 		if frac >= 0.5 {
 			p.activators = append(p.activators, "JD-004")
 		}
+		p.risk = g.opts.Continuity && (frac >= 0.5 || len(slots) == 1)
+		p.comm = p.risk
 		g.plans = append(g.plans, p)
 	}
 }
@@ -647,8 +686,11 @@ func (g *generator) buildIncidents(n int) error {
 		func(i int, id string) { g.incs[i].id = id }); err != nil {
 		return err
 	}
+	busy := map[string]time.Time{}
 	for i, inc := range g.incs {
 		g.fillIncident(i, inc)
+		noOverlap(inc, busy)
+		g.notices(inc)
 	}
 	return nil
 }
@@ -814,6 +856,36 @@ func (g *generator) write(dir string) (Stats, error) {
 			return st, err
 		}
 		st.Incidents++
+	}
+	for _, d := range []string{"records/nonconformities", "records/training"} {
+		if len(g.ncs)+len(g.trains) > 0 {
+			if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(d)), 0o755); err != nil {
+				return st, err
+			}
+		}
+	}
+	for _, nc := range g.ncs {
+		if err := put("records/nonconformities/"+nc.id+".md", g.nonconformityFile(nc)); err != nil {
+			return st, err
+		}
+		st.Nonconformities++
+	}
+	for _, tr := range g.trains {
+		if err := put("records/training/"+tr.id+".md", g.trainingFile(tr)); err != nil {
+			return st, err
+		}
+		st.Training++
+	}
+	if len(g.risks) > 0 {
+		if err := os.MkdirAll(filepath.Join(dir, "records", "risks"), 0o755); err != nil {
+			return st, err
+		}
+	}
+	for _, r := range g.risks {
+		if err := put("records/risks/"+r.id+".md", g.riskFile(r)); err != nil {
+			return st, err
+		}
+		st.Risks++
 	}
 	return st, nil
 }

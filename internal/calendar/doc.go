@@ -1,0 +1,3 @@
+// Package calendar is the quality calendar: everything a QMS has due, as
+// events with stable UIDs, written as an iCalendar (RFC 5545) feed.
+package calendar
