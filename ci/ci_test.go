@@ -405,10 +405,10 @@ func TestAction(t *testing.T) {
 		if val.outputs["exit"] != "0" || ver.outputs["exit"] != "0" {
 			t.Errorf("outputs: validate %v, verify %v; want exit=0", val.outputs, ver.outputs)
 		}
-		want(t, val.summary, "^## qms validate: passed$", "^27 records valid\\.$")
-		want(t, ver.summary, "^## qms verify: passed$", "\\(from QMS\\\\_TRUST\\\\_ROOT\\)", "^0 of 27 records approved\\.$",
+		want(t, val.summary, "^## qms validate: passed$", "^29 records valid\\.$")
+		want(t, ver.summary, "^## qms verify: passed$", "\\(from QMS\\\\_TRUST\\\\_ROOT\\)", "^0 of 29 records approved\\.$",
 			"^\\| `records/plans/GP-100-r3.md` \\| draft \\| needs review")
-		want(t, ver.log, "^::notice title=qms verify::27 of 27 records are not approved")
+		want(t, ver.log, "^::notice title=qms verify::29 of 29 records are not approved")
 		dont(t, ver.log, "::warning", "::error")
 	})
 
@@ -473,7 +473,7 @@ func TestAction(t *testing.T) {
 			t.Fatal("verify did not run after validate failed")
 		}
 		want(t, val.log, `^::error file=records/staff/snguyen.md,line=5,col=9,title=qms role-unknown::roles\[0\]: role "JD-009"`)
-		want(t, val.summary, "^## qms validate: failed$", "^27 records checked: 1 error, 0 warnings\\.$",
+		want(t, val.summary, "^## qms validate: failed$", "^29 records checked: 1 error, 0 warnings\\.$",
 			"^\\| `records/staff/snguyen.md:5:9` \\| `role-unknown` \\| error \\| roles\\\\\\[0\\\\\\]: role \"JD-009\"")
 	})
 }
@@ -559,8 +559,8 @@ func TestGitLabTemplate(t *testing.T) {
 		}
 		dont(t, log, "warning")
 		issues, md := reports(t, dir)
-		if len(issues) != 27 || issues[0]["severity"] != "info" || issues[0]["check_name"] != "not-approved" {
-			t.Errorf("%d issues, the first %v; want the 27 records not approved, as info", len(issues), issues[0])
+		if len(issues) != 29 || issues[0]["severity"] != "info" || issues[0]["check_name"] != "not-approved" {
+			t.Errorf("%d issues, the first %v; want the 29 records not approved, as info", len(issues), issues[0])
 		}
 		want(t, md, "^## qms validate: passed$", "^## qms verify: passed$", "\\(from QMS\\\\_TRUST\\\\_ROOT\\)")
 	})

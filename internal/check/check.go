@@ -51,7 +51,12 @@ func (c *Checker) Check(src fs.FS, paths []string) (*Result, error) {
 // fields the kinds' keywords name.
 func Fields(set *schema.Set) map[string]bool {
 	f := map[string]bool{"effective": true, "revision": true, "objectives": true, "tests": true,
-		"roles": true, "plan": true, "results": true, "review": true, "source": true, "source_record": true}
+		"roles": true, "plan": true, "results": true, "review": true,
+		// the continuity rules (services, risks, notices, downtime)
+		"services": true, "risk": true, "communication": true, "name": true, "active_from": true, "active_until": true,
+		"likelihood": true, "impact": true, "level": true, "category": true, "last_review": true,
+		"status": true, "detected_at": true, "resolved_at": true, "downtime_minutes": true, "notices": true,
+		"source": true, "source_record": true}
 	for _, n := range records.Named(set) {
 		f[n] = true
 	}

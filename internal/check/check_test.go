@@ -65,6 +65,7 @@ func TestRules(t *testing.T) {
 		tst  = "records/tests/TST-2026-0001.md"
 		plan = "records/plans/GP-100-r3.md"
 		st   = "records/staff/lrossi.md"
+		rsk  = "records/risks/RSK-0001.md"
 	)
 	tests := []struct {
 		name      string
@@ -80,7 +81,7 @@ func TestRules(t *testing.T) {
 		{"reference of the wrong kind", inc, "owner: lrossi", "owner: SUP-0001", "ref-kind", 10, 1, "SUP-0001 is a supplier, not a staff"},
 		{"related to nothing", inc, "related: [SUP-0002, TST-2026-0001]", "related: [SUP-0002, TST-2026-0404]", "ref-missing", 14, 21, "TST-2026-0404"},
 		{"resolved before detected", inc, "resolved_at: 2026-04-21T11:05:00+02:00", "resolved_at: 2026-04-21T09:05:00+02:00", "date-order", 7, 1, "resolved_at is before detected_at"},
-		{"resolved needs root cause", inc, "## Root cause analysis", "## Causes", "section-missing", 21, 1, `"Root cause analysis" (required unless status is open)`},
+		{"resolved needs root cause", inc, "## Root cause analysis", "## Causes", "section-missing", 26, 1, `"Root cause analysis" (required unless status is open)`},
 		{"resolved needs downtime", inc, "downtime_minutes: 48\n", "", "required", 5, 1, "downtime_minutes is required unless status is open"},
 		{"major needs the DR plan", inc, "drp_activated: true", "drp_activated: false", "const", 11, 1, "disaster recovery plan"},
 		{"unknown service", inc, "services: [backend, patient-app, admin-portal]", "services: [backend, billing]", "service-unknown", 8, 21, "GP-100-r3, the plan in force on 2026-04-21"},
@@ -102,7 +103,27 @@ func TestRules(t *testing.T) {
 		{"revision 2 needs supersedes", "records/plans/GP-100-r2.md", "supersedes: GP-100-r1\n", "", "required", 5, 1, "supersedes is required unless revision is 1"},
 		{"supersedes another document", plan, "document: GP-100", "document: GP-100", "", 0, 0, ""},
 		{"plan id and fields disagree", plan, "revision: 3", "revision: 4", "id-format", 2, 1, "{document}-r{revision}"},
-		{"duplicate test ids in a plan", plan, "{id: T02, name", "{id: T01, name", "duplicate", 18, 6, `id "T01" appears more than once`},
+		{"duplicate test ids in a plan", plan, "{id: T02, name", "{id: T01, name", "duplicate", 13, 6, `id "T01" appears more than once`},
+		// The plan as data: services, risks, notices, downtime.
+		{"contact not staff", plan, "contacts: {primary: lrossi, secondary: tmeier", "contacts: {primary: dave, secondary: tmeier", "ref-missing", 20, 16, `no staff record has id "dave"`},
+		{"contact has left", plan, "contacts: {primary: lrossi, secondary: tmeier", "contacts: {primary: snguyen, secondary: tmeier", "contact-inactive", 20, 16, "snguyen (Samuel Nguyen) is not active on 2026-01-15"},
+		{"primary and secondary the same", plan, "contacts: {primary: lrossi, secondary: tmeier", "contacts: {primary: lrossi, secondary: lrossi", "contact-same", 20, 33, "services.patient-app.contacts.secondary: lrossi is also the primary contact"},
+		{"supplier of a service unknown", plan, "suppliers: [SUP-0001, SUP-0003]", "suppliers: [SUP-0001, SUP-0007]", "ref-missing", 19, 27, `no supplier record has id "SUP-0007"`},
+		{"service declared twice", plan, "  admin-portal:\n", "  patient-app:\n", "yaml-duplicate-key", 21, 3, `key "patient-app" appears more than once (first on line 16)`},
+		{"services and objectives both", plan, "services:\n", "objectives: {backend: {rto_minutes: 120, rpo_minutes: 30}}\nservices:\n", "objectives-twice", 15, 1, "then drop objectives"},
+		{"matrix row too short", plan, "    rare: [low, low, medium]", "    rare: [low, low]", "risk-matrix", 46, 5, "risk.matrix.rare has 2 levels for 3 impacts"},
+		{"one audience and level planned twice", plan, "    levels: [catastrophic]", "    levels: [major, catastrophic]", "cadence-duplicate", 68, 14, "external notices for major incidents are already planned"},
+		{"likelihood off the scale", rsk, "likelihood: rare", "likelihood: never", "risk-scale", 6, 1, "rare, possible, likely"},
+		{"level not the matrix's", rsk, "level: medium", "level: high", "risk-level", 8, 1, "set level: medium"},
+		{"category not declared", rsk, "category: infrastructure", "category: weather", "risk-scale", 5, 1, "categories: infrastructure"},
+		{"risk under a plan without scales", rsk, "last_review: 2026-10-20\nnext_review: 2027-01-20", "last_review: 2025-10-20\nnext_review: 2026-01-20", "risk-scale", 6, 1, "add risk: {likelihood, impact, levels, matrix, review_months}"},
+		{"risk of an unknown service", rsk, "services: [backend,", "services: [billing,", "service-unknown", 9, 12, "services there: admin-portal, backend, device-gateway, patient-app"},
+		{"notice before detection", inc, `sent_at: "2026-04-21T10:25:00+02:00"`, `sent_at: "2026-04-21T09:25:00+02:00"`, "notice-time", 16, 42, "is before detected_at"},
+		{"update after resolution", "records/incidents/INC-2026-0002.md", `sent_at: "2026-09-08T04:20:00+02:00"`, `sent_at: "2026-09-08T05:20:00+02:00"`, "notice-time", 18, 41, "after resolved_at"},
+		{"resolved notice missing", inc, "  - {stage: resolved, audience: external, sent_at: \"2026-04-21T14:10:00+02:00\", by: lrossi, channels: [email, website]}\n", "", "notice-missing", 15, 1, "without the notices GP-100-r3 plans: resolved to external"},
+		{"notice by someone unknown", inc, "by: tmeier, channels: [chat, sms]", "by: dave, channels: [chat, sms]", "ref-missing", 16, 80, `no staff record has id "dave"`},
+		{"overlapping downtime", "records/incidents/INC-2025-0002.md", "detected_at: 2025-08-19T14:05:00+02:00\nresolved_at: 2025-08-19T14:58:00+02:00", "detected_at: 2026-09-08T04:00:00+02:00\nresolved_at: 2026-09-08T04:53:00+02:00",
+			"downtime-overlap", 12, 1, "overlaps that of INC-2026-0002"},
 		{"matrix kind unknown", "records/matrix.md", "kinds: [incident, test]", "kinds: [incident, tests]", "kind-unknown", 0, 0, `no record kind "tests"`},
 	}
 	for _, tc := range tests {

@@ -5,9 +5,11 @@ import (
 	"io/fs"
 	"path"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/qms-tool/qms"
 	"github.com/qms-tool/qms/internal/record"
@@ -91,6 +93,7 @@ func cross(set *schema.Set, src fs.FS, entries []*records.Entry) []qms.Finding {
 		}()
 	}
 	wg.Wait()
+	reg.downtimeOverlaps(entries)
 	out := reg.out
 	for _, r := range done {
 		out = append(out, r.out...)
@@ -106,8 +109,17 @@ func (x *rules) entry(e *records.Entry) {
 	for i := range e.Refs {
 		x.ref(e, &e.Refs[i])
 	}
-	if e.Kind.Name == records.KindTest {
+	switch e.Kind.Name {
+	case records.KindTest:
 		x.objectivesClaim(e)
+	case records.KindPlan:
+		x.serviceContacts(e)
+		x.riskScales(e)
+		x.cadences(e)
+	case records.KindRisk:
+		x.riskRating(e)
+	case records.KindIncident:
+		x.noticeLog(e)
 	}
 	if e.Kind.Name == records.KindNonconformity {
 		x.nonconformitySource(e)
@@ -423,14 +435,20 @@ func (x *rules) objectivesClaim(e *records.Entry) {
 	if plan == nil {
 		return
 	}
-	obj, _ := plan.Fields.Get("objectives").(map[string]any)
 	results, _ := e.Fields.Get("results").(map[string]any)
 	for _, svc := range sortedKeys(results) {
 		got, _ := results[svc].(map[string]any)
-		want, _ := obj[svc].(map[string]any)
+		goal := plan.Objectives[svc]
 		for _, m := range []string{"rto_minutes", "rpo_minutes"} {
 			g, ok1 := number(got[m])
-			w, ok2 := number(want[m])
+			wp := goal.RTO
+			if m == "rpo_minutes" {
+				wp = goal.RPO
+			}
+			w, ok2 := 0.0, wp != nil
+			if ok2 {
+				w = float64(*wp)
+			}
 			if ok1 && ok2 && g > w {
 				x.add(e, "review/objectives_met", RuleObjectivesClaim,
 					fmt.Sprintf("review.objectives_met is true, but %s %s was %v min against the objective of %v min in %s", svc, strings.ToUpper(strings.TrimSuffix(m, "_minutes")), g, w, id),
@@ -439,6 +457,276 @@ func (x *rules) objectivesClaim(e *records.Entry) {
 			}
 		}
 	}
+}
+
+// staffActive returns the staff member with id when there is one, and
+// whether they are active on day (YYYY-MM-DD).
+func (x *index) staffActive(id, day string) (*records.Staff, bool) {
+	t := x.byID[id]
+	if t == nil || t.Broken || t.Kind.Name != records.KindStaff {
+		return nil, false
+	}
+	s := records.NewStaff(t)
+	if from := records.Day(s.ActiveFrom); from != "" && from > day {
+		return s, false
+	}
+	if until := records.Day(s.ActiveUntil); until != "" && until < day {
+		return s, false
+	}
+	return s, true
+}
+
+// serviceContacts: every contact of a declared service is a staff member
+// active when the plan takes effect, and primary and secondary contact
+// are different people. (A contact who is no staff member at all is a
+// reference finding.)
+func (x *rules) serviceContacts(e *records.Entry) {
+	p := x.planOf[e]
+	if p == nil {
+		return
+	}
+	if e.Fields.Get("objectives") != nil && len(p.Declared) > 0 {
+		x.add(e, "objectives", RuleObjectivesTwice, "objectives: the plan declares services, whose objectives take the place of this list",
+			"move each service's rto_minutes and rpo_minutes into its entry in services, then drop objectives")
+	}
+	day := records.Day(p.Effective)
+	for _, svc := range p.Declared {
+		at := "services/" + svc.Name + "/contacts/"
+		for _, role := range records.ContactRoles {
+			id := svc.Contacts[role]
+			if id == "" {
+				continue
+			}
+			s, active := x.staffActive(id, day)
+			if s != nil && !active {
+				x.add(e, at+role, RuleContactInactive,
+					fmt.Sprintf("services.%s.contacts.%s: %s (%s) is not active on %s, when %s takes effect", svc.Name, role, id, s.Name, day, p.ID),
+					fmt.Sprintf("name an active colleague as the %s of %s", records.ContactTitle(role), svc.Name))
+			}
+		}
+		if a, b := svc.Contacts["primary"], svc.Contacts["secondary"]; a != "" && a == b {
+			x.add(e, at+"secondary", RuleContactSame,
+				fmt.Sprintf("services.%s.contacts.secondary: %s is also the primary contact", svc.Name, b),
+				"the secondary contact stands in for the primary one: name someone else")
+		}
+	}
+}
+
+// riskScales: the plan's risk matrix has one row for each likelihood, one
+// level for each impact in every row, and only levels of its scale.
+func (x *rules) riskScales(e *records.Entry) {
+	p := x.planOf[e]
+	if p == nil || p.Risk == nil {
+		return
+	}
+	r := p.Risk
+	for _, l := range r.Likelihood {
+		row, ok := r.Matrix[l]
+		switch {
+		case !ok:
+			x.add(e, "risk/matrix", RuleRiskMatrix, fmt.Sprintf("risk.matrix has no row for likelihood %q", l),
+				fmt.Sprintf("add %s: [...] with one level for each impact (%s)", l, strings.Join(r.Impact, ", ")))
+		case len(row) != len(r.Impact):
+			x.add(e, "risk/matrix/"+l, RuleRiskMatrix, fmt.Sprintf("risk.matrix.%s has %d levels for %d impacts", l, len(row), len(r.Impact)),
+				fmt.Sprintf("give one level for each impact, in order: %s", strings.Join(r.Impact, ", ")))
+		default:
+			for i, c := range row {
+				if !slicesContains(r.Levels, c) {
+					x.add(e, fmt.Sprintf("risk/matrix/%s/%d", l, i), RuleRiskMatrix, fmt.Sprintf("risk.matrix.%s[%d]: %q is not a level of risk.levels", l, i, c),
+						"levels: "+strings.Join(r.Levels, ", "))
+				}
+			}
+		}
+	}
+	for _, l := range sortedKeys(r.Matrix) {
+		if !slicesContains(r.Likelihood, l) {
+			x.add(e, "risk/matrix/"+l, RuleRiskMatrix, fmt.Sprintf("risk.matrix: %q is not a likelihood of risk.likelihood", l),
+				"likelihoods: "+strings.Join(r.Likelihood, ", "))
+		}
+	}
+	for i, l := range r.Mitigate {
+		if !slicesContains(r.Levels, l) {
+			x.add(e, fmt.Sprintf("risk/mitigate/%d", i), RuleRiskMatrix, fmt.Sprintf("risk.mitigate[%d]: %q is not a level of risk.levels", i, l),
+				"levels: "+strings.Join(r.Levels, ", "))
+		}
+	}
+}
+
+// cadences: the communication plan says once per audience what applies
+// to an incident level.
+func (x *rules) cadences(e *records.Entry) {
+	p := x.planOf[e]
+	if p == nil {
+		return
+	}
+	seen := map[[2]string]int{}
+	for _, c := range p.Communication {
+		for j, l := range c.Levels {
+			k := [2]string{c.Audience, l}
+			if first, dup := seen[k]; dup {
+				x.add(e, fmt.Sprintf("communication/%d/levels/%d", c.Index, j), RuleCadenceDuplicate,
+					fmt.Sprintf("communication[%d]: %s notices for %s incidents are already planned in communication[%d]", c.Index, c.Audience, l, first),
+					"say once per audience and level how often notices go out")
+				continue
+			}
+			seen[k] = c.Index
+		}
+	}
+}
+
+// riskRating: a risk's likelihood, impact and category are on the scales
+// of the plan in force at its last review, and its level is the one that
+// plan's matrix gives them.
+func (x *rules) riskRating(e *records.Entry) {
+	day := records.Day(e.Fields.Get("last_review"))
+	p := records.InForce(x.plans, day)
+	if p == nil {
+		return // the services' plan rule says no plan was in force
+	}
+	if p.Risk == nil {
+		x.add(e, "likelihood", RuleRiskScale, fmt.Sprintf("likelihood cannot be judged: %s, the plan in force on %s, declares no risk scales", p.ID, day),
+			fmt.Sprintf("add risk: {likelihood, impact, levels, matrix, review_months} to a revision of %s", p.Document))
+		return
+	}
+	r := records.NewRisk(e)
+	ok := true
+	for _, f := range []struct {
+		name, val string
+		scale     []string
+	}{{"likelihood", r.Likelihood, p.Risk.Likelihood}, {"impact", r.Impact, p.Risk.Impact}} {
+		if f.val != "" && !slicesContains(f.scale, f.val) {
+			ok = false
+			x.add(e, f.name, RuleRiskScale, fmt.Sprintf("%s: %q is not on the %s scale of %s", f.name, f.val, f.name, p.ID),
+				"the scale, lowest first: "+strings.Join(f.scale, ", "))
+		}
+	}
+	if cs := p.Risk.Categories; len(cs) > 0 && r.Category != "" && !slicesContains(cs, r.Category) {
+		x.add(e, "category", RuleRiskScale, fmt.Sprintf("category: %q is not a risk category of %s", r.Category, p.ID), "categories: "+strings.Join(cs, ", "))
+	}
+	if !ok || r.Level == "" {
+		return
+	}
+	if want := p.Risk.Level(r.Likelihood, r.Impact); want != "" && want != r.Level {
+		x.add(e, "level", RuleRiskLevel, fmt.Sprintf("level: the matrix of %s gives %s for likelihood %s and impact %s, not %s", p.ID, want, r.Likelihood, r.Impact, r.Level),
+			"set level: "+want)
+	}
+}
+
+// noticeLog: every notice is sent between detection and resolution, and a
+// resolved major or catastrophic incident has an initial and a resolved
+// notice for each audience the plan in force at detection plans notices to.
+func (x *rules) noticeLog(e *records.Entry) {
+	in := records.NewIncident(e)
+	det, okDet := when(in.DetectedAt)
+	res, okRes := when(in.ResolvedAt)
+	for _, n := range in.Notices {
+		t, ok := when(n.SentAt)
+		if !ok {
+			continue
+		}
+		ptr := fmt.Sprintf("notices/%d/sent_at", n.Index)
+		switch {
+		case okDet && t.Before(det):
+			x.add(e, ptr, RuleNoticeTime, fmt.Sprintf("notices[%d].sent_at: %s is before detected_at %s", n.Index, n.SentAt, in.DetectedAt),
+				"a notice is sent about an incident already detected: correct sent_at or detected_at")
+		case okRes && t.After(res) && n.Stage != "resolved":
+			x.add(e, ptr, RuleNoticeTime, fmt.Sprintf("notices[%d].sent_at: %s notice %s is after resolved_at %s", n.Index, n.Stage, n.SentAt, in.ResolvedAt),
+				"after resolution only the resolved notice goes out: correct sent_at, the stage or resolved_at")
+		case okRes && n.Stage == "resolved" && t.Before(res):
+			x.add(e, ptr, RuleNoticeTime, fmt.Sprintf("notices[%d].sent_at: resolved notice %s is before resolved_at %s", n.Index, n.SentAt, in.ResolvedAt),
+				"the resolved notice says the service is back: send it once it is, or correct resolved_at")
+		}
+	}
+	if in.Status == "open" || in.Level != "major" && in.Level != "catastrophic" {
+		return
+	}
+	p := records.InForce(x.plans, records.Day(in.DetectedAt))
+	if p == nil {
+		return
+	}
+	var missing []string
+	first := ""
+	for _, aud := range p.Audiences() {
+		if p.CadenceFor(aud, in.Level) == nil {
+			continue
+		}
+		for _, stage := range []string{"initial", "resolved"} {
+			found := false
+			for _, n := range in.Notices {
+				found = found || n.Audience == aud && n.Stage == stage
+			}
+			if !found {
+				missing = append(missing, stage+" to "+aud)
+				if first == "" {
+					first = fmt.Sprintf("qms notify %s --stage %s --audience %s --sent --at TIME", e.ID, stage, aud)
+				}
+			}
+		}
+	}
+	if len(missing) > 0 {
+		ptr := "notices"
+		if len(in.Notices) == 0 {
+			ptr = "level"
+		}
+		x.add(e, ptr, RuleNoticeMissing, fmt.Sprintf("%s %s incident without the notices %s plans: %s", in.Status, in.Level, p.ID, strings.Join(missing, ", ")),
+			"record each notice sent, e.g. "+first)
+	}
+}
+
+// downtimeOverlaps: the downtime of two incidents of one service (from
+// detection, for downtime_minutes) does not overlap: availability would
+// count it twice.
+func (x *rules) downtimeOverlaps(entries []*records.Entry) {
+	type span struct {
+		e          *records.Entry
+		from, to   time.Time
+		id, detect string
+	}
+	bySvc := map[string][]span{}
+	for _, e := range entries {
+		if e.Broken || e.Kind == nil || e.Kind.Name != records.KindIncident || x.byID[e.ID] != e {
+			continue
+		}
+		in := records.NewIncident(e)
+		det, ok := when(in.DetectedAt)
+		if !ok || in.Downtime == nil || *in.Downtime <= 0 {
+			continue
+		}
+		sp := span{e, det, det.Add(time.Duration(*in.Downtime) * time.Minute), e.ID, in.DetectedAt}
+		for _, svc := range in.Services {
+			bySvc[svc] = append(bySvc[svc], sp)
+		}
+	}
+	for _, svc := range sortedKeys(bySvc) {
+		l := bySvc[svc]
+		sort.Slice(l, func(i, j int) bool {
+			if !l[i].from.Equal(l[j].from) {
+				return l[i].from.Before(l[j].from)
+			}
+			return l[i].id < l[j].id
+		})
+		last := 0
+		for i := 1; i < len(l); i++ {
+			if l[i].from.Before(l[last].to) {
+				x.add(l[i].e, "downtime_minutes", RuleDowntimeOverlap,
+					fmt.Sprintf("downtime_minutes: the downtime of %s from %s overlaps that of %s (%s until %s)", svc, l[i].detect, l[last].id,
+						l[last].detect, l[last].to.In(l[last].from.Location()).Format(time.RFC3339)),
+					fmt.Sprintf("one outage is one incident: merge it into %s (list it in related), or correct the times", l[last].id))
+			}
+			if l[i].to.After(l[last].to) {
+				last = i
+			}
+		}
+	}
+}
+
+func slicesContains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // nonconformitySource checks that a nonconformity's source_record is a

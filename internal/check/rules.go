@@ -39,6 +39,17 @@ const (
 	RuleKindUnknown     = "kind-unknown"
 	RuleFileMissing     = "file-missing"
 	RuleObjectivesClaim = "objectives-claim"
+	// The continuity plan as data: services, risks, notices, downtime.
+	RuleContactInactive  = "contact-inactive"
+	RuleContactSame      = "contact-same"
+	RuleRiskMatrix       = "risk-matrix"
+	RuleRiskScale        = "risk-scale"
+	RuleRiskLevel        = "risk-level"
+	RuleCadenceDuplicate = "cadence-duplicate"
+	RuleNoticeTime       = "notice-time"
+	RuleNoticeMissing    = "notice-missing"
+	RuleDowntimeOverlap  = "downtime-overlap"
+	RuleObjectivesTwice  = "objectives-twice"
 	// RuleSourceKind: a nonconformity's source_record is not of the kind
 	// its source names.
 	RuleSourceKind = "source-kind"
@@ -55,4 +66,5 @@ var Cross = map[string]bool{
 	RuleDuplicateID: true, RuleRefMissing: true, RuleRefKind: true, RulePrevious: true, RuleNoPlan: true,
 	RuleServiceUnknown: true, RuleTestUndeclared: true, RuleMatrixMissing: true, RuleRoleUnknown: true,
 	RuleKindUnknown: true, RuleFileMissing: true, RuleObjectivesClaim: true, RuleSourceKind: true,
+	RuleContactInactive: true, RuleRiskScale: true, RuleRiskLevel: true, RuleNoticeMissing: true, RuleDowntimeOverlap: true,
 }

@@ -313,7 +313,7 @@ func missingValues(env *Env, mk *draft.Maker, d *draft.Draft, k *schema.Kind, fs
 			flag = "" // the hint says what to do instead
 		case key == "title":
 			flag = "--title TEXT"
-		case key == "level":
+		case key == "level" && k.Name == records.KindIncident:
 			flag = "--level minimal|moderate|major|catastrophic"
 		case key == "":
 			flag = "--edit to write it yourself"

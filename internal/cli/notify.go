@@ -20,6 +20,10 @@ const ruleNoticeStage = "notice-stage"
 
 type notifyOptions struct {
 	id, stage, eta string
+	// sent records the notice in the incident's notice log.
+	sent             bool
+	audience, at, by string
+	channels         []string
 }
 
 // noticeStages are the stakeholder notices the plan asks for.
@@ -34,16 +38,27 @@ func notifyCommand(env *Env) *cli.Command {
 			"repository's templates/ overrides the built-in ones) from the incident record: .Record\n" +
 			"is its frontmatter (services, times, level...), .Company the company in qms.yaml, .ETA\n" +
 			"the --eta text and .Stage the stage. A resolved notice is refused while the incident is\n" +
-			"open (exit 1): record its resolution first.",
+			"open (exit 1): record its resolution first.\n\n" +
+			"With --sent, the notice is also recorded in the incident's notice log (notices): the stage,\n" +
+			"--audience, the time it was sent (--at, default now), who sent it (--by, default the staff\n" +
+			"member with your git user.email) and the channels (--channel, default those the plan in\n" +
+			"force at detection sets for the audience). A notice before detection, or other than the\n" +
+			"resolved notice after resolution, is refused (exit 1) and nothing is written.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "stage", Usage: "initial, update or resolved"},
 			&cli.StringFlag{Name: "eta", Usage: "expected restoration, as the stakeholders should read it"},
+			&cli.BoolFlag{Name: "sent", Usage: "record the notice as sent in the incident's notice log"},
+			&cli.StringFlag{Name: "audience", Usage: "with --sent: internal or external"},
+			&cli.StringFlag{Name: "at", Usage: "with --sent: when it was sent (RFC 3339), default now"},
+			&cli.StringFlag{Name: "by", Usage: "with --sent: the staff id of who sent it, default the one with your git user.email"},
+			&cli.StringSliceFlag{Name: "channel", Usage: "with --sent: a channel it went by (repeat), default the plan's for the audience"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return withHint(usagef("notify needs exactly one incident id"), "qms notify INC-2026-0001 --stage initial")
 			}
-			return runNotify(c.Context, notifyOptions{id: c.Args().First(), stage: c.String("stage"), eta: c.String("eta")}, env)
+			return runNotify(c.Context, notifyOptions{id: c.Args().First(), stage: c.String("stage"), eta: c.String("eta"),
+				sent: c.Bool("sent"), audience: c.String("audience"), at: c.String("at"), by: c.String("by"), channels: c.StringSlice("channel")}, env)
 		},
 	}
 }
@@ -63,6 +78,9 @@ func runNotify(_ context.Context, opts notifyOptions, env *Env) error {
 			return usagef("--stage is required: %s", strings.Join(noticeStages, ", "))
 		}
 		return usagef("unknown --stage %q (use %s)", opts.stage, strings.Join(noticeStages, ", "))
+	}
+	if err := checkSentFlags(opts); err != nil {
+		return err
 	}
 	w, err := openWorkspace(env, false)
 	if err != nil {
@@ -116,6 +134,12 @@ func runNotify(_ context.Context, opts notifyOptions, env *Env) error {
 	text := strings.ReplaceAll(out.String(), "<no value>", "")
 	if !strings.HasSuffix(text, "\n") {
 		text += "\n"
+	}
+	if opts.sent {
+		// Recorded first: a notice the log refuses is not printed as sent.
+		if err := recordNotice(env, w, p, b, opts); err != nil {
+			return err
+		}
 	}
 	_, err = fmt.Fprint(env.Stdout, text)
 	return err

@@ -263,6 +263,9 @@ func printStatus(w io.Writer, r *status.Report) {
 		} else {
 			fmt.Fprintf(w, "  %s %s (every %d months): next due %s (%s): %s\n", t.ID, t.Name, t.EveryMonths, t.NextDue, inDays(t.Days), stateWord(t.State))
 		}
+		if t.Type != "" {
+			fmt.Fprintf(w, "    exercise: %s\n", t.Type)
+		}
 		l := t.Last
 		if l == nil {
 			fmt.Fprintf(w, "    never run\n")
@@ -355,6 +358,7 @@ func printStatus(w io.Writer, r *status.Report) {
 	for _, ro := range r.NoBackup {
 		fmt.Fprintf(w, "  %s %s: held only by %s, whom no one stands in for\n", ro.Code, ro.Title, strings.Join(ro.Holders, ", "))
 	}
+	printContinuity(w, r)
 	printFollowUp(w, r)
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, "\nProblems (--strict fails on these):\n")

@@ -36,6 +36,10 @@ var viewFields = []string{
 	"critical", "last_evaluated",
 	// matrix
 	"govern",
+	// continuity: the plan's services, risk scales and communication plan;
+	// incidents' notice logs and maintenance; risks
+	"availability", "risk", "communication", "notices", "planned_maintenance", "owner",
+	"category", "likelihood", "impact", "mitigations", "last_review",
 	// plan, incident: reviews after disasters (nonconformity.go)
 	"reason", "follow_up", "plan_review",
 	// nonconformity
@@ -70,6 +74,14 @@ type Plan struct {
 	Objectives      map[string]Objective
 	Tests           []PlanTest
 	Activators      []string
+	// Declared are the services the plan declares (none in plans written
+	// before services were), Risk its risk scales (nil when it has none),
+	// Communication its communication plan, Availability its target in
+	// percent (0 when not set).
+	Declared      []Service
+	Risk          *RiskScales
+	Communication []Cadence
+	Availability  float64
 	// Reason is why the revision was made: periodic, unscheduled, incident.
 	Reason string
 	// FollowUp holds the periods the plan sets for what failures and
@@ -82,6 +94,8 @@ type Plan struct {
 type PlanTest struct {
 	ID, Name    string
 	EveryMonths int
+	// Type is tabletop, drill or automated ("" when the plan does not say).
+	Type string
 }
 
 // NewPlan reads a plan revision.
@@ -90,14 +104,15 @@ func NewPlan(e *Entry) *Plan {
 	p := &Plan{Entry: e, Document: str(f.Get("document")), Title: str(f.Get("title")), Revision: num(f.Get("revision")),
 		Effective: str(f.Get("effective")), NextReview: str(f.Get("next_review")),
 		Objectives: objectives(f.Get("objectives")), Activators: texts(f.Get("activators")),
-		Reason: str(f.Get("reason")), FollowUp: followUp(f.Get("follow_up"))}
+		Reason: str(f.Get("reason")), FollowUp: followUp(f.Get("follow_up")), Availability: num(f.Get("availability"))}
+	p.readContinuity(f)
 	if _, ok := Date(p.Effective); ok {
 		p.effectiveDay = p.Effective[:10]
 	}
 	tests, _ := f.Get("tests").([]any)
 	for _, x := range tests {
 		m, _ := x.(map[string]any)
-		t := PlanTest{ID: str(m["id"]), Name: str(m["name"]), EveryMonths: int(num(m["every_months"]))}
+		t := PlanTest{ID: str(m["id"]), Name: str(m["name"]), EveryMonths: int(num(m["every_months"])), Type: str(m["type"])}
 		if t.ID != "" {
 			p.Tests = append(p.Tests, t)
 		}
@@ -149,6 +164,11 @@ type Incident struct {
 	DetectedAt, ResolvedAt string // as written
 	Services               []string
 	Downtime, DataLoss     *int // measured, in minutes
+	// Planned marks planned maintenance (left out of availability).
+	Planned bool
+	// Notices is the log of the notices sent, as written.
+	Notices []Notice
+	Owner   string
 	// Review is the recorded review of the plan after the incident, or
 	// nil (plan_review).
 	Review *PlanReview
@@ -160,7 +180,9 @@ func NewIncident(e *Entry) *Incident {
 	in := &Incident{Entry: e, Title: str(f.Get("title")), Level: str(f.Get("level")), Status: str(f.Get("status")),
 		DetectedAt: str(f.Get("detected_at")), ResolvedAt: str(f.Get("resolved_at")),
 		Downtime: intValue(f.Get("downtime_minutes")), DataLoss: intValue(f.Get("data_loss_minutes")),
+		Notices: notices(f.Get("notices")), Owner: str(f.Get("owner")),
 		Review: planReview(f.Get("plan_review"))}
+	in.Planned, _ = f.Get("planned_maintenance").(bool)
 	svcs, _ := f.Get("services").([]any)
 	for _, s := range svcs {
 		in.Services = append(in.Services, str(s))
@@ -271,6 +293,7 @@ type Index struct {
 	Suppliers []*Supplier
 	// Matrix is nil when there is none.
 	Matrix          *Matrix
+	Risks           []*Risk
 	Nonconformities []*Nonconformity
 	Training        []*Training
 
@@ -308,6 +331,8 @@ func NewIndex(entries []*Entry) *Index {
 			if ix.Matrix == nil {
 				ix.Matrix = NewMatrix(e)
 			}
+		case KindRisk:
+			ix.Risks = append(ix.Risks, NewRisk(e))
 		case KindNonconformity:
 			ix.Nonconformities = append(ix.Nonconformities, NewNonconformity(e))
 		case KindTraining:

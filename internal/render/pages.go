@@ -393,6 +393,7 @@ func (s *site) dashboard() []byte {
 		}
 		b.WriteString("</ul>\n")
 	}
+	b.WriteString(s.continuity(name))
 	return s.layout(name, "Continuity status", template.HTML(b.String()))
 }
 

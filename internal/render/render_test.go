@@ -73,8 +73,8 @@ func TestGolden(t *testing.T) {
 			t.Errorf("%s differs between two runs", n)
 		}
 	}
-	// index, dashboard, style, calendar, evidence map, 9 kinds, 27 records.
-	if want := 5 + 9 + 27; len(files) != want {
+	// index, dashboard, style, calendar, evidence map, 10 kinds, 29 records.
+	if want := 5 + 10 + 29; len(files) != want {
 		t.Errorf("%d files, want %d", len(files), want)
 	}
 	for _, n := range golden {
@@ -140,7 +140,7 @@ func TestDashboard(t *testing.T) {
 func TestDashboardProblems(t *testing.T) {
 	files := site_(t, testrepo.Example(t), Input{Now: time.Date(2027, 3, 20, 0, 0, 0, 0, time.UTC)})
 	dash := string(files["status.html"])
-	for _, want := range []string{`<h2 id="qms-problems">Problems: 3</h2>`,
+	for _, want := range []string{`<h2 id="qms-problems">Problems: 5</h2>`,
 		`<span class="badge overdue">review-overdue</span> <a href="records/plan/GP-100-r4.html">GP-100-r4</a>: the review of plan GP-100-r4 was due on 2027-01-15`,
 		`test-overdue`, `evaluation-overdue`} {
 		if !strings.Contains(dash, want) {

@@ -13,7 +13,7 @@ func TestDefaultsLoad(t *testing.T) {
 	if len(fs) > 0 {
 		t.Fatalf("Load(defaults) findings %v", fs)
 	}
-	want := "document incident matrix nonconformity plan staff supplier test training"
+	want := "document incident matrix nonconformity plan risk staff supplier test training"
 	if got := strings.Join(set.Names, " "); got != want {
 		t.Errorf("kinds = %q, want %q", got, want)
 	}
@@ -27,7 +27,7 @@ func TestDefaultsLoad(t *testing.T) {
 			refs = append(refs, strings.Join(s.Path, "/")+"="+s.Ref)
 		}
 	}
-	if got := strings.Join(sorted(refs), " "); got != "owner=staff plan_review/by=staff plan_review/plan=plan related/*=* reported_by=staff" {
+	if got := strings.Join(sorted(refs), " "); got != "notices/*/by=staff owner=staff plan_review/by=staff plan_review/plan=plan related/*=* reported_by=staff" {
 		t.Errorf("incident refs = %q", got)
 	}
 }

@@ -35,6 +35,7 @@ func Compute(ix *records.Index, o Options) *Report {
 	c.r = &Report{At: c.today.Format(time.DateOnly), Window: o.Window, OpenCount: map[string]int{},
 		Approval: Approval{Pending: []string{}, Stale: []string{}},
 		Tests:    []Test{}, Open: []Incident{}, Breaches: []Breach{}, Suppliers: []Supplier{}, Uncovered: []Role{}, NoBackup: []Role{},
+		Services: []ServiceCover{}, Notices: []NoticeDue{}, Availability: []Availability{},
 		Nonconformities: []Nonconformity{}, Reviews: []Review{}, Training: []TrainingDue{}}
 	cur := ix.InForce(c.r.At)
 	c.linkNonconformities(ix)
@@ -45,6 +46,7 @@ func Compute(ix *records.Index, o Options) *Report {
 	c.approvals(o.Approval)
 	c.suppliers(ix)
 	c.roles(ix, cur)
+	c.continuity(ix, cur)
 	c.unlinked(all)
 	c.nonconformities(ix)
 	c.reviews(ix)
@@ -160,7 +162,7 @@ func (c *computation) tests(cur *records.Plan, runs map[string][]Run) {
 	}
 	eff, _ := records.Date(cur.Effective)
 	for _, pt := range cur.Tests {
-		t := Test{ID: pt.ID, Name: pt.Name, EveryMonths: pt.EveryMonths, Runs: []Run{}}
+		t := Test{ID: pt.ID, Name: pt.Name, EveryMonths: pt.EveryMonths, Type: pt.Type, Runs: []Run{}}
 		for _, run := range runs[t.ID] {
 			if run.Date <= c.r.At {
 				t.Runs = append(t.Runs, run)

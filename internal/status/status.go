@@ -72,6 +72,14 @@ type Report struct {
 	// say what each is and where.
 	Problems int           `json:"problems"`
 	Findings []qms.Finding `json:"-"`
+	// Services are the services the plan in force declares, with their
+	// contacts; Risks the risk register (nil without risks or scales);
+	// Notices the next notice each open incident owes each audience;
+	// Availability each service's availability per month and year.
+	Services     []ServiceCover `json:"services"`
+	Risks        *RiskRegister  `json:"risks"`
+	Notices      []NoticeDue    `json:"notices_due"`
+	Availability []Availability `json:"availability"`
 
 	// Nonconformities are those open, or closed without a verification
 	// of effectiveness (capa.go): nonconformities without one, overdue
@@ -132,6 +140,9 @@ type Test struct {
 	NextDue string `json:"next_due"`
 	State   string `json:"state"`
 	Days    int    `json:"days"`
+	// Type is the exercise's type: tabletop, drill or automated ("" when
+	// the plan does not say).
+	Type string `json:"type,omitempty"`
 	// Runs are every run of the test, oldest first (for charts).
 	Runs []Run `json:"runs"`
 	// RetestOf is the last run when it failed or missed its objectives:

@@ -41,6 +41,11 @@ type Options struct {
 	// records, about a tenth of the records, taken from the incidents'
 	// share (followup.go). Without it the output is as it always was.
 	FollowUp bool
+	// Continuity makes the later half of the plan revisions declare risk
+	// scales and a communication plan, gives incidents under them notice
+	// logs and adds a risk register of about a twentieth of the records,
+	// taken from the incidents' share (continuity.go).
+	Continuity bool
 }
 
 // Stats says what Write wrote.
@@ -54,6 +59,8 @@ type Stats struct {
 	Incidents int
 	// Nonconformities and Training count the follow-up records.
 	Nonconformities, Training int
+	// Risks counts the risk register's records.
+	Risks int
 	// Bytes is the total size of the record files.
 	Bytes int64
 	// FirstYear and LastYear span the years of incident and test ids.
@@ -143,6 +150,9 @@ type plan struct {
 	obj          map[string]objective
 	tests        []planTest
 	activators   []string
+	// risk and comm: the plan declares risk scales and a communication
+	// plan (Options.Continuity).
+	risk, comm bool
 }
 
 type person struct {
@@ -213,6 +223,7 @@ type incident struct {
 	sc                 *scenario
 	supplier           *supplier
 	release            string
+	notices            []notice
 }
 
 type generator struct {
@@ -229,6 +240,7 @@ type generator struct {
 	incs    []*incident
 	ncs     []*nonconformity
 	trains  []*training
+	risks   []*risk
 	handles map[string]int
 }
 
@@ -272,6 +284,11 @@ func (g *generator) build() error {
 		nFollow = rest / 10
 		nInc -= nFollow
 	}
+	nRisk := 0
+	if g.opts.Continuity {
+		nRisk = max(1, rest/20)
+		nInc -= nRisk
+	}
 	if nInc < 1 {
 		return fmt.Errorf("gen: %d records are too few", n)
 	}
@@ -281,6 +298,9 @@ func (g *generator) build() error {
 		return err
 	}
 	if err := g.buildFollowUp(nFollow); err != nil {
+		return err
+	}
+	if err := g.buildRisks(nRisk); err != nil {
 		return err
 	}
 	// Incidents fill what the follow-up records left of their budget.
@@ -351,6 +371,8 @@ func (g *generator) buildPlans(years int, extras bool) {
 		if frac >= 0.5 {
 			p.activators = append(p.activators, "JD-004")
 		}
+		p.risk = g.opts.Continuity && (frac >= 0.5 || len(slots) == 1)
+		p.comm = p.risk
 		g.plans = append(g.plans, p)
 	}
 }
@@ -664,8 +686,11 @@ func (g *generator) buildIncidents(n int) error {
 		func(i int, id string) { g.incs[i].id = id }); err != nil {
 		return err
 	}
+	busy := map[string]time.Time{}
 	for i, inc := range g.incs {
 		g.fillIncident(i, inc)
+		noOverlap(inc, busy)
+		g.notices(inc)
 	}
 	return nil
 }
@@ -850,6 +875,17 @@ func (g *generator) write(dir string) (Stats, error) {
 			return st, err
 		}
 		st.Training++
+	}
+	if len(g.risks) > 0 {
+		if err := os.MkdirAll(filepath.Join(dir, "records", "risks"), 0o755); err != nil {
+			return st, err
+		}
+	}
+	for _, r := range g.risks {
+		if err := put("records/risks/"+r.id+".md", g.riskFile(r)); err != nil {
+			return st, err
+		}
+		st.Risks++
 	}
 	return st, nil
 }

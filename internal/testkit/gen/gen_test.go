@@ -44,20 +44,26 @@ func TestWriteValidates(t *testing.T) {
 		records  int
 		seed     int64
 		followUp bool
+		cont     bool
 	}{
-		{"smallest", gen.MinRecords, 1, false},
-		{"small", 57, 2, false},
-		{"hundreds", 300, 1, false},
-		{"hundreds other seed", 300, 7, false},
-		{"with follow-up records", 300, 1, true},
-		{"thousands with follow-up records", 2000, 5, true},
+		{"smallest", gen.MinRecords, 1, false, false},
+		{"small", 57, 2, false, false},
+		{"hundreds", 300, 1, false, false},
+		{"hundreds other seed", 300, 7, false, false},
+		{"with follow-up records", 300, 1, true, false},
+		{"thousands with follow-up records", 2000, 5, true, false},
+		{"hundreds with the plan as data", 300, 3, false, true},
+		{"thousands with everything", 2000, 6, true, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			st, err := gen.Write(dir, gen.Options{Records: tc.records, Seed: tc.seed, FollowUp: tc.followUp})
+			st, err := gen.Write(dir, gen.Options{Records: tc.records, Seed: tc.seed, FollowUp: tc.followUp, Continuity: tc.cont})
 			if err != nil {
 				t.Fatalf("Write(%d records) = %v", tc.records, err)
+			}
+			if tc.cont && st.Risks == 0 {
+				t.Errorf("Stats = %+v: no risks", st)
 			}
 			if tc.followUp && (st.Nonconformities == 0 || st.Training == 0) {
 				t.Errorf("Stats = %+v: no nonconformities or training records", st)
@@ -74,7 +80,7 @@ func TestWriteValidates(t *testing.T) {
 			if len(paths) != tc.records {
 				t.Errorf("checker found %d records, want %d", len(paths), tc.records)
 			}
-			sum := 1 + st.Plans + st.Staff + st.Suppliers + st.Tests + st.Incidents + st.Nonconformities + st.Training
+			sum := 1 + st.Plans + st.Staff + st.Suppliers + st.Tests + st.Incidents + st.Nonconformities + st.Training + st.Risks
 			if st.Records != tc.records || sum != tc.records {
 				t.Errorf("Stats = %+v: %d records by kind, want %d", st, sum, tc.records)
 			}

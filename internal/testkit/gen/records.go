@@ -239,6 +239,12 @@ func (g *generator) planFile(p, prev, next *plan) []byte {
 		fmt.Fprintf(&f, "  - {id: %s, name: %s, every_months: %d}\n", t.id, t.name, t.every)
 	}
 	f.kv("activators", flow(p.activators))
+	if p.risk {
+		f.WriteString(riskBlock)
+	}
+	if p.comm {
+		f.WriteString(communicationBlock())
+	}
 
 	var secs []section
 	if prev != nil {
@@ -633,6 +639,7 @@ func (g *generator) incidentFile(inc *incident) []byte {
 	if len(inc.related) > 0 || g.chance(60) {
 		f.kv("related", flow(inc.related))
 	}
+	g.noticeLog(&f, inc)
 
 	summary := rep.Replace(sc.summary)
 	if open {

@@ -29,6 +29,7 @@ func run(args []string, stderr io.Writer) int {
 	n := fl.Int("n", 1000, "number of records, the matrix and plan revisions included")
 	seed := fl.Int64("seed", 1, "seed: the same -n and -seed give the same files")
 	followUp := fl.Bool("followup", false, "also write nonconformities of failed test runs and training records (about a tenth of the records)")
+	continuity := fl.Bool("continuity", false, "plans with risk scales and a communication plan, incidents with notice logs, and a risk register (about a twentieth of the records)")
 	withGit := fl.Bool("git", false, "make the directory a git repository with one commit (needs git)")
 	commits := fl.Int("history", 0, "make a git repository with this many signed commits (edits, approvals, staff changes, merges) instead of one")
 	forge := fl.Bool("forge", false, "with -history: a forge key in qms.yaml signs every merge (GitHub's merge button)")
@@ -58,7 +59,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "qmsgen: trust root %s signed by %s\n", hs.TrustRoot, hs.RootSigner)
 		return 0
 	}
-	st, err := gen.Write(*out, gen.Options{Records: *n, Seed: *seed, Git: *withGit, FollowUp: *followUp})
+	st, err := gen.Write(*out, gen.Options{Records: *n, Seed: *seed, Git: *withGit, FollowUp: *followUp, Continuity: *continuity})
 	if err != nil {
 		fmt.Fprintf(stderr, "qmsgen: %v\n", err)
 		if errors.Is(err, gen.ErrNotEmpty) {
@@ -69,6 +70,9 @@ func run(args []string, stderr io.Writer) int {
 	follow := ""
 	if *followUp {
 		follow = fmt.Sprintf(", %d nonconformities, %d training records", st.Nonconformities, st.Training)
+	}
+	if *continuity {
+		follow += fmt.Sprintf(", %d risks", st.Risks)
 	}
 	fmt.Fprintf(stderr, "qmsgen: wrote %d records (%d incidents, %d tests, %d staff, %d suppliers, %d plan revisions%s, matrix; %.1f MB, %d-%d) to %s in %s\n",
 		st.Records, st.Incidents, st.Tests, st.Staff, st.Suppliers, st.Plans, follow, float64(st.Bytes)/1e6,
