@@ -42,9 +42,32 @@ type Event struct {
 	State string `json:"state"`
 }
 
-// riskReviews is the hook for the risk register's reviews: the risk kind
-// is not read yet, so it returns none.
-func riskReviews(*records.Index, *status.Report) []Event { return nil }
+// riskReviews are the risk register's reviews: each risk's next review by
+// its next_review or the plan's cadence, whichever comes first, as status
+// counts them.
+func riskReviews(ix *records.Index, r *status.Report) []Event {
+	months := 0
+	if r.Risks != nil {
+		months = r.Risks.ReviewMonths
+	}
+	today, _ := time.Parse(time.DateOnly, r.At)
+	var out []Event
+	for _, k := range ix.Risks {
+		due, ok := status.RiskReviewDue(k, months)
+		if !ok {
+			continue
+		}
+		why := "due by its next_review"
+		if d, ok := records.Date(k.NextReview); !ok || !d.Equal(due) {
+			why = fmt.Sprintf("due by the plan, which reviews risks every %d months (last reviewed on %s)", months, records.Day(k.LastReview))
+		}
+		out = append(out, Event{UID: "risk-review-" + k.DisplayID(), Date: due.Format(time.DateOnly), Category: RiskReview,
+			Path: k.Path, State: state(today, due, r.Window),
+			Summary:     fmt.Sprintf("Review of risk %s %s", k.DisplayID(), k.Title),
+			Description: fmt.Sprintf("Risk %s (%s), level %s, owner %s: %s.", k.DisplayID(), k.Title, k.Level, k.Owner, why)})
+	}
+	return out
+}
 
 // Events lists everything due in a status report (status.Compute of ix),
 // with every supplier's next evaluation (supplierMonths after the last,

@@ -104,6 +104,8 @@ func TestFeed(t *testing.T) {
 		"plan-review-GP-100" + dom:           {"2027-01-15", "Review of plan GP-100-r4", PlanReview},
 		"test-GP-100-T01" + dom:              {"2027-03-18", "Test T01 Automated failover", Test},
 		"test-GP-100-T02" + dom:              {"2027-05-20", "Test T02 Environment replication", Test},
+		"risk-review-RSK-0001" + dom:         {"2027-01-20", "Review of risk RSK-0001 Loss of the primary hosting region", RiskReview},
+		"risk-review-RSK-0002" + dom:         {"2027-02-20", "Review of risk RSK-0002 Outage of the notification provider", RiskReview},
 		"supplier-evaluation-SUP-0001" + dom: {"", "", SupplierEvaluation},
 		"supplier-evaluation-SUP-0002" + dom: {"", "", SupplierEvaluation},
 		"supplier-evaluation-SUP-0003" + dom: {"2027-03-19", "Evaluation of supplier SUP-0003 Quillcast Notify Inc.", SupplierEvaluation},
@@ -188,5 +190,43 @@ func TestDomain(t *testing.T) {
 		if got := Domain(in); got != want {
 			t.Errorf("Domain(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestRiskReviews: a risk is due by its next_review or by the plan's
+// cadence after its last review, whichever comes first, in the state
+// status gives it.
+func TestRiskReviews(t *testing.T) {
+	rsk := "records/risks/RSK-0002.md"
+	for _, tc := range []struct {
+		name, at    string
+		edits       map[string][2]string
+		date, state string
+	}{
+		{"next_review first", "2026-11-23", nil, "2027-02-20", status.OK},
+		{"within the window", "2027-01-25", nil, "2027-02-20", status.DueSoon},
+		{"overdue", "2027-02-21", nil, "2027-02-20", status.Overdue},
+		// A next_review beyond the plan's three months: the cadence wins.
+		{"cadence first", "2026-11-23", map[string][2]string{rsk: {"next_review: 2027-02-20", "next_review: 2027-06-30"}}, "2027-02-20", status.OK},
+		// Without a next_review, the cadence alone.
+		{"cadence only", "2026-11-23", map[string][2]string{rsk: {"next_review: 2027-02-20\n", ""}}, "2027-02-20", status.OK},
+		// A review due earlier than the cadence stays earlier.
+		{"earlier next_review", "2026-11-23", map[string][2]string{rsk: {"next_review: 2027-02-20", "next_review: 2026-12-15"}}, "2026-12-15", status.DueSoon},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, evs := feed(t, tc.at, tc.edits)
+			var got *Event
+			for i := range evs {
+				if evs[i].UID == "risk-review-RSK-0002" {
+					got = &evs[i]
+				}
+			}
+			if got == nil {
+				t.Fatalf("no review of RSK-0002 in %v", evs)
+			}
+			if got.Date != tc.date || got.State != tc.state || got.Path != rsk || got.Category != RiskReview {
+				t.Errorf("review = %+v, want %s %s", *got, tc.date, tc.state)
+			}
+		})
 	}
 }

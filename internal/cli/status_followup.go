@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/qms-tool/qms/internal/status"
@@ -51,7 +52,7 @@ func printFollowUp(w io.Writer, r *status.Report) {
 	for _, t := range r.Training {
 		what := "onboarding"
 		if t.What == "plan" {
-			what = fmt.Sprintf("on %s (%s)", t.Plan, strings.Join(t.Roles, ", "))
+			what = fmt.Sprintf("on %s (%s)", t.Plan, strings.Join(append(slices.Clone(t.Roles), t.Duties...), ", "))
 		}
 		fmt.Fprintf(w, "  %s %s: due %s (%s): %s\n", t.Staff, what, t.Due, inDays(t.Days), stateWord(t.State))
 	}

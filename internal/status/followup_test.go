@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/qms-tool/qms"
 )
 
 // rules lists the rules of a report's problems.
@@ -143,6 +145,8 @@ func TestTraining(t *testing.T) {
 		edits map[string][2]string
 		want  string // staff/what/state
 		rules string
+		// message is a problem's message that must be among them.
+		message string
 	}{
 		{name: "all trained", at: "2026-11-23"},
 		{name: "new revision, within the period", at: "2026-10-10",
@@ -165,6 +169,13 @@ func TestTraining(t *testing.T) {
 		{name: "a new governor is trained from joining", at: "2026-11-20", edits: map[string][2]string{
 			"records/staff/snguyen.md": {"roles: [JD-005]\nemail: samuel.nguyen@example.com\nphone: +41 44 555 0105\nbackup_for: []\nactive_from: 2022-01-10\nactive_until: 2025-09-30", "roles: [JD-002, JD-005]\nemail: samuel.nguyen@example.com\nphone: +41 44 555 0105\nbackup_for: []\nactive_from: 2026-11-02"}},
 			want: "snguyen/plan/due-soon snguyen/onboarding/due-soon"},
+		// A service contact who holds no critical role is trained on the plan
+		// too; the problem names the duty.
+		{name: "a service contact", at: "2026-11-23", edits: map[string][2]string{
+			"records/staff/snguyen.md":   {"active_until: 2025-09-30\n", ""},
+			"records/plans/GP-100-r4.md": {"contacts: {primary: tmeier, secondary: lrossi, it_lead: lrossi, operations_lead: tmeier}", "contacts: {primary: tmeier, secondary: snguyen, it_lead: lrossi, operations_lead: tmeier}"}},
+			want: "snguyen/plan/overdue", rules: "training-missing",
+			message: "snguyen is the secondary contact of admin-portal and is not trained on the plan in force, GP-100-r4 (due on 2026-11-04)"},
 		// Staff who joined before the first plan need no onboarding record.
 		{name: "staff from before the QMS", at: "2026-11-23", edits: map[string][2]string{"records/staff/snguyen.md": {"active_until: 2025-09-30\n", ""}}},
 	} {
@@ -185,6 +196,9 @@ func TestTraining(t *testing.T) {
 			}
 			if g := strings.Join(rs, " "); g != tc.rules {
 				t.Errorf("problems = %q, want %q", g, tc.rules)
+			}
+			if tc.message != "" && !slices.ContainsFunc(r.Findings, func(f qms.Finding) bool { return f.Message == tc.message }) {
+				t.Errorf("no problem %q in %v", tc.message, r.Findings)
 			}
 		})
 	}

@@ -46,6 +46,19 @@ type RiskDue struct {
 	State      string `json:"state"`
 }
 
+// RiskReviewDue is when risk r is next to be reviewed: its next_review, or
+// reviewMonths (the plan's cadence; 0 for none) after its last review,
+// whichever comes first. ok is false when neither date is given.
+func RiskReviewDue(r *records.Risk, reviewMonths int) (due time.Time, ok bool) {
+	due, ok = records.Date(r.NextReview)
+	if last, okLast := records.Date(r.LastReview); okLast && reviewMonths > 0 {
+		if byPlan := addMonths(last, reviewMonths); !ok || byPlan.Before(due) {
+			due, ok = byPlan, true
+		}
+	}
+	return due, ok
+}
+
 // risks reports the risk register: reviews due by the risk's next_review
 // or the plan's cadence (review_months after the last review), whichever
 // comes first, and risks at a level to mitigate without a mitigation.
@@ -80,12 +93,7 @@ func (c *computation) risks(ix *records.Index, cur *records.Plan) {
 				c.r.problem(r.Path, RuleRiskUnmitigated, "risk %s (%s) is %s and lists no mitigation", d.ID, r.Title, r.Level)
 			}
 		}
-		due, ok := records.Date(r.NextReview)
-		if last, okLast := records.Date(r.LastReview); okLast && reg.ReviewMonths > 0 {
-			if byPlan := addMonths(last, reg.ReviewMonths); !ok || byPlan.Before(due) {
-				due, ok = byPlan, true
-			}
-		}
+		due, ok := RiskReviewDue(r, reg.ReviewMonths)
 		if !ok {
 			continue
 		}

@@ -27,19 +27,31 @@ type TrainingDue struct {
 	// What is "plan" (the revision in force, Plan) or "onboarding".
 	What string `json:"what"`
 	Plan string `json:"plan,omitempty"`
-	// Roles are the critical roles the person holds (for "plan"), or
-	// "service contact".
-	Roles []string `json:"roles,omitempty"`
-	Due   string   `json:"due"`
-	State string   `json:"state"`
-	Days  int      `json:"days"`
+	// Roles are the critical roles the person holds (for "plan"); Duties
+	// their contact duties for the plan's services ("IT lead of backend").
+	Roles  []string `json:"roles,omitempty"`
+	Duties []string `json:"duties,omitempty"`
+	Due    string   `json:"due"`
+	State  string   `json:"state"`
+	Days   int      `json:"days"`
 }
 
-// serviceContacts is the hook for the contacts of the plan's services
-// (primary, secondary, IT lead, operations lead): staff ids, who take part
-// in the continuity procedure and are trained on it like the activators.
-// The plan's services are not read yet, so it returns none.
-func serviceContacts(*records.Plan) []string { return nil }
+// serviceContacts are the contacts of the plan's services (primary,
+// secondary, IT lead, operations lead), who take part in the continuity
+// procedure and are trained on it like the activators: staff id → their
+// duties ("IT lead of backend"), in the order the plan's services and
+// contact roles are listed.
+func serviceContacts(p *records.Plan) map[string][]string {
+	out := map[string][]string{}
+	for _, s := range p.Declared {
+		for _, role := range records.ContactRoles {
+			if id := s.Contacts[role]; id != "" {
+				out[id] = append(out[id], records.ContactTitle(role)+" of "+s.Name)
+			}
+		}
+	}
+	return out
+}
 
 // training reports who is to be trained: every active holder of a critical
 // role (the plan's activators, the matrix's governors) and every service
@@ -77,14 +89,12 @@ func (c *computation) training(ix *records.Index, cur *records.Plan) {
 			critical[x] = true
 		}
 	}
-	contacts := map[string]bool{}
+	var contacts map[string][]string
 	if cur != nil {
 		for _, x := range cur.Activators {
 			critical[x] = true
 		}
-		for _, s := range serviceContacts(cur) {
-			contacts[s] = true
-		}
+		contacts = serviceContacts(cur)
 	}
 	first := ""
 	for _, p := range ix.Plans {
@@ -107,17 +117,22 @@ func (c *computation) training(ix *records.Index, cur *records.Plan) {
 				}
 			}
 			sort.Strings(roles)
-			if contacts[id] {
-				roles = append(roles, "service contact")
-			}
-			if len(roles) > 0 && (p == nil || !p.plans[cur.DisplayID()]) {
+			duties := contacts[id]
+			if (len(roles) > 0 || len(duties) > 0) && (p == nil || !p.plans[cur.DisplayID()]) {
 				from, _ := records.Date(cur.Effective)
 				if hasJoined && joined.After(from) {
 					from = joined
 				}
-				c.due(TrainingDue{Staff: id, Path: s.Path, What: "plan", Plan: cur.DisplayID(), Roles: roles}, from.AddDate(0, 0, days),
+				var why []string
+				if len(roles) > 0 {
+					why = append(why, "holds the critical role "+strings.Join(roles, ", "))
+				}
+				if len(duties) > 0 {
+					why = append(why, "is the "+strings.Join(duties, ", the "))
+				}
+				c.due(TrainingDue{Staff: id, Path: s.Path, What: "plan", Plan: cur.DisplayID(), Roles: roles, Duties: duties}, from.AddDate(0, 0, days),
 					RuleTrainingMissing, fmt.Sprintf("record the training with 'qms new training --set plan=%s --set trainees=[%s]'", cur.DisplayID(), id),
-					"%s holds the critical role %s and is not trained on the plan in force, %s", id, strings.Join(roles, ", "), cur.DisplayID())
+					"%s %s and is not trained on the plan in force, %s", id, strings.Join(why, " and "), cur.DisplayID())
 			}
 		}
 		if !hasJoined || first == "" || s.ActiveFrom[:10] < first {
