@@ -42,6 +42,20 @@ type Event struct {
 	State string `json:"state"`
 }
 
+// testType names an exercise's type after its name: "a tabletop
+// exercise", "a drill", "an automated test".
+func testType(t string) string {
+	switch t {
+	case "tabletop":
+		return ", a tabletop exercise"
+	case "drill":
+		return ", a drill"
+	case "automated":
+		return ", an automated test"
+	}
+	return ""
+}
+
 // riskReviews are the risk register's reviews: each risk's next review by
 // its next_review or the plan's cadence, whichever comes first, as status
 // counts them.
@@ -94,7 +108,7 @@ func Events(ix *records.Index, r *status.Report, supplierMonths int) []Event {
 		}
 		e := Event{UID: "test-" + orID(doc, r.Plan.ID) + "-" + t.ID, Date: t.NextDue, Category: Test, State: t.State,
 			Summary:     fmt.Sprintf("Test %s %s", t.ID, t.Name),
-			Description: fmt.Sprintf("Continuity test %s (%s) of plan %s, every %d months.", t.ID, t.Name, r.Plan.ID, t.EveryMonths)}
+			Description: fmt.Sprintf("Continuity test %s (%s%s) of plan %s, every %d months.", t.ID, t.Name, testType(t.Type), r.Plan.ID, t.EveryMonths)}
 		e.Path = r.Plan.Path
 		if t.Last != nil {
 			e.Path = t.Last.Path

@@ -230,3 +230,23 @@ func TestRiskReviews(t *testing.T) {
 		})
 	}
 }
+
+// TestTestTypes: a test's event says what kind of exercise it is.
+func TestTestTypes(t *testing.T) {
+	_, evs := feed(t, "2026-11-23", map[string][2]string{"records/plans/GP-100-r4.md": {"every_months: 12, type: drill}", "every_months: 6, type: tabletop}"}})
+	want := map[string]string{
+		"test-GP-100-T01": "Continuity test T01 (Automated failover, an automated test) of plan GP-100-r4, every 12 months.",
+		"test-GP-100-T02": "Continuity test T02 (Environment replication, a tabletop exercise) of plan GP-100-r4, every 6 months.",
+	}
+	for _, e := range evs {
+		if w, ok := want[e.UID]; ok {
+			if e.Description != w {
+				t.Errorf("%s: %q, want %q", e.UID, e.Description, w)
+			}
+			delete(want, e.UID)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no events %v", want)
+	}
+}
