@@ -92,7 +92,7 @@ func runDrill(ctx context.Context, o drillOptions, env *Env) error {
 	test, service := firstSet(o.test, ws.cfg.Archive.DrillTest), firstSet(o.service, ws.cfg.Archive.DrillService)
 	if test == "" || service == "" {
 		return withHint(usagef("which test of the plan is the restoration drill, and for which service: set archive.drill_test and archive.drill_service in qms.yaml (or --test, --service)"),
-			"declare it in the plan, e.g. tests: [{id: T03, name: Archive restoration drill, every_months: 12}], and a service for the QMS records in its objectives")
+			"declare it in the plan, e.g. tests: [{id: T03, name: Archive restoration drill, every_months: 12}], and a service for the QMS records in its services, e.g. qms-records: {description: The quality records, objectives: {rto_minutes: 2880, rpo_minutes: 1440}, contacts: {primary: ...}}")
 	}
 	var pub []byte
 	if o.key != "" {
