@@ -25,9 +25,10 @@ import (
 //	data/tree/...            the files of the commit, from the Git tree
 //	data/repo.bundle         the history (git bundle v2) with its signatures
 //	bag-info.txt             organization, commit, Bagging-Date, Payload-Oxum, ...
+//	qms-symlinks.txt         each symbolic link under data/tree/ and its target
 //	manifest-sha256.txt      every payload file (sha256sum can check it)
 //	manifest-sha512.txt      the same with SHA-512
-//	tagmanifest-sha256.txt   bagit.txt, bag-info.txt and the manifests
+//	tagmanifest-sha256.txt   bagit.txt, bag-info.txt, qms-symlinks.txt and the manifests
 //	tagmanifest-sha512.txt   the same with SHA-512
 //
 // The detached signature (Name+".asc") signs tagmanifest-sha256.txt, which
@@ -43,10 +44,13 @@ const (
 	// Format is the format Build writes, in archive.json.
 	Format = 2
 
-	BagitName      = "bagit.txt"
-	BagInfoName    = "bag-info.txt"
-	Manifest256    = "manifest-sha256.txt"
-	Manifest512    = "manifest-sha512.txt"
+	BagitName   = "bagit.txt"
+	BagInfoName = "bag-info.txt"
+	Manifest256 = "manifest-sha256.txt"
+	Manifest512 = "manifest-sha512.txt"
+	// LinksName lists the bag's symbolic links (data/tree/...) and their
+	// targets, which BagIt manifests do not cover.
+	LinksName      = "qms-symlinks.txt"
 	TagManifest256 = "tagmanifest-sha256.txt"
 	TagManifest512 = "tagmanifest-sha512.txt"
 	// PayloadDir holds the payload, the format-1 layout below it.

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,7 +52,9 @@ type inspector struct {
 	files map[string]fileSum
 	small map[string][]byte // top-level files, archive.json and the signing key
 	links []string
-	found []qms.Finding
+	// targets are the symbolic links' targets, by name.
+	targets map[string]string
+	found   []qms.Finding
 }
 
 // keepSmall says which members Inspect holds in memory (bounded by
@@ -119,7 +123,15 @@ func (in *inspector) member(name string, h *tar.Header, body io.Reader) error {
 	case tar.TypeDir:
 		return nil
 	case tar.TypeSymlink:
+		if _, dup := in.targets[name]; dup {
+			in.add(name, RuleMember, "member appears twice")
+			return nil
+		}
+		if in.targets == nil {
+			in.targets = map[string]string{}
+		}
 		in.links = append(in.links, name)
+		in.targets[name] = h.Linkname
 		return nil
 	}
 	if _, dup := in.files[name]; dup {
@@ -222,6 +234,7 @@ func (in *inspector) bag() Checked {
 			add(l, RuleMember, "symbolic link outside data/tree/")
 		}
 	}
+	in.checkLinks(add, addAt)
 	// bagit.txt
 	if b, ok := in.small[BagitName]; !ok {
 		add(BagitName, RuleBag, "the bag has no bagit.txt")
@@ -473,4 +486,54 @@ func validOxum(s string) bool {
 	_, err1 := strconv.ParseUint(a, 10, 63)
 	_, err2 := strconv.ParseUint(b, 10, 63)
 	return err1 == nil && err2 == nil
+}
+
+// checkLinks compares the bag's symbolic links with LinksName, which the
+// tag manifests (and so the signature) cover: a link not listed, listed
+// but absent, or pointing elsewhere than listed is a finding.
+func (in *inspector) checkLinks(add func(p, rule, format string, a ...any), addAt func(p string, line int, rule, format string, a ...any)) {
+	body, ok := in.small[LinksName]
+	if !ok {
+		add(LinksName, RuleTagManifest, "the bag has no %s: its symbolic links are not covered by the signature", LinksName)
+		return
+	}
+	listed := map[string]string{}
+	for i, line := range strings.SplitAfter(string(body), "\n") {
+		if line == "" {
+			continue
+		}
+		p, target, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+		if !ok {
+			addAt(LinksName, i+1, RuleManifest, "not a link line (path, one space, target)")
+			continue
+		}
+		p, err := decodeBagPath(strings.ReplaceAll(p, "%20", " "))
+		if err == nil {
+			target, err = decodeBagPath(target)
+		}
+		if err != nil || !validMember(p) {
+			addAt(LinksName, i+1, RuleManifest, "not a link line (path, one space, target)")
+			continue
+		}
+		if _, dup := listed[p]; dup {
+			addAt(LinksName, i+1, RuleManifest, "%s is listed twice", p)
+			continue
+		}
+		listed[p] = target
+	}
+	names := slices.Sorted(maps.Keys(listed))
+	for _, p := range names {
+		got, ok := in.targets[p]
+		switch {
+		case !ok:
+			add(p, RuleManifest, "symbolic link listed in %s is missing", LinksName)
+		case got != listed[p]:
+			add(p, RuleManifest, "symbolic link points to %q, %s says %q", got, LinksName, listed[p])
+		}
+	}
+	for _, p := range in.links {
+		if _, ok := listed[p]; !ok {
+			add(p, RuleManifest, "symbolic link is not listed in %s: the signature does not cover it", LinksName)
+		}
+	}
 }

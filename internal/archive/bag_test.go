@@ -41,17 +41,29 @@ func rewrite(t *testing.T, data []byte, edit func(name string, body []byte) []by
 			top = h.Name
 		}
 		body, _ := io.ReadAll(tr)
-		if h.Typeflag == tar.TypeReg {
+		switch h.Typeflag {
+		case tar.TypeReg:
 			body = edit(strings.TrimPrefix(h.Name, top), body)
 			if body == nil {
 				continue
 			}
 			h.Size = int64(len(body))
+		case tar.TypeSymlink:
+			// A link is edited as "-> target": nil drops it.
+			to := edit(strings.TrimPrefix(h.Name, top), []byte("-> "+h.Linkname))
+			if to == nil {
+				continue
+			}
+			h.Linkname = strings.TrimPrefix(string(to), "-> ")
 		}
 		tw.WriteHeader(h)
 		tw.Write(body)
 	}
 	for _, m := range extra {
+		if m.typ == tar.TypeSymlink {
+			tw.WriteHeader(&tar.Header{Name: top + m.name, Typeflag: tar.TypeSymlink, Mode: 0o777, Linkname: m.link})
+			continue
+		}
 		tw.WriteHeader(&tar.Header{Name: top + m.name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(m.body))})
 		tw.Write([]byte(m.body))
 	}
@@ -100,6 +112,23 @@ func TestInspectBag(t *testing.T) {
 			return bytes.Replace(b, []byte("Payload-Oxum: "), []byte("Payload-Oxum: 1"), 1)
 		})), []string{"bag-info.txt [archive-bag]", "bag-info.txt [archive-tag-manifest]"}, ""},
 		{"no bagit.txt", rewrite(t, data, drop("bagit.txt")), []string{"bagit.txt [archive-bag]", "bagit.txt [archive-tag-manifest]"}, ""},
+		// Symbolic links are no files to BagIt: qms-symlinks.txt, a signed
+		// tag file, lists them with their targets.
+		{"symbolic link retargeted", rewrite(t, data, change("data/tree/bin/notes", func([]byte) []byte { return []byte("-> ../qms.yaml") })),
+			[]string{"data/tree/bin/notes [archive-manifest]"}, ""},
+		{"symbolic link dropped", rewrite(t, data, drop("data/tree/bin/notes")), []string{"data/tree/bin/notes [archive-manifest]"}, ""},
+		{"symbolic link added", rewrite(t, data, same, member{name: "data/tree/records/more.md", typ: tar.TypeSymlink, link: "../qms.yaml"}),
+			[]string{"data/tree/records/more.md [archive-manifest]"}, ""},
+		{"link list changed to match", rewrite(t, data, func(name string, b []byte) []byte {
+			switch name {
+			case "data/tree/bin/notes":
+				return []byte("-> ../qms.yaml")
+			case "qms-symlinks.txt":
+				return bytes.Replace(b, []byte("../records/notes.md"), []byte("../qms.yaml"), 1)
+			}
+			return b
+		}), []string{"qms-symlinks.txt [archive-tag-manifest]"}, ""},
+		{"no link list", rewrite(t, data, drop("qms-symlinks.txt")), []string{"qms-symlinks.txt [archive-tag-manifest]", "qms-symlinks.txt [archive-tag-manifest]"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

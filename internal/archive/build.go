@@ -329,7 +329,7 @@ func (b *builder) writeBundle(f *os.File, r bundleResult) error {
 }
 
 // writeTail writes the last member: the bundle's padding, bag-info.txt,
-// the payload manifests, the tag manifests, the end of the tar.
+// the list of symbolic links, the payload manifests, the tag manifests, the end of the tar.
 func (b *builder) writeTail() error {
 	if err := b.startMember(); err != nil {
 		return err
@@ -337,6 +337,9 @@ func (b *builder) writeTail() error {
 	a := b.a
 	b.info.BagInfo = bagInfo(b.info, b.opts, a.payloadBytes, a.payloadFiles)
 	if err := a.file(BagInfoName, b.info.BagInfo); err != nil {
+		return err
+	}
+	if err := a.file(LinksName, linkList(a.links)); err != nil {
 		return err
 	}
 	if err := a.file(Manifest256, bagManifest(a.payload, false)); err != nil {
@@ -431,7 +434,11 @@ type tarWriter struct {
 	tags         []manifestLine
 	payloadBytes int64
 	payloadFiles int
+	// links are the symbolic links written, for LinksName.
+	links []linkLine
 }
+
+type linkLine struct{ path, target string }
 
 type manifestLine struct{ path, sum, sum512 string }
 
@@ -516,7 +523,23 @@ func (a *tarWriter) symlink(name, target string) error {
 	}
 	h := a.header(name, 0o777, tar.TypeSymlink, 0)
 	h.Linkname = target
+	a.links = append(a.links, linkLine{name, target})
 	return a.tw.WriteHeader(h)
+}
+
+// linkList is LinksName: a line "path target" for each symbolic link,
+// sorted by path, the path percent-encoded as in a manifest and where it
+// holds a space, the target as in a manifest. BagIt manifests list regular
+// files only; this tag file, listed in the tag manifests and so signed,
+// covers the links too.
+func linkList(links []linkLine) []byte {
+	links = append([]linkLine(nil), links...)
+	sort.Slice(links, func(i, j int) bool { return links[i].path < links[j].path })
+	var b bytes.Buffer
+	for _, l := range links {
+		b.WriteString(strings.ReplaceAll(encodeBagPath(l.path), " ", "%20") + " " + encodeBagPath(l.target) + "\n")
+	}
+	return b.Bytes()
 }
 
 // bagManifest is a BagIt manifest (SHA-256, or SHA-512 when wide) of

@@ -58,7 +58,9 @@ directory holding {{.Name}} and {{.Name}}.asc.
    manifest-sha256.txt' reads the manifest as it is. The last two commands
    count the payload's files and bytes: they must be the two numbers of
    Payload-Oxum in bag-info.txt (bytes.files), so that no file was added
-   that the manifest does not list.
+   that the manifest does not list. BagIt manifests list files only:
+   qms-symlinks.txt, which the tag manifest covers, lists each symbolic
+   link under data/tree/ with its target (step 3 compares them too).
 
 3. Check the Git history and its signatures:
 
@@ -67,12 +69,13 @@ directory holding {{.Name}} and {{.Name}}.asc.
        git -C repo bundle verify ../repo.bundle
        gpg --batch --import keys/*.asc
        git -C repo verify-commit {{.Commit}}
-       diff -r --exclude=.git repo tree
+       diff -r --no-dereference --exclude=.git repo tree
 
    The bundle holds branch {{.Branch}} at the archived commit and every tag
    in its history, with every commit and tag signature: 'git -C repo log
    --show-signature' shows them. The last command compares the commit's
-   files with tree/; no output means they agree. (Commits signed with SSH
+   files with tree/, symbolic links by their targets; no output means they
+   agree. (Commits signed with SSH
    keys need an allowed-signers file: see 'git help config',
    gpg.ssh.allowedSignersFile; the public keys are under keys/.)
 
