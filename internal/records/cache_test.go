@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -308,11 +309,93 @@ func FuzzDecodeCache(f *testing.F) {
 			if h.sum != k.sum || h.blob != k.blob || h.stat != k.stat || h.statAt != k.statAt || h.checked != k.checked {
 				t.Fatalf("round trip changed the header: %+v, want %+v", h, k)
 			}
-			if !reflect.DeepEqual(again, e) {
+			if !sameEntry(again, e) {
 				t.Fatalf("round trip changed the entry:\n%#v\n%#v", e, again)
 			}
 		}
 	})
+}
+
+// sameEntry is reflect.DeepEqual, except that a NaN field value equals a
+// NaN with the same bits: YAML's .nan is a value a record may hold, and
+// the cache must give it back as it was, yet NaN != NaN.
+func sameEntry(a, b *Entry) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	x, y := *a, *b
+	x.Fields, y.Fields = nil, nil
+	if !reflect.DeepEqual(x, y) || len(a.Fields) != len(b.Fields) {
+		return false
+	}
+	for i := range a.Fields {
+		if a.Fields[i].Name != b.Fields[i].Name || !sameValue(a.Fields[i].Value, b.Fields[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case float64:
+		y, ok := b.(float64)
+		return ok && math.Float64bits(x) == math.Float64bits(y)
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !sameValue(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !sameValue(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// TestCacheNaNRoundTrip: a field holding NaN (YAML .nan) comes back from
+// the cache with the same bits, as the fuzzer first showed on CI.
+func TestCacheNaNRoundTrip(t *testing.T) {
+	kinds, _ := schema.Load(qms.Defaults, nil)
+	nan := math.NaN()
+	e := &Entry{Path: "records/incidents/INC-2026-0001.md", Kind: kinds.Kinds["incident"], ID: "INC-2026-0001",
+		Fields: Fields{{"a", []any{nan, 1.5, map[string]any{"b": nan}}}}}
+	var table []string
+	enc := encoder{number: func(name string) int { table = append(table, name); return len(table) - 1 }}
+	encodeEntry(&enc, e.Path, &cached{entry: e})
+	if enc.err != nil {
+		t.Fatal(enc.err)
+	}
+	d := &decoder{s: string(enc.b)}
+	h := decodeHeader(d, e.Path)
+	again := decodeBody(d, e.Path, kinds, table, nil, h.flags&flagBroken != 0)
+	if d.err != nil || d.s != "" {
+		t.Fatalf("decode: %v (%d bytes left)", d.err, len(d.s))
+	}
+	if !sameEntry(again, e) {
+		t.Fatalf("round trip changed the entry:\n%#v\n%#v", e, again)
+	}
+	if reflect.DeepEqual(again, e) {
+		t.Fatal("DeepEqual calls NaN equal to NaN: sameEntry is not needed")
+	}
+	if sameEntry(&Entry{Fields: Fields{{"a", nan}}}, &Entry{Fields: Fields{{"a", 1.0}}}) {
+		t.Fatal("sameEntry calls NaN equal to 1")
+	}
 }
 
 // TestCacheKeepsUnchangedEntries: entries written again as they were read
