@@ -10,7 +10,7 @@ import (
 )
 
 var (
-	linkRe = regexp.MustCompile(`\s(?:href|src)="([^"]*)"`)
+	linkRe = regexp.MustCompile(`\s(?:href|src|action)="([^"]*)"`)
 	idRe   = regexp.MustCompile(`\sid="([^"]*)"`)
 )
 

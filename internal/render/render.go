@@ -110,6 +110,10 @@ type page struct {
 	note    string // e.g. a newer draft exists
 	title   string
 	earlier int
+	// words are the page's words for the search index, set by the worker
+	// that renders the page (indexed: set).
+	words   string
+	indexed bool
 }
 
 // Write renders the site and calls emit for each of its files, in sorted
@@ -166,6 +170,9 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 	if err := s.extras(ix, files); err != nil {
 		return err
 	}
+	files[SearchFile] = s.searchPage()
+	files[SearchScript] = []byte(searchJS)
+	files[SearchIndexFile] = nil // made once every page has its words: see emitSmall
 	// The few site pages, then the record pages in chunks rendered in
 	// parallel and emitted in order, so that a large site is never held
 	// whole in memory.
@@ -177,6 +184,13 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 	sort.SliceStable(pages, func(i, j int) bool { return pages[i].name < pages[j].name })
 	emitSmall := func(upTo string) error {
 		for len(small) > 0 && (upTo == "" || small[0] < upTo) {
+			if small[0] == SearchIndexFile {
+				b, err := s.searchIndex()
+				if err != nil {
+					return err
+				}
+				files[SearchIndexFile] = b
+			}
 			if err := emit(small[0], files[small[0]]); err != nil {
 				return err
 			}
@@ -202,6 +216,7 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 				defer wg.Done()
 				for i := range next {
 					out[i-lo], errs[i-lo] = s.recordPage(md, pages[i])
+					pages[i].words, pages[i].indexed = searchWords(pages[i]), true
 				}
 			}(mds[w])
 		}
@@ -411,14 +426,14 @@ func (s *site) layout(name, title string, body template.HTML) []byte {
 <link rel="stylesheet" href="%s">
 </head>
 <body>
-<header><a href="%s">%s</a> · <a href="%s">Status</a>%s</header>
+<header><a href="%s">%s</a> · <a href="%s">Status</a>%s %s</header>
 <main>
 %s
 </main>
 <footer>Made by qms on %s%s.</footer>
 </body>
 </html>
-`, h(title), company, rel(name, "style.css"), rel(name, "index.html"), home, rel(name, "status.html"), released,
+`, h(title), company, rel(name, "style.css"), rel(name, "index.html"), home, rel(name, "status.html"), released, searchForm(name),
 		body, s.in.Now.UTC().Format("2006-01-02 15:04 UTC"), commit)
 	return b.Bytes()
 }
@@ -440,5 +455,9 @@ code{font-size:.92em}
 .note{border-left:.3em solid #e0a800;padding:.3em .8em;background:#fff8e0}
 .signatures{border:2px solid #1b1f24;padding:.4em .9em;margin:1.5em 0}
 svg text{font-family:inherit;font-size:11px}
-@media print{header,footer{background:none}}
+form.qms-find{display:inline-block;margin-left:1em}
+form.qms-find input,#qms-search-form input{font:inherit;padding:.15em .3em}
+#qms-search-form label{display:block;margin:.4em 0 .2em}
+#qms-results .kind{color:#555}
+@media print{header,footer{background:none}form.qms-find{display:none}}
 `

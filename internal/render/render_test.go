@@ -60,6 +60,7 @@ var golden = []string{
 	"records/test/TST-2026-0001.html",
 	"records/incident/INC-2026-0002.html",
 	"records/staff/akeller.html",
+	"search.html",
 }
 
 func TestGolden(t *testing.T) {
@@ -73,8 +74,9 @@ func TestGolden(t *testing.T) {
 			t.Errorf("%s differs between two runs", n)
 		}
 	}
-	// index, dashboard, style, calendar, evidence map, 10 kinds, 29 records.
-	if want := 5 + 10 + 29; len(files) != want {
+	// index, dashboard, style, calendar, evidence map, search page, its
+	// index and script, 10 kinds, 29 records.
+	if want := 8 + 10 + 29; len(files) != want {
 		t.Errorf("%d files, want %d", len(files), want)
 	}
 	for _, n := range golden {

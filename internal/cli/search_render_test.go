@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qms-tool/qms/internal/testkit/need"
+)
+
+// searchDOM opens a site page with a query string in headless Chromium
+// and returns its DOM once the page's scripts have run.
+func searchDOM(t *testing.T, file, query string) string {
+	t.Helper()
+	bin := need.Tool(t, need.Chromium, "chromium", "chromium-browser")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=5000", "--dump-dom", "file://"+filepath.ToSlash(file)+query)
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, errb.String())
+	}
+	return string(out)
+}
+
+// TestSearchChromium renders the example QMS and searches it as a reader
+// does, from file:// in headless Chromium: by words of a record's text, by
+// id, and for something no record holds.
+func TestSearchChromium(t *testing.T) {
+	dir := t.TempDir()
+	run := func(want int, args ...string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Dir: dir,
+			Now: func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }, Getenv: func(string) string { return "" }}
+		if code := Run(context.Background(), env, append([]string{"qms"}, args...)); code != want {
+			t.Fatalf("qms %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
+		}
+	}
+	run(0, "init", "--example", ".")
+	run(0, "render", "--out", "site", "--at", "2026-11-23")
+	page := filepath.Join(dir, "site", "search.html")
+	results := regexp.MustCompile(`(?s)<ol id="qms-results">(.*?)</ol>`)
+	links := regexp.MustCompile(`<a href="([^"]+)">([^<]+)</a>`)
+	hits := func(dom string) [][]string {
+		m := results.FindStringSubmatch(dom)
+		if m == nil {
+			t.Fatalf("no result list in the DOM:\n%s", dom)
+		}
+		var out [][]string
+		for _, l := range links.FindAllStringSubmatch(m[1], -1) {
+			out = append(out, l[1:])
+		}
+		return out
+	}
+
+	// Words from the body and the title, one of them only begun ("failov").
+	dom := searchDOM(t, page, "?q=power+failov")
+	got := hits(dom)
+	if len(got) == 0 || got[0][0] != "records/incident/INC-2026-0002.html" ||
+		got[0][1] != "INC-2026-0002: Loss of primary hosting region ch-north-1 after data centre power failure" {
+		t.Errorf("search for 'power failov' found %q", got)
+	}
+	if !strings.Contains(dom, `<input id="qms-q" name="q" type="search" autocomplete="off">`) || !strings.Contains(dom, "match “power failov”") {
+		t.Errorf("the search page does not say what it searched for:\n%s", dom)
+	}
+	// An exact id comes first, even where other records mention it.
+	got = hits(searchDOM(t, page, "?q=GP-100-r4"))
+	if len(got) == 0 || !strings.HasPrefix(got[0][1], "GP-100-r4") {
+		t.Errorf("search for GP-100-r4 found %q", got)
+	}
+	// Nothing matches: an empty list and a sentence saying so.
+	dom = searchDOM(t, page, "?q=zebracrossing")
+	if got := hits(dom); len(got) != 0 || !strings.Contains(dom, "0 records match “zebracrossing”.") {
+		t.Errorf("search for a word no record holds found %q", got)
+	}
+	// The header's form on a record page leads to the search page.
+	rec := readFile(t, filepath.Join(dir, "site", "records", "incident", "INC-2026-0002.html"))
+	if !strings.Contains(rec, `<form class="qms-find" role="search" aria-label="Site search" action="../../search.html">`) {
+		t.Errorf("the record page has no search form in its header")
+	}
+}
