@@ -88,3 +88,36 @@ func TestSearchChromium(t *testing.T) {
 		t.Errorf("the record page has no search form in its header")
 	}
 }
+
+// TestAuditTrailChromium signs an incident (review by Tobias, approval by
+// Anna), renders the site and filters its audit trail in headless
+// Chromium by person from the page's address: only Tobias's rows stay.
+func TestAuditTrailChromium(t *testing.T) {
+	l := newSignedQMS(t)
+	inc := "records/incidents/INC-2026-0001.md"
+	l.as("tobias")
+	l.qms(t, 0, "approve", inc, "--meaning", "review")
+	l.as("anna")
+	l.qms(t, 0, "approve", inc, "--meaning", "approval")
+	l.qms(t, 0, "render", "--out", "site", "--at", "2026-11-23")
+	page := filepath.Join(l.Repo, "site", "audit.html")
+	row := regexp.MustCompile(`<tr data-person="([a-z]+)" data-record=" INC-2026-0001 "( hidden="")?>`)
+	rows := func(dom string) map[string]bool {
+		shown := map[string]bool{}
+		for _, m := range row.FindAllStringSubmatch(dom, -1) {
+			shown[m[1]] = shown[m[1]] || m[2] == ""
+		}
+		return shown
+	}
+	all := rows(searchDOM(t, page, ""))
+	if !all["tmeier"] || !all["akeller"] {
+		t.Fatalf("unfiltered audit trail shows %v, want both signers", all)
+	}
+	dom := searchDOM(t, page, "?person=tmeier&record=INC-2026-0001")
+	if got := rows(dom); !got["tmeier"] || got["akeller"] {
+		t.Errorf("filtered by tmeier the audit trail shows %v", got)
+	}
+	if !strings.Contains(dom, "1 of 2 entries by Tobias Meier (tmeier) on INC-2026-0001.") {
+		t.Errorf("the filter does not say what it shows:\n%s", dom)
+	}
+}

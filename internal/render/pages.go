@@ -36,7 +36,7 @@ func (s *site) index() []byte {
 	if s.in.Released {
 		b.WriteString("<p>Only approved versions are published: each record as it was last approved; records never approved are left out.</p>\n")
 	}
-	fmt.Fprintf(&b, "<p><a href=\"%s\">Continuity status as of %s</a></p>\n", rel(name, "status.html"), h(s.report.At))
+	fmt.Fprintf(&b, "<p><a href=\"%s\">Continuity status as of %s</a> · <a href=\"%s\">Audit trail: every signature and accepted exception, and the responsibility matrix</a></p>\n", rel(name, "status.html"), h(s.report.At), rel(name, AuditFile))
 	b.WriteString("<table>\n<thead><tr><th>Kind</th><th>Records</th>")
 	if s.in.Approval != nil {
 		b.WriteString("<th>Approved</th>")

@@ -170,6 +170,8 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 	if err := s.extras(ix, files); err != nil {
 		return err
 	}
+	files[AuditFile] = s.auditTrail()
+	files[AuditScript] = []byte(auditJS)
 	files[SearchFile] = s.searchPage()
 	files[SearchScript] = []byte(searchJS)
 	files[SearchIndexFile] = nil // made once every page has its words: see emitSmall
@@ -426,14 +428,14 @@ func (s *site) layout(name, title string, body template.HTML) []byte {
 <link rel="stylesheet" href="%s">
 </head>
 <body>
-<header><a href="%s">%s</a> · <a href="%s">Status</a>%s %s</header>
+<header><a href="%s">%s</a> · <a href="%s">Status</a> · <a href="%s">Audit trail</a>%s %s</header>
 <main>
 %s
 </main>
 <footer>Made by qms on %s%s.</footer>
 </body>
 </html>
-`, h(title), company, rel(name, "style.css"), rel(name, "index.html"), home, rel(name, "status.html"), released, searchForm(name),
+`, h(title), company, rel(name, "style.css"), rel(name, "index.html"), home, rel(name, "status.html"), rel(name, AuditFile), released, searchForm(name),
 		body, s.in.Now.UTC().Format("2006-01-02 15:04 UTC"), commit)
 	return b.Bytes()
 }
@@ -459,5 +461,9 @@ form.qms-find{display:inline-block;margin-left:1em}
 form.qms-find input,#qms-search-form input{font:inherit;padding:.15em .3em}
 #qms-search-form label{display:block;margin:.4em 0 .2em}
 #qms-results .kind{color:#555}
-@media print{header,footer{background:none}form.qms-find{display:none}}
+.wide{overflow-x:auto}
+form.filter label{margin:0 .3em 0 .8em}
+form.filter select{font:inherit}
+tr[hidden]{display:none}
+@media print{header,footer{background:none}form.qms-find,form.filter{display:none}}
 `

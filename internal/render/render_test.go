@@ -61,6 +61,7 @@ var golden = []string{
 	"records/incident/INC-2026-0002.html",
 	"records/staff/akeller.html",
 	"search.html",
+	"audit.html",
 }
 
 func TestGolden(t *testing.T) {
@@ -75,8 +76,8 @@ func TestGolden(t *testing.T) {
 		}
 	}
 	// index, dashboard, style, calendar, evidence map, search page, its
-	// index and script, 10 kinds, 29 records.
-	if want := 8 + 10 + 29; len(files) != want {
+	// index and script, audit trail and its script, 10 kinds, 29 records.
+	if want := 10 + 10 + 29; len(files) != want {
 		t.Errorf("%d files, want %d", len(files), want)
 	}
 	for _, n := range golden {
