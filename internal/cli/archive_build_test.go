@@ -29,7 +29,7 @@ func TestArchiveBuildSignatures(t *testing.T) {
 	page := pages["data/html/records/incident/INC-2026-0001.html"]
 	// The pages are those of 'qms render' (internal/render), as of the
 	// commit, with the verified signatures.
-	for _, want := range []string{`<span class="badge draft">draft</span>`, "<tr><td>Tobias Meier</td><td>JD-004</td><td>review</td>", `id="qms-signatures"`} {
+	for _, want := range []string{`<span class="badge draft">draft</span>`, "<tr><td>Tobias Meier</td><td>Head of Operations (JD-004)</td><td>review</td>", `id="qms-signatures"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("INC-2026-0001.html lacks %q:\n%s", want, page)
 		}

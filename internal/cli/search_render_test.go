@@ -121,3 +121,81 @@ func TestAuditTrailChromium(t *testing.T) {
 		t.Errorf("the filter does not say what it shows:\n%s", dom)
 	}
 }
+
+// TestListsAndFactsChromium renders the example QMS and checks, as
+// headless Chromium builds the pages, an incident's header facts in the
+// schema's order with their labels, and the incident list sorted by
+// downtime (the column the address names), numerically.
+func TestListsAndFactsChromium(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Dir: dir,
+		Now: func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }, Getenv: func(string) string { return "" }}
+	for _, args := range [][]string{{"init", "--example", "."}, {"render", "--out", "site", "--at", "2026-11-23"}} {
+		if code := Run(context.Background(), env, append([]string{"qms"}, args...)); code != 0 {
+			t.Fatalf("qms %v: exit %d\n%s%s", args, code, out.String(), errb.String())
+		}
+	}
+	dom := searchDOM(t, filepath.Join(dir, "site", "records", "incident", "INC-2026-0002.html"), "")
+	var labels []string
+	for _, m := range regexp.MustCompile(`<div><dt>([^<]+)</dt>`).FindAllStringSubmatch(dom, -1) {
+		labels = append(labels, m[1])
+	}
+	if got, want := strings.Join(labels, "|"), "Level|Status|Detected at|Resolved at|Services|Owner|Reported by|Downtime (minutes)|Data loss (minutes)|Disaster recovery plan activated"; got != want {
+		t.Errorf("header facts %s, want %s", got, want)
+	}
+	for _, want := range []string{
+		`<dd><time datetime="2026-09-08T03:12:00+02:00">2026-09-08 03:12 +02:00</time> <span class="utc">(2026-09-08 01:12 UTC)</span></dd>`,
+		`<dd><a href="../../records/staff/tmeier.html">Tobias Meier <small>(tmeier)</small></a></dd>`,
+		`<dd>97 min (1 h 37 min)</dd>`,
+		`<h2 id="qms-data">Other fields</h2>`,
+	} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("record page lacks %q", want)
+		}
+	}
+
+	list := filepath.Join(dir, "site", "kinds", "incident.html")
+	heads := regexp.MustCompile(`<th scope="col" aria-sort="(\w+)"><button type="button" data-col="(\d)">([^<]+)</button></th>`)
+	col := -1
+	for _, m := range heads.FindAllStringSubmatch(searchDOM(t, list, ""), -1) {
+		if m[3] == "Downtime (minutes)" {
+			col = int(m[2][0] - '0')
+		}
+	}
+	if col < 0 {
+		t.Fatal("the incident list has no downtime column")
+	}
+	dom = searchDOM(t, list, "?sort="+string(rune('0'+col)))
+	var sorted []int
+	for _, m := range regexp.MustCompile(`<td data-sort="(\d*)">[^<]*min[^<]*</td>|<td data-sort="">`).FindAllStringSubmatch(dom, -1) {
+		if m[1] == "" {
+			sorted = append(sorted, -1)
+			continue
+		}
+		n := 0
+		for _, c := range m[1] {
+			n = n*10 + int(c-'0')
+		}
+		sorted = append(sorted, n)
+	}
+	nums := 0
+	for i, n := range sorted {
+		if n >= 0 {
+			nums++
+			if i > 0 && sorted[i-1] > n {
+				t.Errorf("downtime not sorted ascending: %v", sorted)
+				break
+			}
+		} else if i+1 < len(sorted) && sorted[i+1] >= 0 {
+			t.Errorf("an incident without downtime sorts before one with: %v", sorted)
+			break
+		}
+	}
+	if nums < 2 {
+		t.Errorf("only %d incidents with downtime in the list: %v", nums, sorted)
+	}
+	if !strings.Contains(dom, `aria-sort="ascending"><button type="button" data-col="`+string(rune('0'+col))+`">Downtime (minutes)</button>`) {
+		t.Error("the sorted column's heading does not say so (aria-sort)")
+	}
+}

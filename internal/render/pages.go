@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -74,11 +75,39 @@ func (s *site) kindPage(k string) []byte {
 		b.WriteString("<p>No records of this kind are published.</p>\n")
 		return s.layout(name, k, template.HTML(b.String()))
 	}
-	b.WriteString("<table>\n<thead><tr><th>Id</th><th>Title</th><th>Approval</th></tr></thead>\n<tbody>\n")
-	for _, p := range ps {
-		fmt.Fprintf(&b, "<tr><td><a href=\"%s\">%s</a></td><td>%s</td><td>%s</td></tr>\n", rel(name, p.name), h(p.rec.ID), h(p.title), stateBadge(p.state))
+	kd := s.in.Kinds.Kinds[k]
+	var cols []string
+	if kd != nil {
+		cols = kd.Columns
 	}
-	b.WriteString("</tbody>\n</table>\n")
+	fmt.Fprintf(&b, "<p>%d records. Select a column's heading to sort by it.</p>\n", len(ps))
+	b.WriteString("<div class=\"wide\"><table class=\"list\" id=\"qms-list\">\n<thead><tr>")
+	heads := append([]string{"Id", "Title"}, func() []string {
+		var out []string
+		for _, c := range cols {
+			out = append(out, label(kd, c))
+		}
+		return out
+	}()...)
+	heads = append(heads, "Approval")
+	for i, l := range heads {
+		fmt.Fprintf(&b, "<th scope=\"col\" aria-sort=\"none\"><button type=\"button\" data-col=\"%d\">%s</button></th>", i, h(l))
+	}
+	b.WriteString("</tr></thead>\n<tbody>\n")
+	for _, p := range ps {
+		fmt.Fprintf(&b, "<tr><td><a href=\"%s\">%s</a></td><td>%s</td>", rel(name, p.name), h(p.rec.ID), h(p.title))
+		for _, c := range cols {
+			v, ok := p.rec.Data[c]
+			if !ok || v == nil {
+				b.WriteString("<td data-sort=\"\"></td>")
+				continue
+			}
+			fmt.Fprintf(&b, "<td data-sort=\"%s\">%s</td>", h(sortKey(v)), s.listCell(name, c, v))
+		}
+		fmt.Fprintf(&b, "<td>%s</td></tr>\n", stateBadge(p.state))
+	}
+	b.WriteString("</tbody>\n</table></div>\n")
+	fmt.Fprintf(&b, "<script src=\"%s\"></script>\n", rel(name, SortScript))
 	return s.layout(name, k, template.HTML(b.String()))
 }
 
@@ -107,6 +136,7 @@ func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
 	fmt.Fprintf(&b, "<p><a href=\"%s\">%s records</a></p>\n", rel(p.name, "kinds/"+p.rec.Kind+".html"), h(p.rec.Kind))
 	fmt.Fprintf(&b, "<h1 id=\"qms-top\">%s</h1>\n", h(title))
 	fmt.Fprintf(&b, "<p>%s <code>%s</code></p>\n", stateBadge(p.state), h(p.rec.Path))
+	b.WriteString(s.factsHeader(p))
 	if p.note != "" {
 		fmt.Fprintf(&b, "<p class=\"note\">%s</p>\n", h(p.note))
 	}
@@ -133,14 +163,22 @@ func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
 		}
 		return ast.WalkContinue, nil
 	})
-	b.WriteString("<nav><ul>\n<li><a href=\"#qms-data\">Data</a></li>\n")
+	b.WriteString("<nav aria-label=\"Contents\"><ul>\n<li><a href=\"#qms-data\">Fields</a></li>\n")
 	for _, t := range toc {
 		b.WriteString(t + "\n")
 	}
 	b.WriteString("<li><a href=\"#qms-signatures\">Signatures</a></li>\n</ul></nav>\n")
 
-	b.WriteString("<h2 id=\"qms-data\">Data</h2>\n")
-	b.WriteString(s.dataTable(p, p.rec.Data))
+	fields := "Fields"
+	if s.factsHeader(p) != "" {
+		fields = "Other fields"
+	}
+	fmt.Fprintf(&b, "<h2 id=\"qms-data\">%s</h2>\n", fields)
+	if t := s.dataTable(p, p.rec.Data); t != "" {
+		b.WriteString(t)
+	} else {
+		b.WriteString("<p>None: every field is shown above.</p>\n")
+	}
 
 	b.WriteString("<article>\n")
 	var body bytes.Buffer
@@ -195,15 +233,19 @@ func (s *site) linkTarget(p *page, dest []byte) []byte {
 // dataTable shows the frontmatter, linking values that are ids of
 // published records.
 func (s *site) dataTable(p *page, d map[string]any) string {
+	k := s.in.Kinds.Kinds[p.rec.Kind]
 	var b strings.Builder
-	b.WriteString("<table class=\"data\">\n<tbody>\n")
-	for _, k := range slices.Sorted(maps.Keys(d)) {
-		if k == "id" {
-			continue
+	b.WriteString("<div class=\"wide\"><table class=\"data\">\n<tbody>\n")
+	for _, f := range fieldOrder(k, d) {
+		if k != nil && slices.Contains(k.Facts, f) {
+			continue // in the header
 		}
-		fmt.Fprintf(&b, "<tr><th>%s</th><td>%s</td></tr>\n", h(k), s.value(p, d[k], 0))
+		fmt.Fprintf(&b, "<tr><th scope=\"row\" title=\"%s\">%s</th><td>%s</td></tr>\n", h(f), h(label(k, f)), s.field(p, f, d[f]))
 	}
-	b.WriteString("</tbody>\n</table>\n")
+	b.WriteString("</tbody>\n</table></div>\n")
+	if !strings.Contains(b.String(), "<tr>") {
+		return ""
+	}
 	return b.String()
 }
 
@@ -235,7 +277,10 @@ func (s *site) value(p *page, v any, depth int) string {
 		return b.String()
 	case string:
 		if q, ok := s.byID[x]; ok && q != p {
-			return fmt.Sprintf("<a href=\"%s\">%s</a>", rel(p.name, q.name), h(x))
+			return fmt.Sprintf("<a href=\"%s\">%s</a>", rel(p.name, q.name), refText(q))
+		}
+		if t, err := time.Parse(time.RFC3339, x); err == nil && strings.Contains(x, "T") {
+			return dateTime(t)
 		}
 		return h(x)
 	case float64:
@@ -260,7 +305,7 @@ func (s *site) signatureBlock(p *page) string {
 		sort.SliceStable(sigs, func(i, j int) bool { return sigs[i].Time.Before(sigs[j].Time) })
 		for _, g := range sigs {
 			fmt.Fprintf(&b, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><code>%s</code></td><td><code>%s</code></td></tr>\n",
-				h(g.Name), h(strings.Join(g.Roles, ", ")), h(g.Meaning), h(g.Time.UTC().Format("2006-01-02 15:04:05")), h(g.Fingerprint), h(g.Commit))
+				h(g.Name), h(strings.Join(s.roleTitles(g.Roles), ", ")), h(g.Meaning), h(g.Time.UTC().Format("2006-01-02 15:04:05")), h(g.Fingerprint), h(g.Commit))
 		}
 		b.WriteString("</tbody>\n</table>\n")
 	}

@@ -160,6 +160,7 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 		}
 		s.byPath[p.rec.Path] = p
 	}
+	s.roles, _, _, _ = s.matrixOf()
 	files := map[string][]byte{}
 	files["style.css"] = []byte(strings.TrimPrefix(css, "\n"))
 	files["index.html"] = s.index()
@@ -172,6 +173,7 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 	}
 	files[AuditFile] = s.auditTrail()
 	files[AuditScript] = []byte(auditJS)
+	files[SortScript] = []byte(sortJS)
 	files[SearchFile] = s.searchPage()
 	files[SearchScript] = []byte(searchJS)
 	files[SearchIndexFile] = nil // made once every page has its words: see emitSmall
@@ -357,6 +359,8 @@ type site struct {
 	byID   map[string]*page
 	byPath map[string]*page
 	report *status.Report
+	// roles are the matrix's role titles by code.
+	roles map[string]string
 }
 
 // kinds lists the kinds in the schema set's order, those with no
@@ -462,6 +466,14 @@ form.qms-find input,#qms-search-form input{font:inherit;padding:.15em .3em}
 #qms-search-form label{display:block;margin:.4em 0 .2em}
 #qms-results .kind{color:#555}
 .wide{overflow-x:auto}
+dl.facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(13em,1fr));gap:.3em 1.2em;margin:.8em 0;padding:.6em .9em;background:#f3f5f7;border-radius:.3em}
+dl.facts dt{font-size:.82em;color:#4a525a}
+dl.facts dd{margin:0;font-weight:600}
+.utc,small{color:#4a525a}
+table.list th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;color:inherit;text-align:left}
+table.list th[aria-sort=ascending] button::after{content:" \25B2"}
+table.list th[aria-sort=descending] button::after{content:" \25BC"}
+table.data th{font-weight:normal;color:#33393f;white-space:nowrap}
 form.filter label{margin:0 .3em 0 .8em}
 form.filter select{font:inherit}
 tr[hidden]{display:none}

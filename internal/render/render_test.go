@@ -76,8 +76,9 @@ func TestGolden(t *testing.T) {
 		}
 	}
 	// index, dashboard, style, calendar, evidence map, search page, its
-	// index and script, audit trail and its script, 10 kinds, 29 records.
-	if want := 10 + 10 + 29; len(files) != want {
+	// index and script, audit trail and its script, the lists' sort script,
+	// 10 kinds, 29 records.
+	if want := 11 + 10 + 29; len(files) != want {
 		t.Errorf("%d files, want %d", len(files), want)
 	}
 	for _, n := range golden {

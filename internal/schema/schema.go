@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,13 @@ type Kind struct {
 	IDTemplate string
 	// Properties are the top-level property names, for "did you mean" hints.
 	Properties []string
+	// Order is the top-level property names in the order the schema
+	// declares them; Titles their "title"s (human labels, for the site).
+	Order  []string
+	Titles map[string]string
+	// Facts (x-qms-facts) are the properties a record's page shows in its
+	// header, Columns (x-qms-columns) those its kind's list shows.
+	Facts, Columns []string
 
 	Schema   *jsonschema.Schema
 	Required []Required
@@ -343,6 +351,32 @@ func compile(name, source string, data []byte) (*Kind, error) {
 		}
 		sort.Strings(k.Properties)
 	}
+	if k.Order, err = propertyOrder(data); err != nil {
+		return nil, fmt.Errorf("properties: %w", err)
+	}
+	k.Titles = map[string]string{}
+	if props, ok := raw["properties"].(map[string]any); ok {
+		for p, v := range props {
+			if m, ok := v.(map[string]any); ok {
+				if t, ok := m["title"].(string); ok && t != "" {
+					k.Titles[p] = t
+				}
+			}
+		}
+	}
+	for _, kw := range []struct {
+		key string
+		dst *[]string
+	}{{"x-qms-facts", &k.Facts}, {"x-qms-columns", &k.Columns}} {
+		if err := decodeKeyword(raw, kw.key, kw.dst); err != nil {
+			return nil, fmt.Errorf("%w (want a list of property names)", err)
+		}
+		for _, p := range *kw.dst {
+			if !slices.Contains(k.Properties, p) {
+				return nil, fmt.Errorf("%s names %q, which is not one of the schema's properties", kw.key, p)
+			}
+		}
+	}
 	if err := decodeKeyword(raw, "x-qms-required", &k.Required); err != nil {
 		return nil, err
 	}
@@ -354,6 +388,50 @@ func compile(name, source string, data []byte) (*Kind, error) {
 		return nil, err
 	}
 	return k, nil
+}
+
+// propertyOrder is the names of the top-level "properties" object of a
+// schema document in the order written (a decoded map has none).
+func propertyOrder(data []byte) ([]string, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("the schema is not a JSON object")
+	}
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := t.(string)
+		if key != "properties" {
+			var skip json.RawMessage
+			if err := d.Decode(&skip); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if t, err := d.Token(); err != nil || t != json.Delim('{') {
+			return nil, nil // not an object: the compiler says so
+		}
+		var names []string
+		for d.More() {
+			t, err := d.Token()
+			if err != nil {
+				return nil, err
+			}
+			name, _ := t.(string)
+			var skip json.RawMessage
+			if err := d.Decode(&skip); err != nil {
+				return nil, err
+			}
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+		return names, nil
+	}
+	return nil, nil
 }
 
 // keywordError is a keyword whose value does not decode.
