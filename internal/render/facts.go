@@ -274,3 +274,28 @@ const sortJS = `// Sortable lists of qms render: no server, no external asset.
   if (m && +m[1] < heads.length) { sortBy(+m[1]); }
 })();
 `
+
+// printHeader is what a printed record page says at the top of each page.
+func printHeader(id, company string) string {
+	if company == "" {
+		return id
+	}
+	return id + " · " + company
+}
+
+// cssString quotes s as a CSS string, inside an HTML <style> element: no
+// character of s can end the string or the element.
+func cssString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\' || r == '<' || r == '>' || r == '&' || r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\%x ", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

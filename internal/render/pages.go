@@ -80,7 +80,11 @@ func (s *site) kindPage(k string) []byte {
 	if kd != nil {
 		cols = kd.Columns
 	}
-	fmt.Fprintf(&b, "<p>%d records. Select a column's heading to sort by it.</p>\n", len(ps))
+	n := fmt.Sprintf("%d records", len(ps))
+	if len(ps) == 1 {
+		n = "1 record"
+	}
+	fmt.Fprintf(&b, "<p>%s. Select a column's heading to sort by it.</p>\n", n)
 	b.WriteString("<div class=\"wide\"><table class=\"list\" id=\"qms-list\">\n<thead><tr>")
 	heads := append([]string{"Id", "Title"}, func() []string {
 		var out []string
@@ -133,7 +137,9 @@ func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
 	if p.title != "" {
 		title += ": " + p.title
 	}
-	fmt.Fprintf(&b, "<p><a href=\"%s\">%s records</a></p>\n", rel(p.name, "kinds/"+p.rec.Kind+".html"), h(p.rec.Kind))
+	// The document id (and company) in the header of every printed page.
+	fmt.Fprintf(&b, "<style>@page{@top-left{content:%s;font-size:9pt;color:#333}}</style>\n", cssString(printHeader(p.rec.ID, s.in.Company)))
+	fmt.Fprintf(&b, "<p class=\"noprint\"><a href=\"%s\">%s records</a></p>\n", rel(p.name, "kinds/"+p.rec.Kind+".html"), h(p.rec.Kind))
 	fmt.Fprintf(&b, "<h1 id=\"qms-top\">%s</h1>\n", h(title))
 	fmt.Fprintf(&b, "<p>%s <code>%s</code></p>\n", stateBadge(p.state), h(p.rec.Path))
 	b.WriteString(s.factsHeader(p))

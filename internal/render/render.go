@@ -477,5 +477,6 @@ table.data th{font-weight:normal;color:#33393f;white-space:nowrap}
 form.filter label{margin:0 .3em 0 .8em}
 form.filter select{font:inherit}
 tr[hidden]{display:none}
-@media print{header,footer{background:none}form.qms-find,form.filter{display:none}}
+@page{size:A4;margin:18mm 15mm 20mm;@bottom-right{content:"Page " counter(page) " of " counter(pages);font-size:9pt;color:#333}}
+@media print{.signatures table{font-size:8.5pt;width:100%}.signatures td:nth-child(-n+4),.signatures th{white-space:nowrap}.signatures td:nth-child(n+5) code{font-size:7pt;word-break:break-all}header,nav,form.qms-find,form.filter,.noprint{display:none}footer{background:none;margin-top:1em}main{max-width:none;padding:0}a{color:inherit;text-decoration:none}.signatures{break-before:page;break-inside:avoid}tr,dl.facts div{break-inside:avoid}h1,h2,h3{break-after:avoid}dl.facts{background:none;border:1px solid #888}.wide{overflow:visible}}
 `

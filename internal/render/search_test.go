@@ -149,3 +149,18 @@ func TestSearchPublishedOnly(t *testing.T) {
 		t.Errorf("an empty repository indexes %d records", len(got))
 	}
 }
+
+// TestCSSString: a record id in the print header's CSS string cannot end
+// the string or the <style> element.
+func TestCSSString(t *testing.T) {
+	for in, want := range map[string]string{
+		"INC-2026-0001 · Silvretta": `"INC-2026-0001 · Silvretta"`,
+		`a"b\c`:                     `"a\22 b\5c c"`,
+		"</style><script>":          `"\3c /style\3e \3c script\3e "`,
+		"line\nbreak":               `"line\a break"`,
+	} {
+		if got := cssString(in); got != want {
+			t.Errorf("cssString(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
