@@ -142,7 +142,8 @@ func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
 	fmt.Fprintf(&b, "<p class=\"noprint\"><a href=\"%s\">%s records</a></p>\n", rel(p.name, "kinds/"+p.rec.Kind+".html"), h(p.rec.Kind))
 	fmt.Fprintf(&b, "<h1 id=\"qms-top\">%s</h1>\n", h(title))
 	fmt.Fprintf(&b, "<p>%s <code>%s</code></p>\n", stateBadge(p.state), h(p.rec.Path))
-	b.WriteString(s.factsHeader(p))
+	facts := s.factsHeader(p)
+	b.WriteString(facts)
 	if p.note != "" {
 		fmt.Fprintf(&b, "<p class=\"note\">%s</p>\n", h(p.note))
 	}
@@ -176,7 +177,7 @@ func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
 	b.WriteString("<li><a href=\"#qms-signatures\">Signatures</a></li>\n</ul></nav>\n")
 
 	fields := "Fields"
-	if s.factsHeader(p) != "" {
+	if facts != "" {
 		fields = "Other fields"
 	}
 	fmt.Fprintf(&b, "<h2 id=\"qms-data\">%s</h2>\n", fields)
