@@ -138,6 +138,9 @@ type Report struct {
 	// ForgeMerges counts the merges a declared forge key signed that add
 	// nothing.
 	ForgeMerges int `json:"forge_merges"`
+	// Signers maps each authenticated commit to the fingerprint of the
+	// key that signed it, for showing who changed what.
+	Signers map[string]string `json:"-"`
 	// Matrix is the responsibility matrix in force at head (nil if it
 	// cannot be used; MatrixProblem then says why, as a sentence).
 	Matrix        *policy.Matrix `json:"-"`
@@ -328,6 +331,10 @@ func (v *verifier) run(head string) (*Report, error) {
 		}
 		if out.Fingerprint != "" && len(out.Failures) == 0 {
 			v.signedBy[out.Fingerprint] = true
+			if rep.Signers == nil {
+				rep.Signers = map[string]string{}
+			}
+			rep.Signers[order[i].id] = out.Fingerprint
 		}
 		if len(out.Failures) == 0 {
 			v.newAccepts = append(v.newAccepts, out.Accepts...)

@@ -121,3 +121,48 @@ func TestScreenshotsChromium(t *testing.T) {
 		t.Error("the record page has no viewport for phones")
 	}
 }
+
+// TestRecordHistory signs an incident, edits it in a signed commit and
+// renders the site: the record's page lists each version with its commit,
+// time, signer and signatures, marks the approved one, and shows what
+// changed since it line by line; the released site shows no unapproved
+// text even there.
+func TestRecordHistory(t *testing.T) {
+	l := newSignedQMS(t)
+	inc := "records/incidents/INC-2026-0001.md"
+	l.as("tobias")
+	l.qms(t, 0, "approve", inc, "--meaning", "review")
+	l.as("anna")
+	l.qms(t, 0, "approve", inc, "--meaning", "approval")
+	l.Write(inc, strings.Replace(readFile(t, l.Repo+"/"+inc), "title: VPN down", "title: VPN down again", 1))
+	edit := l.Commit(l.lucia, "Retitle the incident")
+	l.qms(t, 0, "render", "--out", "site", "--at", "2026-11-23")
+	page := readFile(t, filepath.Join(l.Repo, "site", "records", "incident", "INC-2026-0001.html"))
+	sec := page[strings.Index(page, `<section class="history" id="qms-history">`):strings.Index(page, `<section class="signatures"`)]
+	rows := strings.Count(sec, "<tr><td>")
+	if rows < 2 {
+		t.Fatalf("history has %d versions:\n%s", rows, sec)
+	}
+	first := sec[strings.Index(sec, "<tbody>"):]
+	first = first[:strings.Index(first, "</tr>")]
+	for _, want := range []string{"<code>" + edit[:12] + "</code>", "Lucia Rossi <small>(lrossi)</small>", `<span class="badge">current</span>`, "<td>none</td>"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the newest version's row lacks %q:\n%s", want, first)
+		}
+	}
+	for _, want := range []string{
+		`<span class="badge approved">approved</span>`,
+		"review: Tobias Meier, ", "approval: Anna Keller, ",
+		`<h3 id="qms-changes">Changes since the last approved version</h3>`,
+		"<del>− title: VPN down</del>", "<ins>+ title: VPN down again</ins>",
+	} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("history lacks %q:\n%s", want, sec)
+		}
+	}
+	l.qms(t, 0, "render", "--out", "released", "--released", "--at", "2026-11-23")
+	rel := readFile(t, filepath.Join(l.Repo, "released", "records", "incident", "INC-2026-0001.html"))
+	if strings.Contains(rel, "VPN down again") || !strings.Contains(rel, "Not shown: this site publishes approved versions only.") {
+		t.Errorf("the released page's history shows unapproved text or no note")
+	}
+}

@@ -77,7 +77,7 @@ func runRender(ctx context.Context, opts renderOptions, env *Env) error {
 		return err
 	}
 	defer w.close()
-	in, err := siteInput(env, w, now, opts.released)
+	in, err := siteInput(ctx, env, w, now, opts.released)
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ func writeSite(ctx context.Context, in site.Input, dir string) (int, error) {
 // without, the working tree and no signatures (a warning says so), and
 // released is refused. The archive's html/ folder is made from the same
 // input.
-func siteInput(env *Env, w *workspace, now time.Time, released bool) (in site.Input, err error) {
+func siteInput(ctx context.Context, env *Env, w *workspace, now time.Time, released bool) (in site.Input, err error) {
 	in = site.Input{FS: w.src, Kinds: w.kinds, Company: w.cfg.Company, Now: now, Released: released}
 	states, v, reason := approvalStates(env, w)
 	if v == nil {
@@ -226,10 +226,43 @@ func siteInput(env *Env, w *workspace, now time.Time, released bool) (in site.In
 	}
 	in.Approval = &site.Approval{Report: v.report, States: states, Blob: v.repo.Blob}
 	in.Commit = v.report.Head
+	if in.Approval.History, err = recordHistory(ctx, v, w); err != nil {
+		return in, err
+	}
 	head, err := v.repo.Commit(v.report.Head)
 	if err == nil {
 		// The states are those of HEAD's blobs: show HEAD's tree.
 		in.FS, err = v.repo.TreeFS(head.Tree)
 	}
 	return in, err
+}
+
+// recordHistory is every record file's versions at the verified head, from
+// one walk of the commit graph, for the record pages' history.
+func recordHistory(ctx context.Context, v *verified, w *workspace) (map[string][]site.Version, error) {
+	var folders []string
+	for _, n := range w.kinds.Names {
+		k := w.kinds.Kinds[n]
+		if k.Folder != "" {
+			folders = append(folders, k.Folder)
+		} else if k.File != "" {
+			folders = append(folders, k.File)
+		}
+	}
+	if len(folders) == 0 {
+		return map[string][]site.Version{}, nil
+	}
+	vs, err := v.repo.Versions(ctx, v.report.Head, folders...)
+	if err != nil {
+		return nil, fmt.Errorf("read the records' history: %w", err)
+	}
+	out := make(map[string][]site.Version, len(vs))
+	for p, list := range vs {
+		h := make([]site.Version, len(list))
+		for i, x := range list {
+			h[i] = site.Version{Commit: x.Commit, Time: x.Time, Blob: x.Blob}
+		}
+		out[p] = h
+	}
+	return out, nil
 }

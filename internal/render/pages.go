@@ -174,7 +174,7 @@ func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
 	for _, t := range toc {
 		b.WriteString(t + "\n")
 	}
-	b.WriteString("<li><a href=\"#qms-signatures\">Signatures</a></li>\n</ul></nav>\n")
+	b.WriteString("<li><a href=\"#qms-history\">History</a></li>\n<li><a href=\"#qms-signatures\">Signatures</a></li>\n</ul></nav>\n")
 
 	fields := "Fields"
 	if facts != "" {
@@ -194,6 +194,7 @@ func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
 	}
 	b.Write(body.Bytes())
 	b.WriteString("</article>\n")
+	b.WriteString(s.historySection(p))
 	b.WriteString(s.signatureBlock(p))
 	return s.layout(p.name, title, template.HTML(b.String())), nil
 }

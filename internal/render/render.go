@@ -58,6 +58,9 @@ type Approval struct {
 	States []approval.State
 	// Blob reads an earlier version of a record, for Released.
 	Blob func(id string) ([]byte, error)
+	// History is every record file's versions, newest first, from one
+	// walk of the commit graph; nil leaves the record pages' history out.
+	History map[string][]Version
 }
 
 // ErrNoApproval is returned by Write when Released is asked for without
@@ -161,6 +164,15 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 		s.byPath[p.rec.Path] = p
 	}
 	s.roles, _, _, _ = s.matrixOf()
+	s.sigsByPath, s.stateOf = map[string][]approval.Signature{}, map[string]*approval.State{}
+	if a := in.Approval; a != nil && a.Report != nil {
+		for _, g := range a.Report.Signatures {
+			s.sigsByPath[g.Path] = append(s.sigsByPath[g.Path], g)
+		}
+		for i := range a.States {
+			s.stateOf[a.States[i].Path] = &a.States[i]
+		}
+	}
 	files := map[string][]byte{}
 	files["style.css"] = []byte(strings.TrimPrefix(css, "\n"))
 	files["index.html"] = s.index()
@@ -361,6 +373,9 @@ type site struct {
 	report *status.Report
 	// roles are the matrix's role titles by code.
 	roles map[string]string
+	// sigsByPath and stateOf index the verified signatures and states.
+	sigsByPath map[string][]approval.Signature
+	stateOf    map[string]*approval.State
 }
 
 // kinds lists the kinds in the schema set's order, those with no
@@ -466,6 +481,9 @@ form.qms-find input,#qms-search-form input{font:inherit;padding:.15em .3em}
 #qms-search-form label{display:block;margin:.4em 0 .2em}
 #qms-results .kind{color:#555}
 .wide{overflow-x:auto}
+pre.diff{background:#f6f8fa;padding:.5em;overflow-x:auto;font-size:.85em}
+pre.diff ins{background:#d6f0dc;text-decoration:none}
+pre.diff del{background:#fbd5d5;text-decoration:line-through}
 dl.facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(13em,1fr));gap:.3em 1.2em;margin:.8em 0;padding:.6em .9em;background:#f3f5f7;border-radius:.3em}
 dl.facts dt{font-size:.82em;color:#4a525a}
 dl.facts dd{margin:0;font-weight:600}

@@ -164,3 +164,15 @@ func TestCSSString(t *testing.T) {
 		}
 	}
 }
+
+// TestLineDiff: lines removed and added, the rest kept, in order.
+func TestLineDiff(t *testing.T) {
+	got := lineDiff("a\nb\nc\n", "a\nB\nc\nd\n")
+	var b strings.Builder
+	for _, l := range got {
+		b.WriteString(map[int8]string{-1: "-", 0: " ", 1: "+"}[int8(l.op)] + l.text + "|")
+	}
+	if want := " a|-b|+B| c|+d|"; b.String() != want {
+		t.Errorf("lineDiff = %q, want %q", b.String(), want)
+	}
+}
