@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	site "github.com/qms-tool/qms/internal/render"
+	"github.com/qms-tool/qms/internal/vcs"
 )
 
 type renderOptions struct {
@@ -216,8 +217,23 @@ func writeSite(ctx context.Context, in site.Input, dir string) (int, error) {
 // input.
 func siteInput(ctx context.Context, env *Env, w *workspace, now time.Time, released bool) (in site.Input, err error) {
 	in = site.Input{FS: w.src, Kinds: w.kinds, Company: w.cfg.Company, Now: now, Released: released}
+	// The records' history is one git log of the whole history: run it
+	// while the history is verified, and use it if it is of the head that
+	// verification ends at.
+	hctx, stop := context.WithCancel(ctx)
+	defer stop()
+	early := make(chan headHistory, 1)
+	repo, rerr := w.gitRepo() // opened here: gitRepo is not safe for concurrent first use
+	go func() {
+		if rerr != nil {
+			early <- headHistory{err: rerr}
+			return
+		}
+		early <- historyAtHead(hctx, repo, w)
+	}()
 	states, v, reason := approvalStates(env, w)
 	if v == nil {
+		stop()
 		if released {
 			return in, usagef("--released publishes approved versions only, and approvals are unknown: %s", reason)
 		}
@@ -226,7 +242,9 @@ func siteInput(ctx context.Context, env *Env, w *workspace, now time.Time, relea
 	}
 	in.Approval = &site.Approval{Report: v.report, States: states, Blob: v.repo.Blob}
 	in.Commit = v.report.Head
-	if in.Approval.History, err = recordHistory(ctx, v, w); err != nil {
+	if h := <-early; h.err == nil && h.head == v.report.Head {
+		in.Approval.History = h.versions
+	} else if in.Approval.History, err = recordHistory(ctx, v, w); err != nil {
 		return in, err
 	}
 	head, err := v.repo.Commit(v.report.Head)
@@ -237,9 +255,30 @@ func siteInput(ctx context.Context, env *Env, w *workspace, now time.Time, relea
 	return in, err
 }
 
+// headHistory is the records' history at a head.
+type headHistory struct {
+	head     string
+	versions map[string][]site.Version
+	err      error
+}
+
+// historyAtHead is the records' history at HEAD.
+func historyAtHead(ctx context.Context, repo *vcs.Repo, w *workspace) headHistory {
+	head, err := repo.Commit("HEAD")
+	if err != nil {
+		return headHistory{err: err}
+	}
+	vs, err := versionsOf(ctx, repo, head.ID, w)
+	return headHistory{head: head.ID, versions: vs, err: err}
+}
+
 // recordHistory is every record file's versions at the verified head, from
 // one walk of the commit graph, for the record pages' history.
 func recordHistory(ctx context.Context, v *verified, w *workspace) (map[string][]site.Version, error) {
+	return versionsOf(ctx, v.repo, v.report.Head, w)
+}
+
+func versionsOf(ctx context.Context, repo *vcs.Repo, head string, w *workspace) (map[string][]site.Version, error) {
 	var folders []string
 	for _, n := range w.kinds.Names {
 		k := w.kinds.Kinds[n]
@@ -252,7 +291,7 @@ func recordHistory(ctx context.Context, v *verified, w *workspace) (map[string][
 	if len(folders) == 0 {
 		return map[string][]site.Version{}, nil
 	}
-	vs, err := v.repo.Versions(ctx, v.report.Head, folders...)
+	vs, err := repo.Versions(ctx, head, folders...)
 	if err != nil {
 		return nil, fmt.Errorf("read the records' history: %w", err)
 	}
