@@ -152,6 +152,7 @@ func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
 	src := p.rec.Body
 	doc := md.Parser().Parse(text.NewReader(src))
 	var toc []string
+	var guidance []ast.Node
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
@@ -163,6 +164,11 @@ func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
 					toc = append(toc, fmt.Sprintf("<li><a href=\"#%s\">%s</a></li>", h(string(idb)), h(plain(n, src))))
 				}
 			}
+		case *ast.Paragraph:
+			if isGuidance(n, src) {
+				guidance = append(guidance, n)
+				return ast.WalkSkipChildren, nil
+			}
 		case *ast.Link:
 			n.Destination = s.linkTarget(p, n.Destination)
 		case *ast.Image:
@@ -170,6 +176,16 @@ func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
 		}
 		return ast.WalkContinue, nil
 	})
+	// The template's guidance (a paragraph in _italics_, as the templates
+	// write it) left in the record: left out of an approved page, marked
+	// as not filled in on any other.
+	for _, n := range guidance {
+		if p.state == approval.Approved {
+			n.Parent().RemoveChild(n.Parent(), n)
+		} else {
+			n.SetAttributeString("class", []byte("guidance"))
+		}
+	}
 	b.WriteString("<nav aria-label=\"Contents\"><ul>\n<li><a href=\"#qms-data\">Fields</a></li>\n")
 	for _, t := range toc {
 		b.WriteString(t + "\n")
@@ -197,6 +213,28 @@ func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
 	b.WriteString(s.historySection(p))
 	b.WriteString(s.signatureBlock(p))
 	return s.layout(p.name, title, template.HTML(b.String())), nil
+}
+
+// isGuidance reports whether a paragraph is the template's guidance: all
+// of it in emphasis (_like this_), as check's section-empty rule sees it.
+func isGuidance(n *ast.Paragraph, src []byte) bool {
+	found := false
+	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+		switch c := c.(type) {
+		case *ast.Emphasis:
+			if c.Level != 1 {
+				return false
+			}
+			found = true
+		case *ast.Text:
+			if len(bytes.TrimSpace(c.Segment.Value(src))) > 0 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return found
 }
 
 // plain is a heading's text.

@@ -481,6 +481,8 @@ form.qms-find input,#qms-search-form input{font:inherit;padding:.15em .3em}
 #qms-search-form label{display:block;margin:.4em 0 .2em}
 #qms-results .kind{color:#555}
 .wide{overflow-x:auto}
+p.guidance{color:#4a525a;border-left:.3em solid #c9d0d6;padding-left:.6em}
+p.guidance::before{content:"Not filled in (the template's guidance): ";font-style:normal;font-weight:600}
 pre.diff{background:#f6f8fa;padding:.5em;overflow-x:auto;font-size:.85em}
 pre.diff ins{background:#d6f0dc;text-decoration:none}
 pre.diff del{background:#fbd5d5;text-decoration:line-through}

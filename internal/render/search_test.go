@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/qms-tool/qms/internal/approval"
+
 	"github.com/qms-tool/qms/internal/testkit/testrepo"
 )
 
@@ -174,5 +176,28 @@ func TestLineDiff(t *testing.T) {
 	}
 	if want := " a|-b|+B| c|+d|"; b.String() != want {
 		t.Errorf("lineDiff = %q, want %q", b.String(), want)
+	}
+}
+
+// TestGuidance: the template's guidance left in a record (a paragraph in
+// _italics_) is left out of an approved page and marked as not filled in
+// on a draft; a sentence with some emphasis is the author's text.
+func TestGuidance(t *testing.T) {
+	m := testrepo.Example(t)
+	inc := "records/incidents/INC-2026-0099.md"
+	m[inc] = &fstest.MapFile{Data: []byte("---\nid: INC-2026-0099\ntitle: Guidance left in\nlevel: minimal\nstatus: open\n" +
+		"detected_at: 2026-11-20T10:00:00+01:00\nservices: [backend]\nreported_by: akeller\nowner: akeller\ndrp_activated: false\n---\n" +
+		"## Summary\n\n_Describe what happened, which services and users are\naffected._\n\nThe VPN was _really_ down.\n")}
+	page := "records/incident/INC-2026-0099.html"
+	draft := string(site_(t, m, Input{})[page])
+	if !strings.Contains(draft, "<p class=\"guidance\"><em>Describe what happened, which services and users are\naffected.</em></p>") {
+		t.Errorf("the draft page does not mark the guidance:\n%s", draft)
+	}
+	if !strings.Contains(draft, "<p>The VPN was <em>really</em> down.</p>") {
+		t.Errorf("the author's text is changed:\n%s", draft)
+	}
+	approved := string(site_(t, m, Input{Approval: &Approval{Report: &approval.Report{}, States: []approval.State{{Path: inc, Kind: "incident", State: approval.Approved}}}})[page])
+	if strings.Contains(approved, "Describe what happened") || !strings.Contains(approved, "<p>The VPN was <em>really</em> down.</p>") {
+		t.Errorf("the approved page shows the guidance or lost the text:\n%s", approved)
 	}
 }
