@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	site_ "github.com/qms-tool/qms/internal/render"
-	"github.com/qms-tool/qms/internal/testkit/need"
 )
 
 // readSite reads a folder written by 'qms render'.
@@ -118,16 +114,5 @@ func TestRenderReleased(t *testing.T) {
 // dumps. Without Chromium the test fails in CI and is skipped elsewhere.
 func chromiumDOM(t *testing.T, file string) string {
 	t.Helper()
-	bin := need.Tool(t, need.Chromium, "chromium", "chromium-browser")
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-		"--user-data-dir="+t.TempDir(), "--dump-dom", "file://"+file)
-	var errb strings.Builder
-	cmd.Stderr = &errb
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("chromium: %v\n%s", err, errb.String())
-	}
-	return string(out)
+	return pageDOM(t, file, "")
 }

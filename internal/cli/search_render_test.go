@@ -13,9 +13,9 @@ import (
 	"github.com/qms-tool/qms/internal/testkit/need"
 )
 
-// searchDOM opens a site page with a query string in headless Chromium
-// and returns its DOM once the page's scripts have run.
-func searchDOM(t *testing.T, file, query string) string {
+// pageDOM opens a site page (with a query string, or "") in headless
+// Chromium and returns its DOM once the page's scripts have run.
+func pageDOM(t *testing.T, file, query string) string {
 	t.Helper()
 	bin := need.Tool(t, need.Chromium, "chromium", "chromium-browser")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -31,22 +31,27 @@ func searchDOM(t *testing.T, file, query string) string {
 	return string(out)
 }
 
+// renderExample makes the example QMS and its site (in DIR/site), as of
+// 2026-11-23, and returns DIR.
+func renderExample(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Dir: dir,
+		Now: func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }, Getenv: func(string) string { return "" }}
+	for _, args := range [][]string{{"init", "--example", "."}, {"render", "--out", "site", "--at", "2026-11-23"}} {
+		if code := Run(context.Background(), env, append([]string{"qms"}, args...)); code != 0 {
+			t.Fatalf("qms %v: exit %d\n%s%s", args, code, out.String(), errb.String())
+		}
+	}
+	return dir
+}
+
 // TestSearchChromium renders the example QMS and searches it as a reader
 // does, from file:// in headless Chromium: by words of a record's text, by
 // id, and for something no record holds.
 func TestSearchChromium(t *testing.T) {
-	dir := t.TempDir()
-	run := func(want int, args ...string) {
-		t.Helper()
-		var out, errb bytes.Buffer
-		env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Dir: dir,
-			Now: func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }, Getenv: func(string) string { return "" }}
-		if code := Run(context.Background(), env, append([]string{"qms"}, args...)); code != want {
-			t.Fatalf("qms %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
-		}
-	}
-	run(0, "init", "--example", ".")
-	run(0, "render", "--out", "site", "--at", "2026-11-23")
+	dir := renderExample(t)
 	page := filepath.Join(dir, "site", "search.html")
 	results := regexp.MustCompile(`(?s)<ol id="qms-results">(.*?)</ol>`)
 	links := regexp.MustCompile(`<a href="([^"]+)">([^<]+)</a>`)
@@ -63,7 +68,7 @@ func TestSearchChromium(t *testing.T) {
 	}
 
 	// Words from the body and the title, one of them only begun ("failov").
-	dom := searchDOM(t, page, "?q=power+failov")
+	dom := pageDOM(t, page, "?q=power+failov")
 	got := hits(dom)
 	if len(got) == 0 || got[0][0] != "records/incident/INC-2026-0002.html" ||
 		got[0][1] != "INC-2026-0002: Loss of primary hosting region ch-north-1 after data centre power failure" {
@@ -73,12 +78,12 @@ func TestSearchChromium(t *testing.T) {
 		t.Errorf("the search page does not say what it searched for:\n%s", dom)
 	}
 	// An exact id comes first, even where other records mention it.
-	got = hits(searchDOM(t, page, "?q=GP-100-r4"))
+	got = hits(pageDOM(t, page, "?q=GP-100-r4"))
 	if len(got) == 0 || !strings.HasPrefix(got[0][1], "GP-100-r4") {
 		t.Errorf("search for GP-100-r4 found %q", got)
 	}
 	// Nothing matches: an empty list and a sentence saying so.
-	dom = searchDOM(t, page, "?q=zebracrossing")
+	dom = pageDOM(t, page, "?q=zebracrossing")
 	if got := hits(dom); len(got) != 0 || !strings.Contains(dom, "0 records match “zebracrossing”.") {
 		t.Errorf("search for a word no record holds found %q", got)
 	}
@@ -93,14 +98,8 @@ func TestSearchChromium(t *testing.T) {
 // Anna), renders the site and filters its audit trail in headless
 // Chromium by person from the page's address: only Tobias's rows stay.
 func TestAuditTrailChromium(t *testing.T) {
-	l := newSignedQMS(t)
-	inc := "records/incidents/INC-2026-0001.md"
-	l.as("tobias")
-	l.qms(t, 0, "approve", inc, "--meaning", "review")
-	l.as("anna")
-	l.qms(t, 0, "approve", inc, "--meaning", "approval")
-	l.qms(t, 0, "render", "--out", "site", "--at", "2026-11-23")
-	page := filepath.Join(l.Repo, "site", "audit.html")
+	_, site := signedSite(t)
+	page := filepath.Join(site, "audit.html")
 	row := regexp.MustCompile(`<tr data-person="([a-z]+)" data-record=" INC-2026-0001 "( hidden="")?>`)
 	rows := func(dom string) map[string]bool {
 		shown := map[string]bool{}
@@ -109,11 +108,11 @@ func TestAuditTrailChromium(t *testing.T) {
 		}
 		return shown
 	}
-	all := rows(searchDOM(t, page, ""))
+	all := rows(pageDOM(t, page, ""))
 	if !all["tmeier"] || !all["akeller"] {
 		t.Fatalf("unfiltered audit trail shows %v, want both signers", all)
 	}
-	dom := searchDOM(t, page, "?person=tmeier&record=INC-2026-0001")
+	dom := pageDOM(t, page, "?person=tmeier&record=INC-2026-0001")
 	if got := rows(dom); !got["tmeier"] || got["akeller"] {
 		t.Errorf("filtered by tmeier the audit trail shows %v", got)
 	}
@@ -127,16 +126,8 @@ func TestAuditTrailChromium(t *testing.T) {
 // schema's order with their labels, and the incident list sorted by
 // downtime (the column the address names), numerically.
 func TestListsAndFactsChromium(t *testing.T) {
-	dir := t.TempDir()
-	var out, errb bytes.Buffer
-	env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Dir: dir,
-		Now: func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }, Getenv: func(string) string { return "" }}
-	for _, args := range [][]string{{"init", "--example", "."}, {"render", "--out", "site", "--at", "2026-11-23"}} {
-		if code := Run(context.Background(), env, append([]string{"qms"}, args...)); code != 0 {
-			t.Fatalf("qms %v: exit %d\n%s%s", args, code, out.String(), errb.String())
-		}
-	}
-	dom := searchDOM(t, filepath.Join(dir, "site", "records", "incident", "INC-2026-0002.html"), "")
+	dir := renderExample(t)
+	dom := pageDOM(t, filepath.Join(dir, "site", "records", "incident", "INC-2026-0002.html"), "")
 	var labels []string
 	for _, m := range regexp.MustCompile(`<div><dt>([^<]+)</dt>`).FindAllStringSubmatch(dom, -1) {
 		labels = append(labels, m[1])
@@ -158,7 +149,7 @@ func TestListsAndFactsChromium(t *testing.T) {
 	list := filepath.Join(dir, "site", "kinds", "incident.html")
 	heads := regexp.MustCompile(`<th scope="col" aria-sort="(\w+)"><button type="button" data-col="(\d)">([^<]+)</button></th>`)
 	col := -1
-	for _, m := range heads.FindAllStringSubmatch(searchDOM(t, list, ""), -1) {
+	for _, m := range heads.FindAllStringSubmatch(pageDOM(t, list, ""), -1) {
 		if m[3] == "Downtime (minutes)" {
 			col = int(m[2][0] - '0')
 		}
@@ -166,7 +157,7 @@ func TestListsAndFactsChromium(t *testing.T) {
 	if col < 0 {
 		t.Fatal("the incident list has no downtime column")
 	}
-	dom = searchDOM(t, list, "?sort="+string(rune('0'+col)))
+	dom = pageDOM(t, list, "?sort="+string(rune('0'+col)))
 	var sorted []int
 	for _, m := range regexp.MustCompile(`<td data-sort="(\d*)">[^<]*min[^<]*</td>|<td data-sort="">`).FindAllStringSubmatch(dom, -1) {
 		if m[1] == "" {

@@ -647,6 +647,13 @@ func (l *loader) matrix(k *schema.Kind) {
 	p.Matrix = m
 }
 
+// ReadMatrix reads a matrix record's frontmatter as verification does:
+// nil, with why, for anything it cannot use.
+func ReadMatrix(d map[string]any) (*Matrix, string) {
+	m, _, why := readMatrix(d)
+	return m, why
+}
+
 // readMatrix reads the matrix strictly: whatever is not exactly of the
 // expected type makes the whole matrix unusable (nil, with where and why),
 // never a default that approves more.

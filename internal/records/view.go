@@ -1,6 +1,8 @@
 package records
 
 import (
+	"time"
+
 	"maps"
 	"slices"
 	"sort"
@@ -344,6 +346,19 @@ func NewIndex(entries []*Entry) *Index {
 }
 
 // Plan returns the plan revision with the given id, or nil.
+// ActiveOn reports whether the staff member is active on day: from the
+// start of active_from to the end of active_until (an unreadable date
+// limits nothing: validate reports it).
+func (s *Staff) ActiveOn(day time.Time) bool {
+	if from, ok := Date(s.ActiveFrom); ok && from.After(day) {
+		return false
+	}
+	if until, ok := Date(s.ActiveUntil); ok && until.Before(day) {
+		return false
+	}
+	return true
+}
+
 func (ix *Index) Plan(id string) *Plan { return ix.plans[id] }
 
 // InForce returns the plan in force on day (see InForce).

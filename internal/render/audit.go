@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/qms-tool/qms/internal/approval"
+	"github.com/qms-tool/qms/internal/policy"
+	"github.com/qms-tool/qms/internal/records"
 )
 
 // The audit trail: every signature and every accepted exception of the
@@ -37,6 +39,8 @@ func (s *site) auditTrail() []byte {
 	var b strings.Builder
 	b.WriteString("<h1 id=\"qms-audit\">Audit trail</h1>\n")
 	roles, rules, govern, sod := s.matrixOf()
+	now := s.in.Now.UTC()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	title := func(code string) string {
 		if t := roles[code]; t != "" {
 			return t + " (" + code + ")"
@@ -147,7 +151,8 @@ func (s *site) auditTrail() []byte {
 		}) {
 			var holders []string
 			for _, p := range s.ofKind("staff") {
-				if !staffActive(p.rec.Data, s.in.Now) || !slices.Contains(stringsOf(p.rec.Data["roles"]), code) {
+				st := records.NewStaff(&records.Entry{Fields: records.FieldsOf(p.rec.Data, nil)})
+				if !st.ActiveOn(day) || !slices.Contains(st.Roles, code) {
 					continue
 				}
 				n := p.title
@@ -254,47 +259,21 @@ type matrixRule struct {
 // matrixOf is the responsibility matrix the audit trail shows: the one in
 // force at the verified head, else the published matrix record as written.
 func (s *site) matrixOf() (roles map[string]string, rules []matrixRule, govern []string, sod bool) {
+	var m *policy.Matrix
 	if a := s.in.Approval; a != nil && a.Report != nil && a.Report.Matrix != nil {
-		m := a.Report.Matrix
-		for _, r := range m.Rules {
-			rules = append(rules, matrixRule{kinds: r.Kinds, review: matrixSigners{r.Review.AnyOf, r.Review.Min}, approve: matrixSigners{r.Approve.AnyOf, r.Approve.Min}})
-		}
-		return m.Roles, rules, m.Govern, m.SeparationOfDuties
+		m = a.Report.Matrix
+	} else if p, ok := s.byID["matrix"]; ok {
+		// The published record, read as verification reads it: a matrix
+		// it could not use is shown as none.
+		m, _ = policy.ReadMatrix(p.rec.Data)
 	}
-	p, ok := s.byID["matrix"]
-	if !ok {
+	if m == nil {
 		return nil, nil, nil, false
 	}
-	d := p.rec.Data
-	roles = map[string]string{}
-	if rm, ok := d["roles"].(map[string]any); ok {
-		for k, v := range rm {
-			if t, ok := v.(string); ok {
-				roles[k] = t
-			}
-		}
+	for _, r := range m.Rules {
+		rules = append(rules, matrixRule{kinds: r.Kinds, review: matrixSigners{r.Review.AnyOf, r.Review.Min}, approve: matrixSigners{r.Approve.AnyOf, r.Approve.Min}})
 	}
-	signers := func(v any) matrixSigners {
-		m, _ := v.(map[string]any)
-		n := 0
-		switch x := m["min"].(type) {
-		case int64:
-			n = int(x)
-		case uint64:
-			n = int(x)
-		case float64:
-			n = int(x)
-		}
-		return matrixSigners{anyOf: stringsOf(m["any_of"]), min: n}
-	}
-	if rs, ok := d["rules"].([]any); ok {
-		for _, r := range rs {
-			m, _ := r.(map[string]any)
-			rules = append(rules, matrixRule{kinds: stringsOf(m["kinds"]), review: signers(m["review"]), approve: signers(m["approve"])})
-		}
-	}
-	sod, _ = d["separation_of_duties"].(bool)
-	return roles, rules, stringsOf(d["govern"]), sod
+	return m.Roles, rules, m.Govern, m.SeparationOfDuties
 }
 
 // stringsOf is a list of strings from a YAML value (other items dropped).
@@ -307,29 +286,6 @@ func stringsOf(v any) []string {
 		}
 	}
 	return out
-}
-
-// staffActive reports whether a staff record's person is active at now
-// (active_until, a date, not passed).
-func staffActive(d map[string]any, now time.Time) bool {
-	u, ok := d["active_until"]
-	if !ok || u == nil {
-		return true
-	}
-	var day time.Time
-	switch x := u.(type) {
-	case string:
-		t, err := time.Parse("2006-01-02", x)
-		if err != nil {
-			return true
-		}
-		day = t
-	case time.Time:
-		day = x
-	default:
-		return true
-	}
-	return !now.UTC().After(day.AddDate(0, 0, 1))
 }
 
 // short is a commit or blob id as the site shows it.

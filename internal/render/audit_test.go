@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/qms-tool/qms/internal/approval"
@@ -78,19 +79,15 @@ func TestAuditTrail(t *testing.T) {
 	}
 }
 
-// TestStaffActive: a person is active to the end of active_until.
-func TestStaffActive(t *testing.T) {
-	now := time.Date(2026, 3, 4, 23, 59, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		until any
-		want  bool
-	}{{nil, true}, {"2026-03-04", true}, {"2026-03-03", false}, {"not a date", true}} {
-		d := map[string]any{}
-		if tc.until != nil {
-			d["active_until"] = tc.until
-		}
-		if got := staffActive(d, now); got != tc.want {
-			t.Errorf("active_until %v: %v, want %v", tc.until, got, tc.want)
-		}
+// TestAuditMatrixFailsClosed: without a verified history the audit trail
+// shows the matrix record as verification reads it: a count that is not
+// a positive integer makes it no matrix, never one that asks for less.
+func TestAuditMatrixFailsClosed(t *testing.T) {
+	m := testrepo.Example(t)
+	mx := m["records/matrix.md"]
+	m["records/matrix.md"] = &fstest.MapFile{Data: []byte(strings.Replace(string(mx.Data), "min: 1}", `min: "1"}`, 1))}
+	page := string(site_(t, m, Input{})[AuditFile])
+	if !strings.Contains(page, "No responsibility matrix could be read: no record is approved by anyone.") || strings.Contains(page, `id="qms-matrix-rules"`) {
+		t.Errorf("a matrix verification refuses is shown:\n%s", page)
 	}
 }

@@ -212,12 +212,6 @@ func sortKey(v any) string {
 			return t.UTC().Format(time.RFC3339)
 		}
 		return x
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case uint64:
-		return strconv.FormatUint(x, 10)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
 	case bool:
 		if x {
 			return "yes"
@@ -229,6 +223,9 @@ func sortKey(v any) string {
 			parts = append(parts, sortKey(e))
 		}
 		return strings.Join(parts, ", ")
+	}
+	if t := schema.Scalar(v); t != "" {
+		return t
 	}
 	return fmt.Sprint(v)
 }

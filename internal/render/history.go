@@ -51,9 +51,18 @@ func (s *site) historySection(p *page) string {
 		b.WriteString("<p>No commit in the verified history wrote this record.</p>\n</section>\n")
 		return b.String()
 	}
+	// Which versions the signatures approve, judged once per version.
+	approved := make([]bool, len(vs))
+	last := "" // the newest approved version
+	for i, v := range vs {
+		approved[i] = approves(a.Report, p.rec.Path, p.rec.Kind, v.Blob, byBlob[v.Blob])
+		if approved[i] && last == "" {
+			last = v.Blob
+		}
+	}
 	fmt.Fprintf(&b, "<p>%d version(s), newest first.</p>\n", len(vs))
 	b.WriteString("<div class=\"wide\"><table id=\"qms-versions\">\n<thead><tr><th scope=\"col\">Date and time (UTC)</th><th scope=\"col\">Commit</th><th scope=\"col\">Changed by (signer)</th><th scope=\"col\">Version</th><th scope=\"col\">Signatures over this version</th></tr></thead>\n<tbody>\n")
-	for _, v := range vs {
+	for i, v := range vs {
 		who := s.commitSigner(v.Commit)
 		ver := "removed"
 		if v.Blob != "" {
@@ -61,7 +70,7 @@ func (s *site) historySection(p *page) string {
 			if v.Blob == current {
 				ver += " <span class=\"badge\">current</span>"
 			}
-			if s.approvedBlob(p, v.Blob, byBlob[v.Blob]) {
+			if approved[i] {
 				ver += " <span class=\"badge approved\">approved</span>"
 			}
 		}
@@ -83,7 +92,7 @@ func (s *site) historySection(p *page) string {
 			h(v.Time.UTC().Format("2006-01-02 15:04:05")), h(short(v.Commit)), who, ver, sg)
 	}
 	b.WriteString("</tbody>\n</table></div>\n")
-	b.WriteString(s.sinceApproved(p, vs, byBlob, current))
+	b.WriteString(s.sinceApproved(p, last, current))
 	b.WriteString("</section>\n")
 	return b.String()
 }
@@ -103,29 +112,11 @@ func (s *site) commitSigner(commit string) string {
 	return "key <code>" + h(fp) + "</code>"
 }
 
-// approvedBlob reports whether the signatures over blob meet the matrix.
-func (s *site) approvedBlob(p *page, blob string, sigs []approval.Signature) bool {
-	if blob == "" || len(sigs) == 0 {
-		return false
-	}
-	e := s.in.Approval.Report.Evidence()
-	e.Signatures = sigs
-	st := approval.States([]approval.Record{{Path: p.rec.Path, Kind: p.rec.Kind, Blob: blob}}, e)
-	return len(st) == 1 && st[0].State == approval.Approved
-}
-
 // sinceApproved shows the differences between the current version and
 // the last approved one, line by line, readable without colour.
-func (s *site) sinceApproved(p *page, vs []Version, byBlob map[string][]approval.Signature, current string) string {
+func (s *site) sinceApproved(p *page, approved, current string) string {
 	var b strings.Builder
 	b.WriteString("<h3 id=\"qms-changes\">Changes since the last approved version</h3>\n")
-	approved := ""
-	for _, v := range vs { // newest first
-		if s.approvedBlob(p, v.Blob, byBlob[v.Blob]) {
-			approved = v.Blob
-			break
-		}
-	}
 	switch {
 	case s.in.Released:
 		// A released site publishes no content that is not approved.

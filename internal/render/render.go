@@ -327,10 +327,7 @@ func lastApproved(a *Approval, r doc, sigs []approval.Signature) (string, []appr
 	var best string
 	var bestTime time.Time
 	for _, b := range blobs {
-		e := a.Report.Evidence()
-		e.Signatures = byBlob[b]
-		st := approval.States([]approval.Record{{Path: r.Path, Kind: r.Kind, Blob: b}}, e)
-		if len(st) != 1 || st[0].State != approval.Approved {
+		if !approves(a.Report, r.Path, r.Kind, b, byBlob[b]) {
 			continue
 		}
 		var last time.Time
@@ -347,6 +344,18 @@ func lastApproved(a *Approval, r doc, sigs []approval.Signature) (string, []appr
 		return "", nil, time.Time{}
 	}
 	return best, byBlob[best], bestTime
+}
+
+// approves reports whether signatures over one content of a record meet
+// the matrix, as verification judges them.
+func approves(rep *approval.Report, path, kind, blob string, sigs []approval.Signature) bool {
+	if blob == "" || len(sigs) == 0 {
+		return false
+	}
+	e := rep.Evidence()
+	e.Signatures = sigs
+	st := approval.States([]approval.Record{{Path: path, Kind: kind, Blob: blob}}, e)
+	return len(st) == 1 && st[0].State == approval.Approved
 }
 
 // pageName is where a record's page lives: records/<kind>/<file>.html.

@@ -301,7 +301,7 @@ func (c *computation) roles(ix *records.Index, cur *records.Plan) {
 	holders := map[string][]string{}
 	active := map[string]bool{}
 	for _, s := range ix.Staff {
-		if !activeOn(s, c.today) {
+		if !s.ActiveOn(c.today) {
 			continue
 		}
 		active[s.DisplayID()] = true
@@ -367,16 +367,6 @@ func levelRank(l string) int {
 		}
 	}
 	return -1
-}
-
-func activeOn(s *records.Staff, today time.Time) bool {
-	if from, ok := records.Date(s.ActiveFrom); ok && from.After(today) {
-		return false
-	}
-	if until, ok := records.Date(s.ActiveUntil); ok && until.Before(today) {
-		return false
-	}
-	return true
 }
 
 // hasValidKey reports whether the staff member has a key not revoked at t.

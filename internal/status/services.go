@@ -53,7 +53,7 @@ func (c *computation) services(ix *records.Index, cur *records.Plan) {
 		for _, role := range records.ContactRoles {
 			ct := Contact{Role: role, Staff: svc.Contacts[role]}
 			if s := staff[ct.Staff]; s != nil {
-				ct.Name, ct.Active = s.Name, activeOn(s, c.today)
+				ct.Name, ct.Active = s.Name, s.ActiveOn(c.today)
 			}
 			sc.Contacts = append(sc.Contacts, ct)
 			if ct.Active {

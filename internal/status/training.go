@@ -103,7 +103,7 @@ func (c *computation) training(ix *records.Index, cur *records.Plan) {
 		}
 	}
 	for _, s := range ix.Staff {
-		if !activeOn(s, c.today) {
+		if !s.ActiveOn(c.today) {
 			continue
 		}
 		id := s.DisplayID()
