@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 
@@ -27,7 +28,17 @@ type treeCache struct {
 	mu    sync.Mutex
 	trees map[plumbing.Hash][]byte
 	size  int
+	// index holds the entries' offsets of large trees looked up more
+	// than once (a folder of 5,000 records: 'qms render' looks up every
+	// one of its files), so that a lookup is a binary search, not a scan;
+	// looked counts the first lookup. Both are emptied with trees.
+	index  map[plumbing.Hash][]uint32
+	looked map[plumbing.Hash]bool
 }
+
+// indexedTree is the number of bytes above which a tree looked up twice
+// is indexed (about 60 entries).
+const indexedTree = 4 << 10
 
 // maxCachedTrees bounds the cache, in bytes of raw trees (a folder of a
 // thousand records is about 40 KB).
@@ -76,6 +87,7 @@ func (r *Repo) rawTree(id plumbing.Hash) ([]byte, error) {
 	r.cache.mu.Lock()
 	if r.cache.trees == nil || r.cache.size+len(raw) > maxCachedTrees {
 		r.cache.trees, r.cache.size = map[plumbing.Hash][]byte{}, 0
+		r.cache.index, r.cache.looked = nil, nil
 	}
 	r.cache.trees[id] = raw
 	r.cache.size += len(raw)
@@ -328,20 +340,95 @@ func (r *Repo) lookup(tree plumbing.Hash, p string) (entry, bool, error) {
 		if err != nil {
 			return entry{}, false, err
 		}
-		found := false
-		for len(raw) > 0 {
-			mode, name, oid, rest, _ := next(raw)
-			raw = rest
-			if string(name) == part {
-				cur, found = toEntry(mode, name, oid), true
-				break
-			}
+		var found bool
+		if len(raw) > indexedTree {
+			cur, found = search(raw, r.treeIndex(cur.id, raw), part)
+		} else {
+			cur, found = scan(raw, part)
 		}
 		if !found {
 			return entry{}, false, nil
 		}
 	}
 	return cur, true, nil
+}
+
+// scan finds a name in a raw tree, entry by entry.
+func scan(raw []byte, part string) (entry, bool) {
+	for len(raw) > 0 {
+		mode, name, oid, rest, _ := next(raw)
+		raw = rest
+		if string(name) == part {
+			return toEntry(mode, name, oid), true
+		}
+	}
+	return entry{}, false
+}
+
+// treeIndex returns the offsets of a tree's entries once the tree has
+// been looked up before (nil the first time: one lookup is cheaper as a
+// scan than as an index and a search, and verification looks up most
+// trees once).
+func (r *Repo) treeIndex(id plumbing.Hash, raw []byte) []uint32 {
+	r.cache.mu.Lock()
+	defer r.cache.mu.Unlock()
+	if idx, ok := r.cache.index[id]; ok {
+		return idx
+	}
+	if !r.cache.looked[id] {
+		if r.cache.looked == nil {
+			r.cache.looked = map[plumbing.Hash]bool{}
+		}
+		r.cache.looked[id] = true
+		return nil
+	}
+	idx := offsets(raw)
+	if r.cache.index == nil {
+		r.cache.index = map[plumbing.Hash][]uint32{}
+	}
+	r.cache.index[id] = idx
+	return idx
+}
+
+// offsets returns where each entry of a raw tree starts.
+func offsets(raw []byte) []uint32 {
+	idx := []uint32{}
+	for off := 0; off < len(raw); {
+		_, _, _, rest, ok := next(raw[off:])
+		if !ok {
+			break
+		}
+		idx = append(idx, uint32(off))
+		off = len(raw) - len(rest)
+	}
+	return idx
+}
+
+// search finds a name in a raw tree by binary search over its entries'
+// offsets (scanning when there are none). A well-formed tree is in git's
+// order, where a directory sorts as if its name ended in '/': the name is
+// looked for as a file first, then as a directory, as scan would find it.
+func search(raw []byte, idx []uint32, part string) (entry, bool) {
+	if idx == nil {
+		return scan(raw, part)
+	}
+	at := func(i int) (mode, name, oid []byte) {
+		mode, name, oid, _, _ = next(raw[idx[i]:])
+		return mode, name, oid
+	}
+	want := []byte(part)
+	for _, asDir := range []bool{false, true} {
+		i := sort.Search(len(idx), func(i int) bool {
+			mode, name, _ := at(i)
+			return compare(name, isDir(mode), want, asDir) >= 0
+		})
+		if i < len(idx) {
+			if mode, name, oid := at(i); string(name) == part && isDir(mode) == asDir {
+				return toEntry(mode, name, oid), true
+			}
+		}
+	}
+	return entry{}, false
 }
 
 // compare orders two entries as git sorts a tree: by name, a directory's

@@ -2,6 +2,8 @@ package vcs
 
 import (
 	"bytes"
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -13,7 +15,7 @@ func rawEntries(entries ...string) []byte {
 	for i, e := range entries {
 		b.WriteString(e)
 		b.WriteByte(0)
-		id := bytes.Repeat([]byte{byte(i + 1)}, 20)
+		id := bytes.Repeat([]byte{byte(i%255 + 1)}, 20)
 		if strings.HasSuffix(e, " null") {
 			id = make([]byte, 20)
 		}
@@ -63,7 +65,8 @@ func TestCheckTree(t *testing.T) {
 }
 
 // FuzzCheckTree: never a panic; a tree that passes lists each name once,
-// in git's order.
+// in git's order, and the binary search of lookup finds what a scan finds,
+// for its names and for names near them.
 func FuzzCheckTree(f *testing.F) {
 	f.Add(rawEntries("100644 a", "40000 b"))
 	f.Add(rawEntries("100644 a", "100644 a.b", "40000 a"))
@@ -83,5 +86,58 @@ func FuzzCheckTree(f *testing.F) {
 			seen[string(name)] = true
 			rest = next
 		}
+		idx := offsets(raw)
+		for name := range seen {
+			for _, n := range []string{name, name + "0", name[:len(name)-1], name + "/", "~" + name} {
+				want, wok := scan(raw, n)
+				got, gok := search(raw, idx, n)
+				if got != want || gok != wok {
+					t.Fatalf("search(%q) = %+v %v, scan = %+v %v", n, got, gok, want, wok)
+				}
+			}
+		}
 	})
+}
+
+// TestTreeSearch: the binary search finds every entry of a large tree in
+// git's order (files and directories sharing prefixes, a file whose name
+// sorts between a directory's name and its name with '/'), and nothing
+// that is not there.
+func TestTreeSearch(t *testing.T) {
+	var es []string
+	for i := range 300 {
+		n := fmt.Sprintf("IN-%04d", i*7)
+		es = append(es, "100644 "+n+".md")
+	}
+	es = append(es, "100644 a", "100644 a-b", "100644 a.b", "40000 a0", "40000 b", "100644 b.md", "120000 c", "160000 d")
+	// git's order: a directory sorts as if its name ended in '/'.
+	key := func(e string) string {
+		mode, name, _ := strings.Cut(e, " ")
+		if mode == "40000" {
+			return name + "/"
+		}
+		return name
+	}
+	sort.Slice(es, func(i, j int) bool { return key(es[i]) < key(es[j]) })
+	raw := rawEntries(es...)
+	if err := checkTree(raw); err != nil {
+		t.Fatal(err)
+	}
+	idx := offsets(raw)
+	if len(idx) != len(es) {
+		t.Fatalf("offsets: %d entries, want %d", len(idx), len(es))
+	}
+	for _, e := range es {
+		_, name, _ := strings.Cut(e, " ")
+		for _, n := range []string{name, name + "x", "x" + name} {
+			want, wok := scan(raw, n)
+			got, gok := search(raw, idx, n)
+			if got != want || gok != wok {
+				t.Errorf("search(%q) = %+v %v, scan = %+v %v", n, got, gok, want, wok)
+			}
+		}
+		if _, ok := search(raw, idx, name); !ok {
+			t.Errorf("search(%q) found nothing", name)
+		}
+	}
 }
