@@ -2,18 +2,24 @@ package render
 
 import (
 	"fmt"
+	"html/template"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/qms-tool/qms/internal/records"
 	"github.com/qms-tool/qms/internal/schema"
+	"github.com/qms-tool/qms/internal/status"
 )
 
 // label is a field's human name: the schema's title, else the field name
 // with its underscores as spaces.
 func label(k *schema.Kind, field string) string {
+	if c, ok := schema.Computed[field]; ok {
+		return c.Title
+	}
 	if k != nil {
 		if t := k.Titles[field]; t != "" {
 			return t
@@ -295,4 +301,57 @@ func cssString(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// cell is a computed list cell: its HTML and what it sorts by.
+type cell struct {
+	html template.HTML
+	sort string
+}
+
+// computedColumns computes the list columns no record stores
+// (schema.Computed), from the records as 'qms status' reads them: whether
+// a test run met the objectives of its plan, when a supplier's next
+// evaluation is due, whether a person is active on the day of the site.
+func computedColumns(ix *records.Index, now time.Time) map[string]map[string]cell {
+	out := map[string]map[string]cell{}
+	met := map[string]cell{}
+	for p, r := range status.RunsByPath(ix) {
+		switch {
+		case len(r.Results) == 0:
+			met[p] = cell{html: "not measured", sort: "not measured"}
+		case r.Met:
+			met[p] = cell{html: "yes", sort: "yes"}
+		default:
+			met[p] = cell{html: template.HTML("<strong>no</strong>: missed " + h(status.Missed(r))), sort: "no"}
+		}
+	}
+	out["qms:objectives_met"] = met
+	due := map[string]cell{}
+	day := now.UTC().Format(time.DateOnly)
+	for _, s := range ix.Suppliers {
+		d, ok := status.EvaluationDue(s, 0)
+		if !ok {
+			continue
+		}
+		ds := d.Format(time.DateOnly)
+		c := cell{html: template.HTML(fmt.Sprintf("<time datetime=\"%s\">%s</time>", ds, ds)), sort: ds}
+		if ds < day {
+			c.html += " <strong>overdue</strong>"
+		}
+		due[s.Path] = c
+	}
+	out["qms:next_due"] = due
+	active := map[string]cell{}
+	y, m, d := now.UTC().Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC) // as status counts days
+	for _, s := range ix.Staff {
+		if s.ActiveOn(today) {
+			active[s.Path] = cell{html: "yes", sort: "yes"}
+		} else {
+			active[s.Path] = cell{html: "no", sort: "no"}
+		}
+	}
+	out["qms:active"] = active
+	return out
 }

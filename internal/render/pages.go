@@ -20,6 +20,7 @@ import (
 	"github.com/yuin/goldmark/util"
 
 	"github.com/qms-tool/qms/internal/approval"
+	"github.com/qms-tool/qms/internal/schema"
 	"github.com/qms-tool/qms/internal/status"
 )
 
@@ -101,6 +102,11 @@ func (s *site) kindPage(k string) []byte {
 	for _, p := range ps {
 		fmt.Fprintf(&b, "<tr><td><a href=\"%s\">%s</a></td><td>%s</td>", rel(name, p.name), h(p.rec.ID), h(p.title))
 		for _, c := range cols {
+			if _, ok := schema.Computed[c]; ok {
+				x := s.columns[c][p.rec.Path]
+				fmt.Fprintf(&b, "<td data-sort=\"%s\">%s</td>", h(x.sort), x.html)
+				continue
+			}
 			v, ok := p.rec.Data[c]
 			if !ok || v == nil {
 				b.WriteString("<td data-sort=\"\"></td>")

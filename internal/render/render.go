@@ -157,6 +157,7 @@ func Write(ctx context.Context, in Input, emit func(name string, data []byte) er
 	ix := index(in.Kinds, published)
 	rep := status.Compute(ix, o)
 	s := &site{in: in, pages: pages, byID: map[string]*page{}, byPath: map[string]*page{}, report: rep}
+	s.columns = computedColumns(ix, in.Now)
 	for _, p := range pages {
 		if _, dup := s.byID[p.rec.ID]; !dup {
 			s.byID[p.rec.ID] = p
@@ -385,6 +386,8 @@ type site struct {
 	// sigsByPath and stateOf index the verified signatures and states.
 	sigsByPath map[string][]approval.Signature
 	stateOf    map[string]*approval.State
+	// columns are the computed list columns' cells, by column and path.
+	columns map[string]map[string]cell
 }
 
 // kinds lists the kinds in the schema set's order, those with no

@@ -190,3 +190,42 @@ func FuzzRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestComputedColumns: the lists show what no record stores, computed as
+// status computes it: a test run's objectives (the failed run of
+// 2025-06-17 missed the backend RPO), a supplier's next evaluation
+// (overdue once its day has passed), whether a person is active on the
+// site's day.
+func TestComputedColumns(t *testing.T) {
+	tests := []struct {
+		name, page string
+		now        time.Time
+		want, not  []string
+	}{
+		{"objectives", "kinds/test.html", testNow,
+			[]string{`<th scope="col" aria-sort="none"><button type="button" data-col="5">Objectives met</button></th>`,
+				`<td data-sort="no"><strong>no</strong>: missed the backend RPO (45 min, objective 30)</td>`, `<td data-sort="yes">yes</td>`}, nil},
+		{"evaluation due", "kinds/supplier.html", testNow,
+			[]string{`>Next evaluation due</button>`, `<td data-sort="2027-03-19"><time datetime="2027-03-19">2027-03-19</time></td>`},
+			[]string{"overdue"}},
+		{"evaluation overdue", "kinds/supplier.html", time.Date(2027, 3, 20, 0, 0, 0, 0, time.UTC),
+			[]string{`<time datetime="2027-03-19">2027-03-19</time> <strong>overdue</strong>`}, nil},
+		{"active staff", "kinds/staff.html", testNow,
+			[]string{`>Active</button>`, `<td data-sort="no">no</td><td data-sort="2022-01-10">`, `<td data-sort="yes">yes</td><td data-sort="2019-04-01">`}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			page := string(site_(t, testrepo.Example(t), Input{Now: tc.now})[tc.page])
+			for _, w := range tc.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("%s lacks %q", tc.page, w)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(page, w) {
+					t.Errorf("%s has %q", tc.page, w)
+				}
+			}
+		})
+	}
+}

@@ -372,8 +372,14 @@ func compile(name, source string, data []byte) (*Kind, error) {
 			return nil, fmt.Errorf("%w (want a list of property names)", err)
 		}
 		for _, p := range *kw.dst {
+			if c, ok := Computed[p]; ok && kw.key == "x-qms-columns" {
+				if c.Kind != k.Name {
+					return nil, fmt.Errorf("%s names %q, which the site computes for %s records only", kw.key, p, c.Kind)
+				}
+				continue
+			}
 			if !slices.Contains(k.Properties, p) {
-				return nil, fmt.Errorf("%s names %q, which is not one of the schema's properties", kw.key, p)
+				return nil, fmt.Errorf("%s names %q, which is not one of the schema's properties%s", kw.key, p, computedHint(kw.key))
 			}
 		}
 	}
@@ -812,4 +818,31 @@ func oneOf(v any, vals []any) bool {
 		}
 	}
 	return false
+}
+
+// ComputedColumn is a column of a kind's list that no record stores: the
+// site computes it from the records, as 'qms status' does.
+type ComputedColumn struct {
+	Kind  string // the kind whose list may show it
+	Title string // its heading
+}
+
+// Computed are the computed columns x-qms-columns may name besides the
+// kind's properties.
+var Computed = map[string]ComputedColumn{
+	"qms:objectives_met": {Kind: "test", Title: "Objectives met"},
+	"qms:next_due":       {Kind: "supplier", Title: "Next evaluation due"},
+	"qms:active":         {Kind: "staff", Title: "Active"},
+}
+
+func computedHint(key string) string {
+	if key != "x-qms-columns" {
+		return ""
+	}
+	names := make([]string, 0, len(Computed))
+	for n, c := range Computed {
+		names = append(names, fmt.Sprintf("%s (%s)", n, c.Kind))
+	}
+	slices.Sort(names)
+	return " or of the computed columns " + strings.Join(names, ", ")
 }

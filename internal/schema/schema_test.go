@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -122,15 +123,18 @@ func TestCond(t *testing.T) {
 
 func TestInvalidSchemas(t *testing.T) {
 	tests := map[string]string{
-		"not json":         `{`,
-		"no folder":        `{"type": "object"}`,
-		"both places":      `{"x-qms-folder": "records/a", "x-qms-file": "records/a.md"}`,
-		"bad keyword":      `{"x-qms-folder": "records/a", "properties": {"b": {"x-qms-ref": 3}}}`,
-		"unknown x-qms":    `{"x-qms-folder": "records/a", "x-qms-required": [{"felds": ["a"]}]}`,
-		"escaping folder":  `{"x-qms-folder": "../elsewhere"}`,
-		"remote ref":       `{"x-qms-folder": "records/a", "$ref": "https://example.com/s.json"}`,
-		"dangling ref":     `{"x-qms-folder": "records/a", "properties": {"a": {"$ref": "#/$defs/none"}}}`,
-		"folder collision": `{"x-qms-folder": "records/incidents"}`,
+		"not json":                        `{`,
+		"no folder":                       `{"type": "object"}`,
+		"both places":                     `{"x-qms-folder": "records/a", "x-qms-file": "records/a.md"}`,
+		"bad keyword":                     `{"x-qms-folder": "records/a", "properties": {"b": {"x-qms-ref": 3}}}`,
+		"unknown x-qms":                   `{"x-qms-folder": "records/a", "x-qms-required": [{"felds": ["a"]}]}`,
+		"escaping folder":                 `{"x-qms-folder": "../elsewhere"}`,
+		"remote ref":                      `{"x-qms-folder": "records/a", "$ref": "https://example.com/s.json"}`,
+		"dangling ref":                    `{"x-qms-folder": "records/a", "properties": {"a": {"$ref": "#/$defs/none"}}}`,
+		"folder collision":                `{"x-qms-folder": "records/incidents"}`,
+		"unknown column":                  `{"x-qms-folder": "records/a", "properties": {"a": {}}, "x-qms-columns": ["b"]}`,
+		"computed column of another kind": `{"x-qms-folder": "records/a", "properties": {"a": {}}, "x-qms-columns": ["qms:next_due"]}`,
+		"computed fact":                   `{"x-qms-folder": "records/a", "properties": {"a": {}}, "x-qms-facts": ["qms:active"]}`,
 	}
 	for name, src := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -143,5 +147,24 @@ func TestInvalidSchemas(t *testing.T) {
 				t.Errorf("Load(%s) kept the broken kind", name)
 			}
 		})
+	}
+}
+
+// TestComputedColumns: the default schemas name the computed columns of
+// their kinds, and an unknown column's message lists the computed ones.
+func TestComputedColumns(t *testing.T) {
+	set, fs := Load(qms.Defaults, fstest.MapFS{})
+	if len(fs) != 0 {
+		t.Fatal(fs)
+	}
+	for col, c := range Computed {
+		if !slices.Contains(set.Kinds[c.Kind].Columns, col) {
+			t.Errorf("the %s schema's list does not show %s", c.Kind, col)
+		}
+	}
+	m := fstest.MapFS{"schema/zz.schema.json": &fstest.MapFile{Data: []byte(`{"x-qms-folder": "records/a", "properties": {"a": {}}, "x-qms-columns": ["b"]}`)}}
+	_, fs = Load(qms.Defaults, m)
+	if len(fs) != 1 || !strings.Contains(fs[0].Message, "qms:objectives_met (test)") {
+		t.Errorf("findings = %v, want the computed columns named", fs)
 	}
 }

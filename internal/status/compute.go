@@ -270,11 +270,11 @@ func (c *computation) approvals(states []approval.State) {
 // suppliers reports the suppliers whose evaluation is due soon or overdue.
 func (c *computation) suppliers(ix *records.Index) {
 	for _, s := range ix.Suppliers {
-		last, ok := records.Date(s.LastEvaluated)
+		due, ok := EvaluationDue(s, c.o.SupplierMonths)
 		if !ok {
 			continue
 		}
-		due := addMonths(last, c.o.SupplierMonths)
+		last, _ := records.Date(s.LastEvaluated)
 		st, _ := c.state(due)
 		if st == OK {
 			continue

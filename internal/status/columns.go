@@ -1,0 +1,37 @@
+package status
+
+import (
+	"time"
+
+	"github.com/qms-tool/qms/internal/records"
+)
+
+// RunsByPath is every test record's run, keyed by the record's path, as
+// the report measures it against the objectives of the plan it names (for
+// the site's list of tests).
+func RunsByPath(ix *records.Index) map[string]Run {
+	out := map[string]Run{}
+	for _, l := range runs(ix) {
+		for _, r := range l {
+			out[r.Path] = r
+		}
+	}
+	return out
+}
+
+// Missed lists the objectives a run missed, in words ("" for none).
+func Missed(run Run) string { return missed(run) }
+
+// EvaluationDue is when a supplier's next evaluation is due: months after
+// its last (12 when months is not positive), as the report counts it;
+// false when the last evaluation is not a date.
+func EvaluationDue(s *records.Supplier, months int) (time.Time, bool) {
+	if months <= 0 {
+		months = 12
+	}
+	last, ok := records.Date(s.LastEvaluated)
+	if !ok {
+		return time.Time{}, false
+	}
+	return addMonths(last, months), true
+}
