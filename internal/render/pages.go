@@ -15,7 +15,9 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
+	extast "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 
@@ -134,7 +136,43 @@ func newMarkdown() goldmark.Markdown {
 	return goldmark.New(
 		goldmark.WithExtensions(extension.GFM),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(taskBoxes{}, 100))),
 	)
+}
+
+// taskBoxes renders a task list's boxes (- [x] done) as GFM does, with a
+// name a screen reader says: GFM's are form controls without a label.
+type taskBoxes struct{}
+
+func (taskBoxes) RegisterFuncs(r renderer.NodeRendererFuncRegisterer) {
+	r.Register(extast.KindTaskCheckBox, func(w util.BufWriter, _ []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		if n.(*extast.TaskCheckBox).IsChecked {
+			_, _ = w.WriteString(`<input checked="" disabled="" type="checkbox" aria-label="done"> `)
+		} else {
+			_, _ = w.WriteString(`<input disabled="" type="checkbox" aria-label="not done"> `)
+		}
+		return ast.WalkContinue, nil
+	})
+}
+
+// headingShift is how many levels a body's headings move down so that
+// its top level is an h2 under the page's h1 (a body that starts at "#"
+// would give the page a second h1).
+func headingShift(doc ast.Node) int {
+	top := 7
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if hd, ok := n.(*ast.Heading); ok && entering {
+			top = min(top, hd.Level)
+		}
+		return ast.WalkContinue, nil
+	})
+	if top < 2 {
+		return 2 - top
+	}
+	return 0
 }
 
 func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
@@ -159,13 +197,16 @@ func (s *site) recordPage(md goldmark.Markdown, p *page) ([]byte, error) {
 	doc := md.Parser().Parse(text.NewReader(src))
 	var toc []string
 	var guidance []ast.Node
+	shift := headingShift(doc)
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
 		switch n := n.(type) {
 		case *ast.Heading:
-			if id, ok := n.AttributeString("id"); ok && n.Level <= 3 {
+			level := n.Level
+			n.Level = min(6, level+shift)
+			if id, ok := n.AttributeString("id"); ok && level <= 3 {
 				if idb, ok := id.([]byte); ok {
 					toc = append(toc, fmt.Sprintf("<li><a href=\"#%s\">%s</a></li>", h(string(idb)), h(plain(n, src))))
 				}
