@@ -162,6 +162,19 @@ func TestRecordHistory(t *testing.T) {
 			t.Errorf("history lacks %q:\n%s", want, sec)
 		}
 	}
+	// A grafts file that makes the edit a child of the first commit hides
+	// the approved version from git log, not from the page: the history
+	// is the verified one, which grafts do not change.
+	root := strings.TrimSpace(l.Git("rev-list", "--max-parents=0", "HEAD"))
+	if err := os.WriteFile(filepath.Join(l.Repo, ".git", "info", "grafts"), []byte(edit+" "+root+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l.qms(t, 0, "render", "--out", "grafted", "--at", "2026-11-23")
+	grafted := readFile(t, filepath.Join(l.Repo, "grafted", "records", "incident", "INC-2026-0001.html"))
+	if g := grafted[strings.Index(grafted, `<section class="history" id="qms-history">`):strings.Index(grafted, `<section class="signatures"`)]; g != sec {
+		t.Errorf("with a grafts file the history reads:\n%s\nwant:\n%s", g, sec)
+	}
+	os.Remove(filepath.Join(l.Repo, ".git", "info", "grafts"))
 	l.qms(t, 0, "render", "--out", "released", "--released", "--at", "2026-11-23")
 	rel := readFile(t, filepath.Join(l.Repo, "released", "records", "incident", "INC-2026-0001.html"))
 	if strings.Contains(rel, "VPN down again") || !strings.Contains(rel, "Not shown: this site publishes approved versions only.") {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,10 @@ type Version struct {
 func (r *Repo) Versions(ctx context.Context, head string, folders ...string) (map[string][]Version, error) {
 	// No pathspec: git's path limiting costs more than it saves (0.83 s
 	// against 0.37 s for 10,000 commits here); the paths are filtered here.
-	out, err := gitcmd.Run(ctx, r.Root, nil, "--no-replace-objects", "log", "-z", "--no-renames", "--raw", "--no-abbrev",
+	// --no-replace-objects leaves a grafts file in force: GIT_GRAFT_FILE
+	// points git at none, or a graft could hide versions the verified
+	// history has (or show ones it has not).
+	out, err := gitcmd.RunEnv(ctx, r.Root, []string{"GIT_GRAFT_FILE=" + os.DevNull}, nil, "--no-replace-objects", "log", "-z", "--no-renames", "--raw", "--no-abbrev",
 		"--no-ext-diff", "--no-textconv", "--format=%x01%H%x02%ct", head, "--")
 	if err != nil {
 		return nil, err
