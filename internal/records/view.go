@@ -1,12 +1,11 @@
 package records
 
 import (
-	"time"
-
 	"maps"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // The kinds the rules and reports know by their fields.
@@ -345,7 +344,6 @@ func NewIndex(entries []*Entry) *Index {
 	return ix
 }
 
-// Plan returns the plan revision with the given id, or nil.
 // ActiveOn reports whether the staff member is active on day: from the
 // start of active_from to the end of active_until (an unreadable date
 // limits nothing: validate reports it).
@@ -359,6 +357,7 @@ func (s *Staff) ActiveOn(day time.Time) bool {
 	return true
 }
 
+// Plan returns the plan revision with the given id, or nil.
 func (ix *Index) Plan(id string) *Plan { return ix.plans[id] }
 
 // InForce returns the plan in force on day (see InForce).

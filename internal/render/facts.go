@@ -328,9 +328,9 @@ func computedColumns(ix *records.Index, now time.Time) map[string]map[string]cel
 	}
 	out["qms:objectives_met"] = met
 	due := map[string]cell{}
-	day := now.UTC().Format(time.DateOnly)
+	day := status.Today(now).Format(time.DateOnly)
 	for _, s := range ix.Suppliers {
-		d, ok := status.EvaluationDue(s, 0)
+		_, d, ok := status.EvaluationDue(s, 0)
 		if !ok {
 			continue
 		}
@@ -343,8 +343,7 @@ func computedColumns(ix *records.Index, now time.Time) map[string]map[string]cel
 	}
 	out["qms:next_due"] = due
 	active := map[string]cell{}
-	y, m, d := now.UTC().Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC) // as status counts days
+	today := status.Today(now)
 	for _, s := range ix.Staff {
 		if s.ActiveOn(today) {
 			active[s.Path] = cell{html: "yes", sort: "yes"}

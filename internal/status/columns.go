@@ -22,16 +22,19 @@ func RunsByPath(ix *records.Index) map[string]Run {
 // Missed lists the objectives a run missed, in words ("" for none).
 func Missed(run Run) string { return missed(run) }
 
-// EvaluationDue is when a supplier's next evaluation is due: months after
-// its last (12 when months is not positive), as the report counts it;
-// false when the last evaluation is not a date.
-func EvaluationDue(s *records.Supplier, months int) (time.Time, bool) {
+// EvaluationDue is a supplier's last evaluation and when the next is due:
+// months after it (12 when months is not positive), as the report counts
+// it; false when the last evaluation is not a date.
+func EvaluationDue(s *records.Supplier, months int) (last, due time.Time, ok bool) {
 	if months <= 0 {
 		months = 12
 	}
-	last, ok := records.Date(s.LastEvaluated)
-	if !ok {
-		return time.Time{}, false
+	if last, ok = records.Date(s.LastEvaluated); !ok {
+		return time.Time{}, time.Time{}, false
 	}
-	return addMonths(last, months), true
+	return last, addMonths(last, months), true
 }
+
+// Today is the day a report made at now is of (UTC midnight), the day
+// staff activity and due dates are counted on.
+func Today(now time.Time) time.Time { return dateOnly(now) }

@@ -270,11 +270,10 @@ func (c *computation) approvals(states []approval.State) {
 // suppliers reports the suppliers whose evaluation is due soon or overdue.
 func (c *computation) suppliers(ix *records.Index) {
 	for _, s := range ix.Suppliers {
-		due, ok := EvaluationDue(s, c.o.SupplierMonths)
+		last, due, ok := EvaluationDue(s, c.o.SupplierMonths)
 		if !ok {
 			continue
 		}
-		last, _ := records.Date(s.LastEvaluated)
 		st, _ := c.state(due)
 		if st == OK {
 			continue
