@@ -1,6 +1,7 @@
 package vcs
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -195,4 +196,60 @@ func TestTreeFSConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestLargeTreeLookup: in a folder large enough to be indexed, every file
+// is found on its first lookup (a scan) and its later ones (the index),
+// and a same-size folder holding a name twice (git mktree keeps both) is
+// refused on every lookup, as a small one is: the index is only ever
+// built over a tree checkTree passed.
+func TestLargeTreeLookup(t *testing.T) {
+	dir, git := gitRepo(t)
+	for i := range 200 {
+		write(t, dir, fmt.Sprintf("records/incidents/INC-2026-%04d.md", i), fmt.Sprintf("v%d\n", i))
+	}
+	git("add", "-A")
+	git("commit", "-q", "-m", "records")
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	c, err := r.Commit("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tfs, _ := r.TreeFS(c.Tree)
+	for round := range 3 {
+		for i := range 200 {
+			p := fmt.Sprintf("records/incidents/INC-2026-%04d.md", i)
+			if b, err := fs.ReadFile(tfs, p); err != nil || string(b) != fmt.Sprintf("v%d\n", i) {
+				t.Fatalf("round %d: ReadFile(%s) = %q, %v", round, p, b, err)
+			}
+		}
+		if _, err := fs.ReadFile(tfs, "records/incidents/INC-2026-9999.md"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("round %d: a missing file: %v", round, err)
+		}
+	}
+	// The same folder with INC-2026-0100.md twice, the second another blob.
+	ls := git("ls-tree", "HEAD:records/incidents")
+	evil := gitStdin(t, dir, "evil\n", "hash-object", "-w", "--stdin")
+	var lines []string
+	for _, l := range strings.Split(ls, "\n") {
+		lines = append(lines, l)
+		if strings.HasSuffix(l, "\tINC-2026-0100.md") {
+			lines = append(lines, "100644 blob "+evil+"\tINC-2026-0100.md")
+		}
+	}
+	sub := gitStdin(t, dir, strings.Join(lines, "\n")+"\n", "mktree")
+	top := gitStdin(t, dir, "040000 tree "+sub+"\tincidents\n", "mktree")
+	root := gitStdin(t, dir, "040000 tree "+top+"\trecords\n", "mktree")
+	bad, _ := r.TreeFS(root)
+	for round := range 3 {
+		for _, p := range []string{"records/incidents/INC-2026-0100.md", "records/incidents/INC-2026-0001.md"} {
+			if _, err := fs.ReadFile(bad, p); !errors.Is(err, ErrMalformedTree) {
+				t.Errorf("round %d: ReadFile(%s) in a tree with a duplicate = %v, want a malformed tree", round, p, err)
+			}
+		}
+	}
 }
