@@ -180,8 +180,12 @@ func archivePages(ctx context.Context, env *Env, w *workspace, repo *vcs.Repo, c
 	if head, err := repo.Commit("HEAD"); err == nil && head.ID == commit.ID {
 		if states, v, _ := approvalStates(env, w); v != nil {
 			in.Approval = &site.Approval{Report: v.report, States: states, Blob: v.repo.Blob}
-			// Without its history the pages say so; the archive still holds it.
-			in.Approval.History, _ = recordHistory(ctx, v, w)
+			// Without its history the pages say so; the archive still holds
+			// it (repo.bundle), and the operator is told.
+			var err error
+			if in.Approval.History, err = recordHistory(ctx, v, w); err != nil {
+				fmt.Fprintf(env.Stderr, "qms: warning: the archive's pages show no record history: %v\n", err)
+			}
 		}
 	}
 	return func(emit func(string, []byte) error) error { return site.Write(ctx, in, emit) }
